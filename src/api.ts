@@ -1,0 +1,89 @@
+/**
+ * The programmatic API. The CLI is a thin layer over these functions.
+ */
+import { isAbsolute, join, resolve } from 'node:path';
+import { buildRuleset, loadConfig, type Config } from './config.js';
+import { LeakguardError } from './errors.js';
+import { readBaseline } from './engine/baseline.js';
+import type { Ruleset } from './engine/compile.js';
+import { redact } from './engine/fingerprint.js';
+import { countSkip, Engine, newStats } from './engine/scan.js';
+import { openRepo, type RepoInfo } from './sources/git.js';
+import { stagedItems } from './sources/staged.js';
+import { worktreeItems } from './sources/worktree.js';
+import type { Finding, ScanReport } from './types.js';
+
+export interface ScanOptions {
+  /** Directory or file to scan (work tree mode) or any directory inside the repository. Default: cwd. */
+  path?: string;
+  /** Scan the index (what the next commit would contain) instead of the work tree. */
+  staged?: boolean;
+  /** Config file; default `.leakguard.yml` at the repository root. */
+  config?: string;
+  /** Baseline file whose fingerprints are dropped. */
+  baseline?: string;
+  /** false: only the config's own rules. */
+  defaultRules?: boolean;
+  /** false: findings carry full secrets. Default true. */
+  redact?: boolean;
+  /** Overrides the config's max_content_size. */
+  maxContentBytes?: number;
+}
+
+export interface PreparedScan {
+  repo: RepoInfo;
+  root: string;
+  config: Config;
+  ruleset: Ruleset;
+  baseline?: Set<string>;
+}
+
+/** Opens the repository and compiles the rules: everything a scan needs before reading any file. */
+export async function prepare(opts: ScanOptions): Promise<PreparedScan> {
+  const dir = resolve(opts.path ?? '.');
+  const repo = await openRepo(await existingDir(dir));
+  const root = repo.root ?? repo.gitDir;
+  const config = loadConfig(repo.root, opts.config);
+  const ruleset = buildRuleset(config, { defaultRules: opts.defaultRules });
+  const baselineFile = opts.baseline ?? (config.baseline ? (isAbsolute(config.baseline) ? config.baseline : join(root, config.baseline)) : undefined);
+  return { repo, root, config, ruleset, baseline: baselineFile ? readBaseline(baselineFile) : undefined };
+}
+
+async function existingDir(p: string): Promise<string> {
+  const { stat } = await import('node:fs/promises');
+  const s = await stat(p).catch(() => undefined);
+  if (!s) throw new LeakguardError(`no such file or directory: ${p}`);
+  return s.isDirectory() ? p : p.replace(/\/[^/]*$/, '') || '/';
+}
+
+export function redactFindings(findings: Finding[]): Finding[] {
+  return findings.map((f) => (f.secret === undefined ? f : { ...f, secret: redact(f.secret) }));
+}
+
+/** Scans the work tree (tracked plus untracked, not ignored) or, with `staged`, the index. */
+export async function scan(opts: ScanOptions = {}): Promise<ScanReport & { ruleset: Ruleset }> {
+  const p = await prepare(opts);
+  const stats = newStats(p.ruleset.rules.length);
+  const engine = new Engine(p.ruleset, {
+    maxContentBytes: opts.maxContentBytes ?? p.config.maxContentBytes,
+    baseline: p.baseline,
+  }, stats);
+  const onSkip = (path: string, reason: Parameters<typeof countSkip>[2]) => { stats.files++; countSkip(stats, path, reason); };
+  let findings: Finding[];
+  if (opts.staged) {
+    if (!p.repo.root) throw new LeakguardError('--staged needs a work tree; this is a bare repository');
+    const { items, close } = await stagedItems(p.repo.root, onSkip);
+    try { findings = await engine.scanAll(items); } finally { close(); }
+  } else {
+    if (!p.repo.root) throw new LeakguardError('a bare repository has no work tree to scan; use --history');
+    findings = await engine.scanAll(worktreeItems(p.repo.root, resolve(opts.path ?? '.'), onSkip));
+  }
+  const redacted = opts.redact !== false;
+  return {
+    findings: redacted ? redactFindings(findings) : findings,
+    stats,
+    target: { mode: opts.staged ? 'staged' : 'worktree', root: p.root },
+    redacted,
+    ruleset: p.ruleset,
+  };
+}

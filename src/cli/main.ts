@@ -1,0 +1,165 @@
+/**
+ * The command line: thin yargs commands over the API. Exit codes: 0 clean, 1 findings, 2 usage or
+ * runtime error (one line on stderr, never a stack trace).
+ */
+import yargs, { type Argv } from 'yargs';
+import { EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, LeakguardError } from '../errors.js';
+import { VERSION } from './version.js';
+import type { Format } from './output.js';
+import { parseSize } from '../engine/units.js';
+
+interface ScanArgs {
+  path?: string; staged?: boolean; format: Format; output?: string; config?: string; baseline?: string;
+  redact: boolean; quiet: boolean; 'default-rules': boolean; 'max-content-size'?: string;
+}
+
+function scanOptions<T>(y: Argv<T>) {
+  return y
+    .option('format', { alias: 'f', choices: ['text', 'json', 'sarif'] as const, default: 'text' as const, describe: 'Report format' })
+    .option('output', { alias: 'o', type: 'string', describe: 'Write the report to FILE instead of stdout' })
+    .option('config', { alias: 'c', type: 'string', describe: 'Config file (default: .leakguard.yml at the repository root)' })
+    .option('baseline', { alias: 'b', type: 'string', describe: 'Drop findings recorded in this baseline file' })
+    .option('redact', { type: 'boolean', default: true, describe: 'Redact secrets in output (--no-redact shows them)' })
+    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'Print nothing when there are no findings' })
+    .option('default-rules', { type: 'boolean', default: true, describe: 'Use the shipped rule pack (--no-default-rules: only the config\'s rules)' })
+    .option('max-content-size', { type: 'string', describe: 'Largest file whose content is scanned (e.g. 25MB); larger ones get path and size rules only' });
+}
+
+function commonScanOptions(a: ScanArgs) {
+  return {
+    config: a.config,
+    baseline: a.baseline,
+    defaultRules: a['default-rules'],
+    maxContentBytes: a['max-content-size'] ? parseSize(a['max-content-size'], '--max-content-size') : undefined,
+  };
+}
+
+async function runScan(a: ScanArgs): Promise<number> {
+  const [{ scan }, { render, emit, useColor }] = await Promise.all([import('../api.js'), import('./output.js')]);
+  const report = await scan({ path: a.path, staged: a.staged, redact: a.redact, ...commonScanOptions(a) });
+  const text = render(report, report.ruleset.rules, a.format, { quiet: a.quiet, color: !a.output && useColor() });
+  emit(text, a.output);
+  if (a.output && !a.quiet) process.stderr.write(`leakguard: ${report.findings.length} finding(s); report written to ${a.output}\n`);
+  return report.findings.length > 0 ? EXIT_FINDINGS : EXIT_CLEAN;
+}
+
+async function runBaseline(a: ScanArgs & { output?: string }): Promise<number> {
+  const [{ scan }, { baselineFromFindings, writeBaseline, BASELINE_FILE }, { join }] = await Promise.all([
+    import('../api.js'), import('../engine/baseline.js'), import('node:path'),
+  ]);
+  const report = await scan({ path: a.path, ...commonScanOptions(a), baseline: undefined, redact: true });
+  const file = a.output ?? join(report.target.root, BASELINE_FILE);
+  writeBaseline(file, baselineFromFindings(report.findings));
+  if (!a.quiet) process.stderr.write(`leakguard: recorded ${report.findings.length} finding(s) in ${file}; scan with --baseline ${file} to drop them\n`);
+  return EXIT_CLEAN;
+}
+
+async function runHook(action: 'install' | 'uninstall'): Promise<number> {
+  const hook = await import('../integrations/hook.js');
+  const { openRepo } = await import('../sources/git.js');
+  await openRepo(process.cwd());
+  if (action === 'install') {
+    const { fileURLToPath } = await import('node:url');
+    const { resolve, dirname } = await import('node:path');
+    const bin = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'leakguard.js');
+    const r = await hook.installHook(process.cwd(), bin);
+    process.stderr.write(`leakguard: pre-commit hook ${r.action} at ${r.hookPath}${r.chained ? ` (runs the existing hook first, kept as ${r.chained})` : ''}\n`);
+  } else {
+    const r = await hook.uninstallHook(process.cwd());
+    process.stderr.write(`leakguard: pre-commit hook removed from ${r.hookPath}${r.action === 'restored' ? '; the previous hook is back in place' : ''}\n`);
+  }
+  return EXIT_CLEAN;
+}
+
+async function runRulesCheck(files: string[]): Promise<number> {
+  const { loadRuleFile, loadDefaultRules } = await import('../engine/rule-pack.js');
+  const { checkRuleExamples } = await import('../engine/rule-check.js');
+  const specs = files.length ? files.flatMap((f) => loadRuleFile(f)) : loadDefaultRules();
+  const failures = checkRuleExamples(specs);
+  for (const f of failures) process.stdout.write(`${f.source ?? ''}: ${f.ruleId}: ${f.problem}\n`);
+  process.stdout.write(`${specs.length} rules, ${specs.reduce((n, s) => n + (s.examples?.length ?? 0) + (s.negative_examples?.length ?? 0), 0)} examples, ${failures.length} failure(s)\n`);
+  return failures.length ? EXIT_FINDINGS : EXIT_CLEAN;
+}
+
+async function runRulesList(a: { config?: string; 'default-rules': boolean }): Promise<number> {
+  const { loadConfig, effectiveRules } = await import('../config.js');
+  const { openRepo } = await import('../sources/git.js');
+  const root = await openRepo(process.cwd()).then((r) => r.root, () => undefined);
+  const rules = effectiveRules(loadConfig(root, a.config), { defaultRules: a['default-rules'] });
+  for (const r of rules) {
+    const kind = r.regex ? 'content' : r.min_size !== undefined ? 'size' : 'path';
+    process.stdout.write(`${r.id.padEnd(40)} ${kind.padEnd(8)} ${r.severity.padEnd(9)} ${r.description}\n`);
+  }
+  return EXIT_CLEAN;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let result: Promise<number> = Promise.resolve(EXIT_CLEAN);
+  let usageError: string | undefined;
+  const parser = yargs(argv)
+    .scriptName('leakguard')
+    .usage('$0 <command> [options]')
+    .command('scan [path]', 'Scan the work tree (tracked plus untracked, not ignored files), or the index with --staged',
+      (y) => scanOptions(y)
+        .positional('path', { type: 'string', describe: 'Directory or file inside the repository (default: current directory)' })
+        .option('staged', { type: 'boolean', default: false, describe: 'Scan exactly what the next commit would contain' }),
+      (a) => { result = runScan(a as unknown as ScanArgs); })
+    .command('baseline [path]', 'Record the current findings so later scans given --baseline ignore them',
+      (y) => y
+        .positional('path', { type: 'string' })
+        .option('output', { alias: 'o', type: 'string', describe: 'Baseline file (default: .leakguard-baseline.json at the repository root)' })
+        .option('config', { alias: 'c', type: 'string' })
+        .option('default-rules', { type: 'boolean', default: true })
+        .option('max-content-size', { type: 'string' })
+        .option('quiet', { alias: 'q', type: 'boolean', default: false }),
+      (a) => { result = runBaseline(a as unknown as ScanArgs); })
+    .command('hook <action>', 'Install or uninstall the pre-commit hook (runs leakguard scan --staged)',
+      (y) => y.positional('action', { choices: ['install', 'uninstall'] as const, demandOption: true }),
+      (a) => { result = runHook(a.action as 'install' | 'uninstall'); })
+    .command('rules <action> [files..]', 'List the effective rules, or check rule files against their own examples',
+      (y) => y
+        .positional('action', { choices: ['list', 'check'] as const, demandOption: true })
+        .positional('files', { type: 'string', array: true, describe: 'Rule files to check (default: the shipped pack)' })
+        .option('config', { alias: 'c', type: 'string' })
+        .option('default-rules', { type: 'boolean', default: true }),
+      (a) => {
+        result = a.action === 'check' ? runRulesCheck((a.files as string[] | undefined) ?? []) : runRulesList(a as never);
+      })
+    .demandCommand(1, 'name a command: scan, baseline, hook or rules')
+    .strict()
+    .version(VERSION)
+    .help()
+    .alias('h', 'help')
+    .wrap(Math.min(100, process.stdout.columns || 100))
+    .exitProcess(false)
+    .fail((msg, err) => {
+      if (err) throw err;
+      usageError = msg;
+    });
+  try {
+    parser.parse();
+  } catch (e) {
+    return reportError(e);
+  }
+  if (usageError) {
+    process.stderr.write(`leakguard: ${usageError.replace(/\s*\n\s*/g, ' ')} (see leakguard --help)\n`);
+    return EXIT_ERROR;
+  }
+  try {
+    return await result;
+  } catch (e) {
+    return reportError(e);
+  }
+}
+
+function reportError(e: unknown): number {
+  if (e instanceof LeakguardError) {
+    process.stderr.write(`leakguard: ${e.message}\n`);
+    return e.exitCode;
+  }
+  const err = e as NodeJS.ErrnoException;
+  if (process.env.LEAKGUARD_DEBUG) process.stderr.write(`${err?.stack ?? String(e)}\n`);
+  const detail = err?.code === 'EPIPE' ? 'output closed early' : (err?.message ?? String(e)).split('\n')[0];
+  process.stderr.write(`leakguard: internal error: ${detail} (LEAKGUARD_DEBUG=1 shows the stack)\n`);
+  return EXIT_ERROR;
+}

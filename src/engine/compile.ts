@@ -1,0 +1,163 @@
+/** Compiles validated rule specs into the matchers the detector runs. */
+import micromatch from 'micromatch';
+import { LeakguardError } from '../errors.js';
+import type { Severity } from '../types.js';
+import { checkShape, ruleKind, type AllowlistSpec, type RuleSpec } from './rule-spec.js';
+import { compileRegex, findNestedQuantifier, translateRegex } from './regex.js';
+
+export interface CompiledAllow {
+  paths?: (path: string) => boolean;
+  regexes: RegExp[];
+  stopwords: string[];
+}
+
+export interface CompiledRule {
+  id: string;
+  kind: 'path' | 'size' | 'content';
+  severity: Severity;
+  description: string;
+  spec: RuleSpec;
+  /** Path filter: for path and size rules the rule itself, for content rules a scope. */
+  matchPath?: (path: string) => boolean;
+  minSize?: number;
+  regex?: RegExp;
+  /** User rules run under a time limit; shipped rules are vetted by tests. */
+  guarded: boolean;
+  secretGroup: number | string;
+  keywords: string[];
+  minEntropy?: number;
+  allow: CompiledAllow;
+  context: { before: RegExp; description: string }[];
+  priority: number;
+}
+
+export interface Ruleset {
+  rules: CompiledRule[];
+  pathRules: CompiledRule[];
+  contentRules: CompiledRule[];
+  /** One case-insensitive alternation of every keyword; undefined when no content rule has keywords. */
+  prefilter?: RegExp;
+  byKeyword: Map<string, CompiledRule[]>;
+  /** Content rules without keywords: they see every text file. */
+  unkeyed: CompiledRule[];
+  globalAllow: CompiledAllow;
+}
+
+const MM_OPTIONS = { dot: true } as const;
+
+/**
+ * Compiles globs into one predicate. The `s` flag lets `*` cross a newline inside a file name,
+ * which git allows and micromatch's own regexes would refuse.
+ */
+export function globMatcher(globs: string[], where: string): (path: string) => boolean {
+  const res = globs.map((g) => {
+    try {
+      const re = micromatch.makeRe(g, MM_OPTIONS);
+      return new RegExp(re.source, re.flags.includes('s') ? re.flags : `${re.flags}s`);
+    } catch (e) {
+      throw new LeakguardError(`${where}: invalid glob ${JSON.stringify(g)}: ${(e as Error).message}`);
+    }
+  });
+  return (p) => res.some((r) => r.test(p));
+}
+
+export function compileAllow(spec: AllowlistSpec | undefined, where: string): CompiledAllow {
+  return {
+    paths: spec?.paths?.length ? globMatcher(spec.paths, `${where} allowlist.paths`) : undefined,
+    regexes: (spec?.regexes ?? []).map((r) => {
+      const t = translateRegex(r, `${where} allowlist.regexes`);
+      return compileRegex(t.source, t.flags, `${where} allowlist.regexes`);
+    }),
+    stopwords: (spec?.stopwords ?? []).map((s) => s.toLowerCase()),
+  };
+}
+
+/** True when the allowlist drops this value (a secret, or a path for path/size rules). */
+export function allowedValue(allow: CompiledAllow, value: string): boolean {
+  if (allow.regexes.some((r) => r.test(value))) return true;
+  if (allow.stopwords.length) {
+    const lower = value.toLowerCase();
+    if (allow.stopwords.some((w) => lower.includes(w))) return true;
+  }
+  return false;
+}
+
+export function compileRule(spec: RuleSpec): CompiledRule {
+  const where = `${spec.source ?? 'rules'}: rule '${spec.id}'`;
+  checkShape(spec, where);
+  const kind = ruleKind(spec);
+  const include = spec.paths?.length ? globMatcher(spec.paths, `${where} paths`) : undefined;
+  const exclude = spec.exclude_paths?.length ? globMatcher(spec.exclude_paths, `${where} exclude_paths`) : undefined;
+  const matchPath = include || exclude
+    ? (p: string) => (include ? include(p) : true) && !(exclude && exclude(p))
+    : undefined;
+
+  let regex: RegExp | undefined;
+  let secretGroup: number | string = 0;
+  if (spec.regex) {
+    const t = translateRegex(spec.regex, where);
+    if (!spec.builtin) {
+      const nested = findNestedQuantifier(t.source);
+      if (nested) {
+        throw new LeakguardError(`${where}: regex can backtrack catastrophically at '${nested}' (a repeated group whose body is itself a repeat); rewrite it so each repetition has a fixed part`);
+      }
+    }
+    regex = compileRegex(t.source, `${t.flags}g`, where);
+    const groupCount = new RegExp(`${t.source}|`, t.flags).exec('')!.length - 1;
+    const hasNamed = /\(\?<secret>/.test(t.source);
+    secretGroup = spec.secret_group ?? (hasNamed ? 'secret' : groupCount >= 1 ? 1 : 0);
+    if (typeof secretGroup === 'number' && secretGroup > groupCount) {
+      throw new LeakguardError(`${where}: secret_group ${secretGroup} but the regex has ${groupCount} capture group(s)`);
+    }
+  }
+  return {
+    id: spec.id,
+    kind,
+    severity: spec.severity,
+    description: spec.description,
+    spec,
+    matchPath,
+    minSize: spec.min_size,
+    regex,
+    guarded: !spec.builtin,
+    secretGroup,
+    keywords: (spec.keywords ?? []).map((k) => k.toLowerCase()),
+    minEntropy: spec.min_entropy,
+    allow: compileAllow(spec.allowlist, where),
+    context: (spec.context ?? []).map((c) => {
+      const t = translateRegex(c.before, `${where} context`);
+      return { before: compileRegex(t.source, t.flags, `${where} context`), description: c.description };
+    }),
+    priority: spec.priority ?? 0,
+  };
+}
+
+function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+export function compileRuleset(specs: RuleSpec[], globalAllow?: AllowlistSpec, globalWhere = 'config'): Ruleset {
+  const rules = specs.map(compileRule);
+  const contentRules = rules.filter((r) => r.kind === 'content');
+  const byKeyword = new Map<string, CompiledRule[]>();
+  const unkeyed: CompiledRule[] = [];
+  for (const r of contentRules) {
+    if (r.keywords.length === 0) { unkeyed.push(r); continue; }
+    for (const k of new Set(r.keywords)) {
+      const list = byKeyword.get(k) ?? [];
+      list.push(r);
+      byKeyword.set(k, list);
+    }
+  }
+  // Longest keywords first, so a keyword that contains another is still reported.
+  const keys = [...byKeyword.keys()].sort((a, b) => b.length - a.length);
+  return {
+    rules,
+    pathRules: rules.filter((r) => r.kind !== 'content'),
+    contentRules,
+    prefilter: keys.length ? new RegExp(keys.map(escapeRegex).join('|'), 'gi') : undefined,
+    byKeyword,
+    unkeyed,
+    globalAllow: compileAllow(globalAllow, globalWhere),
+  };
+}

@@ -1,0 +1,96 @@
+/**
+ * Running git. Plumbing is spawned directly (no shell, arguments as an array, output as bytes), so
+ * paths with spaces, quotes, newlines or invalid UTF-8 pass through untouched.
+ */
+import { spawn } from 'node:child_process';
+import { LeakguardError } from '../errors.js';
+
+export interface GitResult { stdout: Buffer; stderr: string; code: number }
+
+export function gitRaw(args: string[], opts: { cwd: string; input?: string | Buffer; env?: NodeJS.ProcessEnv } ): Promise<GitResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('git', args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (d: Buffer) => out.push(d));
+    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.on('error', (e: NodeJS.ErrnoException) => {
+      reject(e.code === 'ENOENT'
+        ? new LeakguardError('git was not found on PATH; install git (leakguard reads repositories through it)')
+        : new LeakguardError(`could not run git: ${e.message}`));
+    });
+    child.on('close', (code) => resolve({ stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8'), code: code ?? 1 }));
+    child.stdin.on('error', () => { /* git exited early; its exit code tells */ });
+    if (opts.input !== undefined) child.stdin.end(opts.input); else child.stdin.end();
+  });
+}
+
+/** First line of git's complaint, without the `fatal: ` prefix, for one-line errors. */
+export function gitComplaint(stderr: string): string {
+  const line = stderr.split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? 'unknown error';
+  return line.replace(/^(fatal|error): /, '');
+}
+
+export async function git(args: string[], cwd: string, input?: string): Promise<Buffer> {
+  const r = await gitRaw(args, { cwd, input });
+  if (r.code !== 0) throw new LeakguardError(`git ${args[0]} failed: ${gitComplaint(r.stderr)}`);
+  return r.stdout;
+}
+
+/** Splits NUL-terminated output (`-z`) into entries. */
+export function splitNul(buf: Buffer): Buffer[] {
+  const out: Buffer[] = [];
+  let start = 0;
+  for (;;) {
+    const i = buf.indexOf(0, start);
+    if (i === -1) break;
+    out.push(buf.subarray(start, i));
+    start = i + 1;
+  }
+  if (start < buf.length) out.push(buf.subarray(start));
+  return out;
+}
+
+export interface RepoInfo {
+  /** Top of the work tree (absolute), undefined in a bare repository. */
+  root?: string;
+  gitDir: string;
+  commonDir: string;
+  bare: boolean;
+  shallow: boolean;
+}
+
+/** Locates the repository that contains `dir`; a clear error when there is none. */
+export async function openRepo(dir: string): Promise<RepoInfo> {
+  const r = await gitRaw(
+    ['rev-parse', '--path-format=absolute', '--git-dir', '--git-common-dir', '--is-bare-repository', '--is-shallow-repository', '--show-toplevel'],
+    { cwd: dir },
+  ).catch((e) => {
+    if ((e as LeakguardError).message?.includes('git was not found')) throw e;
+    throw new LeakguardError(`not a git repository: ${dir}`);
+  });
+  if (r.code !== 0) {
+    if (/not a git repository/i.test(r.stderr)) throw new LeakguardError(`not a git repository: ${dir}`);
+    if (/must be run in a work tree/.test(r.stderr)) {
+      // bare repository: --show-toplevel fails; ask again without it
+      const b = await git(['rev-parse', '--path-format=absolute', '--git-dir', '--git-common-dir', '--is-shallow-repository'], dir);
+      const [gitDir, commonDir, shallow] = b.toString('utf8').split('\n');
+      return { gitDir: gitDir!, commonDir: commonDir!, bare: true, shallow: shallow === 'true' };
+    }
+    throw new LeakguardError(`cannot read repository at ${dir}: ${gitComplaint(r.stderr)}`);
+  }
+  const [gitDir, commonDir, bare, shallow, root] = r.stdout.toString('utf8').replace(/\n$/, '').split('\n');
+  return {
+    root: root || undefined,
+    gitDir: gitDir!,
+    commonDir: commonDir!,
+    bare: bare === 'true',
+    shallow: shallow === 'true',
+  };
+}
+
+/** HEAD resolves to a commit (false in a repository with no commits yet). */
+export async function hasHead(dir: string): Promise<boolean> {
+  const r = await gitRaw(['rev-parse', '--verify', '--quiet', 'HEAD^{commit}'], { cwd: dir });
+  return r.code === 0;
+}

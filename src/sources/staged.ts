@@ -1,0 +1,58 @@
+/**
+ * The index: exactly what the next commit would contain. Content comes from the staged blobs, never
+ * from the work tree, so a secret that is staged and then edited away on disk is still caught.
+ */
+import type { SourceItem } from '../types.js';
+import { CatFileReader, objectInfo } from './catfile.js';
+import { git, gitRaw, splitNul } from './git.js';
+import type { SkipSink } from './worktree.js';
+
+interface IndexEntry { mode: string; oid: string; path: string }
+
+const NULL_OID = /^0+$/;
+
+/** Entries added or modified relative to HEAD; every entry when there is no commit yet. */
+async function stagedEntries(cwd: string): Promise<IndexEntry[]> {
+  const r = await gitRaw(['diff-index', '--cached', '-z', '--raw', '--no-renames', '--no-abbrev', 'HEAD', '--'], { cwd });
+  const entries: IndexEntry[] = [];
+  if (r.code === 0) {
+    const parts = splitNul(r.stdout);
+    for (let i = 0; i + 1 < parts.length; i += 2) {
+      const meta = parts[i]!.toString('utf8').split(' ');
+      const status = meta[4]!;
+      if (status.startsWith('D')) continue; // a deletion adds nothing to scan
+      entries.push({ mode: meta[1]!, oid: meta[3]!, path: parts[i + 1]!.toString('utf8') });
+    }
+    return entries;
+  }
+  // No HEAD yet: the first commit will contain the whole index.
+  const ls = await git(['ls-files', '-s', '-z'], cwd);
+  for (const part of splitNul(ls)) {
+    const tab = part.indexOf(9);
+    const [mode, oid] = part.subarray(0, tab).toString('utf8').split(' ');
+    entries.push({ mode: mode!, oid: oid!, path: part.subarray(tab + 1).toString('utf8') });
+  }
+  return entries;
+}
+
+export async function stagedItems(root: string, onSkip: SkipSink): Promise<{ items: SourceItem[]; close: () => void }> {
+  const entries = await stagedEntries(root);
+  const blobs = entries.filter((e) => {
+    if (e.mode === '160000') { onSkip(e.path, 'submodule'); return false; }
+    if (NULL_OID.test(e.oid)) return false; // intent-to-add: nothing staged yet
+    return true;
+  });
+  const info = await objectInfo(root, [...new Set(blobs.map((b) => b.oid))]);
+  let reader: CatFileReader | undefined;
+  const items: SourceItem[] = [];
+  // A symlink's blob is its target path: scanned like any small text.
+  for (const e of blobs) {
+    items.push({
+      path: e.path,
+      blobId: e.oid,
+      size: info.get(e.oid)?.size ?? 0,
+      read: () => (reader ??= new CatFileReader(root)).read(e.oid),
+    });
+  }
+  return { items, close: () => reader?.close() };
+}

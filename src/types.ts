@@ -1,0 +1,66 @@
+/** Shared data shapes. Data flows one way: sources -> engine -> findings -> report / remedy. */
+
+export type Severity = 'critical' | 'high' | 'medium' | 'low' | 'info';
+export const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'low', 'info'];
+
+export type FindingKind = 'path' | 'size' | 'content';
+
+/** One thing a source can hand to the engine: a file version, nothing else. */
+export interface SourceItem {
+  /** Repository-relative path with `/` separators, decoded for display (invalid UTF-8 becomes U+FFFD). */
+  path: string;
+  /** Git object id of the content, when the source knows it (index and history do; the work tree does not). */
+  blobId?: string;
+  /** Size in bytes, from git metadata or stat — known before any content is read. */
+  size: number;
+  /** Commit that holds this version (history sources only). */
+  commit?: string;
+  /** Reads the whole content. Only called for items at most `maxContentBytes` long. */
+  read(): Promise<Buffer>;
+}
+
+/** Why content was not scanned. Path and size rules still ran on every one of these. */
+export type SkipReason = 'binary' | 'too-large' | 'submodule' | 'missing' | 'unreadable' | 'timeout' | 'allowlisted';
+
+export interface Finding {
+  ruleId: string;
+  kind: FindingKind;
+  path: string;
+  line?: number;
+  column?: number;
+  /** The matched secret; redacted before it reaches any report unless redaction is turned off. */
+  secret?: string;
+  /** Stable across edits, rebases and squashes: rule + path + hash of the secret. */
+  fingerprint: string;
+  description: string;
+  severity: Severity;
+  /** Size in bytes, for size findings. */
+  size?: number;
+  blobId?: string;
+  commit?: string;
+}
+
+export interface ScanStats {
+  /** Files (or blobs) seen by the engine. */
+  files: number;
+  /** Files whose content went through content rules. */
+  contentScanned: number;
+  bytesScanned: number;
+  /** Content not scanned, by reason; path and size rules still applied. */
+  skipped: Partial<Record<SkipReason, number>>;
+  /** Findings dropped, by the mechanism that dropped them. */
+  suppressed: { allowlist: number; inline: number; baseline: number };
+  rules: number;
+  durationMs: number;
+  /** Up to a few example paths per skip reason, so a report can say which files were passed over. */
+  skippedExamples: Partial<Record<SkipReason, string[]>>;
+  warnings: string[];
+}
+
+export interface ScanReport {
+  findings: Finding[];
+  stats: ScanStats;
+  /** What was scanned, for the report header. */
+  target: { mode: 'worktree' | 'staged' | 'history' | 'range'; root: string; range?: string };
+  redacted: boolean;
+}

@@ -1,0 +1,85 @@
+/** Real git repositories in temp dirs, and the real CLI run as a child process. */
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { afterAll } from 'vitest';
+
+export const ROOT = resolve(import.meta.dirname, '..');
+export const BIN = join(ROOT, 'bin', 'leakguard.js');
+
+const cleanups: string[] = [];
+afterAll(() => {
+  for (const d of cleanups.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+/** An environment where the user's own git config cannot change results. */
+export const GIT_ENV: NodeJS.ProcessEnv = {
+  ...process.env,
+  GIT_CONFIG_GLOBAL: '/dev/null',
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_AUTHOR_NAME: 'Test', GIT_AUTHOR_EMAIL: 'test@example.com',
+  GIT_COMMITTER_NAME: 'Test', GIT_COMMITTER_EMAIL: 'test@example.com',
+  NO_COLOR: '1',
+};
+
+export function tempDir(prefix = 'lg-'): string {
+  const d = mkdtempSync(join(tmpdir(), prefix));
+  cleanups.push(d);
+  return d;
+}
+
+export function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = GIT_ENV, input?: string): SpawnSyncReturns<string> {
+  return spawnSync(cmd, args, { cwd, env, encoding: 'utf8', input, maxBuffer: 64 * 1024 * 1024 });
+}
+
+export class Repo {
+  constructor(readonly dir: string) {}
+  static init(opts: { bare?: boolean } = {}): Repo {
+    const dir = tempDir('lg-repo-');
+    const r = new Repo(dir);
+    r.git('init', '-q', '-b', 'main', ...(opts.bare ? ['--bare'] : []));
+    return r;
+  }
+  git(...args: string[]): string {
+    const r = run('git', args, this.dir);
+    if (r.status !== 0) throw new Error(`git ${args.join(' ')} failed: ${r.stderr}`);
+    return r.stdout;
+  }
+  write(path: string, content: string | Buffer): this {
+    const abs = join(this.dir, path);
+    mkdirSync(dirname(abs), { recursive: true });
+    writeFileSync(abs, content);
+    return this;
+  }
+  add(...paths: string[]): this {
+    this.git('add', '--', ...(paths.length ? paths : ['.']));
+    return this;
+  }
+  commit(message = 'change'): this {
+    this.git('commit', '-q', '--allow-empty', '-m', message);
+    return this;
+  }
+}
+
+export interface CliResult { code: number; stdout: string; stderr: string }
+
+export function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = GIT_ENV): CliResult {
+  const r = run(process.execPath, [BIN, ...args], cwd, env);
+  return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };
+}
+
+export function cliJson(args: string[], cwd: string): { code: number; report: any; stderr: string } {
+  const r = cli([...args, '--format', 'json'], cwd);
+  let report: any;
+  try { report = JSON.parse(r.stdout); } catch { throw new Error(`not JSON (exit ${r.code}): ${r.stdout}\n${r.stderr}`); }
+  return { code: r.code, report, stderr: r.stderr };
+}
+
+/** Fake credentials built at run time, so the test sources hold no literal key. */
+export const fake = {
+  googleKey: () => 'AIza' + 'SyB3kF9x2LmQ7vT4nR8wZ1cY6hJ0pD5sE2a',
+  aqKey: () => 'AQ.' + 'Ab8RN6' + 'k2Jd9LmQ4xT7vB1nR5wZ8cY3hF6pS0aE9gU2iO4kM7qW',
+  githubPat: () => 'ghp' + '_' + 'R7tK2mX9qL4vN8bW3zY6cH1jF5dS0aG2pE4u',
+  awsKeyId: () => 'AKIA' + 'Q3RZ7XW2LM4VN6BT',
+};
