@@ -1,6 +1,7 @@
 /**
  * The programmatic API. The CLI is a thin layer over these functions.
  */
+import { stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { buildRuleset, loadConfig, type Config } from './config.js';
 import { LeakguardError } from './errors.js';
@@ -9,7 +10,7 @@ import type { Ruleset } from './engine/compile.js';
 import { redact } from './engine/fingerprint.js';
 import { countSkip, Engine, newStats } from './engine/scan.js';
 import { openRepo, type RepoInfo } from './sources/git.js';
-import { stagedItems } from './sources/staged.js';
+import { stagedEntries, stagedItems } from './sources/staged.js';
 import { worktreeItems } from './sources/worktree.js';
 import type { Finding, ScanReport } from './types.js';
 
@@ -43,18 +44,21 @@ export async function prepare(opts: ScanOptions): Promise<PreparedScan> {
   const dir = resolve(opts.path ?? '.');
   const repo = await openRepo(await existingDir(dir));
   const root = repo.root ?? repo.gitDir;
-  const config = loadConfig(repo.root, opts.config);
-  const ruleset = buildRuleset(config, { defaultRules: opts.defaultRules });
+  const config = await loadConfig(repo.root, opts.config);
+  const ruleset = await buildRuleset(config, { defaultRules: opts.defaultRules });
   const baselineFile = opts.baseline ?? (config.baseline ? (isAbsolute(config.baseline) ? config.baseline : join(root, config.baseline)) : undefined);
   return { repo, root, config, ruleset, baseline: baselineFile ? readBaseline(baselineFile) : undefined };
 }
 
 async function existingDir(p: string): Promise<string> {
-  const { stat } = await import('node:fs/promises');
   const s = await stat(p).catch(() => undefined);
   if (!s) throw new LeakguardError(`no such file or directory: ${p}`);
   return s.isDirectory() ? p : p.replace(/\/[^/]*$/, '') || '/';
 }
+
+type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
+const settle = <T>(p: Promise<T>): Promise<Settled<T>> => p.then((value) => ({ ok: true as const, value }), (error) => ({ ok: false as const, error }));
+const unsettle = <T>(s: Settled<T>): T => { if (s.ok) return s.value; throw s.error; };
 
 export function redactFindings(findings: Finding[]): Finding[] {
   return findings.map((f) => (f.secret === undefined ? f : { ...f, secret: redact(f.secret) }));
@@ -62,6 +66,9 @@ export function redactFindings(findings: Finding[]): Finding[] {
 
 /** Scans the work tree (tracked plus untracked, not ignored) or, with `staged`, the index. */
 export async function scan(opts: ScanOptions = {}): Promise<ScanReport & { ruleset: Ruleset }> {
+  // For --staged, list the index while the repository is opened and the rules compiled; an error
+  // there waits until prepare() has had the chance to say something clearer (not a repository).
+  const listing = opts.staged ? settle(stagedEntries(await existingDir(resolve(opts.path ?? '.')))) : undefined;
   const p = await prepare(opts);
   const stats = newStats(p.ruleset.rules.length);
   const engine = new Engine(p.ruleset, {
@@ -72,7 +79,7 @@ export async function scan(opts: ScanOptions = {}): Promise<ScanReport & { rules
   let findings: Finding[];
   if (opts.staged) {
     if (!p.repo.root) throw new LeakguardError('--staged needs a work tree; this is a bare repository');
-    const { items, close } = await stagedItems(p.repo.root, onSkip);
+    const { items, close } = await stagedItems(p.repo.root, onSkip, listing!.then(unsettle));
     try { findings = await engine.scanAll(items); } finally { close(); }
   } else {
     if (!p.repo.root) throw new LeakguardError('a bare repository has no work tree to scan; use --history');

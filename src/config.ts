@@ -60,14 +60,14 @@ export function parseConfig(doc: unknown, file: string): Config {
 }
 
 /** Reads `--config FILE`, or `.leakguard.yml` at the repository root when present. */
-export function loadConfig(root: string | undefined, explicit?: string): Config {
+export async function loadConfig(root: string | undefined, explicit?: string): Promise<Config> {
   if (explicit) {
     const file = isAbsolute(explicit) ? explicit : resolve(explicit);
-    return parseConfig(parseYamlFile(file), file);
+    return parseConfig(await parseYamlFile(file), file);
   }
   if (root) {
     const file = join(root, CONFIG_FILE);
-    if (existsSync(file)) return parseConfig(parseYamlFile(file), file);
+    if (existsSync(file)) return parseConfig(await parseYamlFile(file), file);
   }
   return parseConfig(undefined, '(defaults)');
 }
@@ -78,10 +78,10 @@ export interface RuleOptions {
 }
 
 /** The effective rule list: defaults (unless turned off), then the config's overrides and additions, minus disabled ids. */
-export function effectiveRules(cfg: Config, opts: RuleOptions = {}): RuleSpec[] {
+export async function effectiveRules(cfg: Config, opts: RuleOptions = {}): Promise<RuleSpec[]> {
   const useDefaults = (opts.defaultRules ?? true) && cfg.defaultRules;
   const byId = new Map<string, RuleSpec>();
-  if (useDefaults) for (const s of loadDefaultRules()) byId.set(s.id, s);
+  if (useDefaults) for (const s of await loadDefaultRules()) byId.set(s.id, s);
   for (const r of cfg.rules) {
     const base = byId.get(r.id);
     if (base) {
@@ -100,6 +100,6 @@ export function effectiveRules(cfg: Config, opts: RuleOptions = {}): RuleSpec[] 
   return [...byId.values()];
 }
 
-export function buildRuleset(cfg: Config, opts: RuleOptions = {}): Ruleset {
-  return compileRuleset(effectiveRules(cfg, opts), cfg.allowlist, cfg.file ?? 'config');
+export async function buildRuleset(cfg: Config, opts: RuleOptions = {}): Promise<Ruleset> {
+  return compileRuleset(await effectiveRules(cfg, opts), cfg.allowlist, cfg.file ?? 'config');
 }

@@ -1,6 +1,6 @@
 /** The engine on its own: prefilter, entropy, placeholders, suppression, fingerprints, redaction. */
 import { describe, expect, it } from 'vitest';
-import { compileRuleset } from '../src/engine/compile.js';
+import { compileRuleset, countGroups } from '../src/engine/compile.js';
 import { detectContent } from '../src/engine/detect.js';
 import { Engine } from '../src/engine/scan.js';
 import { fingerprint, redact } from '../src/engine/fingerprint.js';
@@ -12,7 +12,8 @@ import type { RuleSpec } from '../src/engine/rule-spec.js';
 import type { SourceItem } from '../src/types.js';
 import { fake } from './helpers.js';
 
-const defaults = compileRuleset(loadDefaultRules());
+const pack = await loadDefaultRules();
+const defaults = compileRuleset(pack);
 const item = (path: string, content: string | Buffer, size?: number): SourceItem => {
   const buf = Buffer.isBuffer(content) ? content : Buffer.from(content);
   return { path, size: size ?? buf.length, read: async () => buf };
@@ -106,7 +107,7 @@ describe('suppression', () => {
     expect(eng.stats.suppressed.inline).toBe(1);
   });
   it('config allowlists by path, regex and stopword', async () => {
-    const rs = compileRuleset(loadDefaultRules(), { paths: ['fixtures/**'], regexes: ['^ghp_R7'], stopwords: ['syb3kf9'] });
+    const rs = compileRuleset(pack, { paths: ['fixtures/**'], regexes: ['^ghp_R7'], stopwords: ['syb3kf9'] });
     const eng = new Engine(rs, { maxContentBytes: 1e6 });
     expect(await eng.scanItem(item('fixtures/keys.txt', fake.googleKey()))).toEqual([]);
     expect(await eng.scanItem(item('src/a.txt', `${fake.githubPat()} ${fake.googleKey()}`))).toEqual([]);
@@ -136,6 +137,14 @@ describe('fingerprints and redaction', () => {
     expect(r).toBe('AIza********');
     expect(r).not.toContain(fake.googleKey().slice(4, 10));
     expect(redact('short')).toBe('********');
+  });
+});
+
+describe('regex source analysis', () => {
+  it('counts capture groups as the RegExp engine does', () => {
+    for (const src of ['a', '(a)', '(?:a)(b)', '(?<n>a)(?<=b)(?!c)', '[(](a)', '\\((a)\\)', '[\\]()](x)', '((a)(b))']) {
+      expect(countGroups(src), src).toBe(new RegExp(`${src}|`).exec('')!.length - 1);
+    }
   });
 });
 

@@ -2,6 +2,8 @@
  * The command line: thin yargs commands over the API. Exit codes: 0 clean, 1 findings, 2 usage or
  * runtime error (one line on stderr, never a stack trace).
  */
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import yargs, { type Argv } from 'yargs';
 import { EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, LeakguardError } from '../errors.js';
 import { VERSION } from './version.js';
@@ -44,8 +46,8 @@ async function runScan(a: ScanArgs): Promise<number> {
 }
 
 async function runBaseline(a: ScanArgs & { output?: string }): Promise<number> {
-  const [{ scan }, { baselineFromFindings, writeBaseline, BASELINE_FILE }, { join }] = await Promise.all([
-    import('../api.js'), import('../engine/baseline.js'), import('node:path'),
+  const [{ scan }, { baselineFromFindings, writeBaseline, BASELINE_FILE }] = await Promise.all([
+    import('../api.js'), import('../engine/baseline.js'),
   ]);
   const report = await scan({ path: a.path, ...commonScanOptions(a), baseline: undefined, redact: true });
   const file = a.output ?? join(report.target.root, BASELINE_FILE);
@@ -59,8 +61,6 @@ async function runHook(action: 'install' | 'uninstall'): Promise<number> {
   const { openRepo } = await import('../sources/git.js');
   await openRepo(process.cwd());
   if (action === 'install') {
-    const { fileURLToPath } = await import('node:url');
-    const { resolve, dirname } = await import('node:path');
     const bin = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'leakguard.js');
     const r = await hook.installHook(process.cwd(), bin);
     process.stderr.write(`leakguard: pre-commit hook ${r.action} at ${r.hookPath}${r.chained ? ` (runs the existing hook first, kept as ${r.chained})` : ''}\n`);
@@ -74,7 +74,7 @@ async function runHook(action: 'install' | 'uninstall'): Promise<number> {
 async function runRulesCheck(files: string[]): Promise<number> {
   const { loadRuleFile, loadDefaultRules } = await import('../engine/rule-pack.js');
   const { checkRuleExamples } = await import('../engine/rule-check.js');
-  const specs = files.length ? files.flatMap((f) => loadRuleFile(f)) : loadDefaultRules();
+  const specs = files.length ? (await Promise.all(files.map((f) => loadRuleFile(f)))).flat() : await loadDefaultRules();
   const failures = checkRuleExamples(specs);
   for (const f of failures) process.stdout.write(`${f.source ?? ''}: ${f.ruleId}: ${f.problem}\n`);
   process.stdout.write(`${specs.length} rules, ${specs.reduce((n, s) => n + (s.examples?.length ?? 0) + (s.negative_examples?.length ?? 0), 0)} examples, ${failures.length} failure(s)\n`);
@@ -85,7 +85,7 @@ async function runRulesList(a: { config?: string; 'default-rules': boolean }): P
   const { loadConfig, effectiveRules } = await import('../config.js');
   const { openRepo } = await import('../sources/git.js');
   const root = await openRepo(process.cwd()).then((r) => r.root, () => undefined);
-  const rules = effectiveRules(loadConfig(root, a.config), { defaultRules: a['default-rules'] });
+  const rules = await effectiveRules(await loadConfig(root, a.config), { defaultRules: a['default-rules'] });
   for (const r of rules) {
     const kind = r.regex ? 'content' : r.min_size !== undefined ? 'size' : 'path';
     process.stdout.write(`${r.id.padEnd(40)} ${kind.padEnd(8)} ${r.severity.padEnd(9)} ${r.description}\n`);

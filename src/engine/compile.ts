@@ -1,5 +1,5 @@
 /** Compiles validated rule specs into the matchers the detector runs. */
-import micromatch from 'micromatch';
+import { createRequire } from 'node:module';
 import { LeakguardError } from '../errors.js';
 import type { Severity } from '../types.js';
 import { checkShape, ruleKind, type AllowlistSpec, type RuleSpec } from './rule-spec.js';
@@ -45,20 +45,99 @@ export interface Ruleset {
 
 const MM_OPTIONS = { dot: true } as const;
 
+// micromatch is loaded only for globs the fast tests below do not cover.
+let micromatch: typeof import('micromatch') | undefined;
+const loadMicromatch = () => (micromatch ??= createRequire(import.meta.url)('micromatch') as typeof import('micromatch'));
+
+/** Glob -> regex, shared by every rule; the build seeds it for the shipped pack so start-up skips micromatch. */
+const globCache = new Map<string, RegExp>();
+
+export function seedGlobCache(entries: [glob: string, source: string, flags: string][]): void {
+  for (const [g, source, flags] of entries) if (!globCache.has(g)) globCache.set(g, new RegExp(source, flags));
+}
+
 /**
- * Compiles globs into one predicate. The `s` flag lets `*` cross a newline inside a file name,
- * which git allows and micromatch's own regexes would refuse.
+ * One glob as micromatch means it. The `s` flag lets `*` cross a newline inside a file name, which
+ * git allows and micromatch's own regexes would refuse.
  */
-export function globMatcher(globs: string[], where: string): (path: string) => boolean {
-  const res = globs.map((g) => {
+export function globToRegex(g: string, where: string): RegExp {
+  let re = globCache.get(g);
+  if (!re) {
     try {
-      const re = micromatch.makeRe(g, MM_OPTIONS);
-      return new RegExp(re.source, re.flags.includes('s') ? re.flags : `${re.flags}s`);
+      const mm = loadMicromatch().makeRe(g, MM_OPTIONS);
+      re = new RegExp(mm.source, mm.flags.includes('s') ? mm.flags : `${mm.flags}s`);
     } catch (e) {
       throw new LeakguardError(`${where}: invalid glob ${JSON.stringify(g)}: ${(e as Error).message}`);
     }
+    globCache.set(g, re);
+  }
+  return re;
+}
+
+const LIT = '[^*?\\[\\]{}()!+@/\\\\]+';
+const SEGS = `${LIT}(?:/${LIT})*`;
+const SHAPE_SEGS = new RegExp(`^\\*\\*/(${SEGS})$`);
+const SHAPE_DIR = new RegExp(`^\\*\\*/(${SEGS})/\\*\\*$`);
+const SHAPE_EXACT = new RegExp(`^(${SEGS})$`);
+const SHAPE_UNDER = new RegExp(`^(${SEGS})/\\*\\*$`);
+const SHAPE_BASE = new RegExp(`^\\*\\*/(?:(${SEGS})/)?(${LIT})?\\*(${LIT})?$`);
+
+type PathTest = (path: string) => boolean;
+const baseOf = (p: string) => p.slice(p.lastIndexOf('/') + 1);
+const dirIs = (p: string, d: string) => {
+  const slash = p.lastIndexOf('/');
+  if (slash === -1) return false;
+  const dir = p.slice(0, slash);
+  return dir === d || dir.endsWith(`/${d}`);
+};
+
+// The glob shapes rule packs are made of ("**/*.pt", "**/.env", "**/.gemini/**",
+// "**/config/credentials/*.key") as string tests: the same answers as micromatch for git paths,
+// without running its large regexes over every path of a history. Anything else: undefined.
+export function fastGlob(g: string): PathTest | undefined {
+  if (g === '**') return () => true;
+  let m = SHAPE_SEGS.exec(g);
+  if (m) {
+    const s = m[1]!;
+    return (p) => p === s || p.endsWith(`/${s}`);
+  }
+  m = SHAPE_DIR.exec(g);
+  if (m) {
+    const s = m[1]!;
+    return (p) => p === s || p.startsWith(`${s}/`) || p.endsWith(`/${s}`) || p.includes(`/${s}/`);
+  }
+  m = SHAPE_EXACT.exec(g);
+  if (m) {
+    const s = m[1]!;
+    return (p) => p === s;
+  }
+  m = SHAPE_UNDER.exec(g);
+  if (m) {
+    const s = m[1]!;
+    return (p) => p === s || p.startsWith(`${s}/`);
+  }
+  m = SHAPE_BASE.exec(g);
+  if (m) {
+    const dir = m[1];
+    const pre = m[2] ?? '';
+    const post = m[3] ?? '';
+    return (p) => {
+      const b = baseOf(p);
+      return b.length >= pre.length + post.length && b.startsWith(pre) && b.endsWith(post) && (dir === undefined || dirIs(p, dir));
+    };
+  }
+  return undefined;
+}
+
+/** Compiles globs into one predicate. */
+export function globMatcher(globs: string[], where: string): PathTest {
+  const tests = globs.map((g): PathTest => {
+    const fast = fastGlob(g);
+    if (fast) return fast;
+    const re = globToRegex(g, where);
+    return (p) => re.test(p);
   });
-  return (p) => res.some((r) => r.test(p));
+  return tests.length === 1 ? tests[0]! : (p) => tests.some((t) => t(p));
 }
 
 export function compileAllow(spec: AllowlistSpec | undefined, where: string): CompiledAllow {
@@ -103,7 +182,7 @@ export function compileRule(spec: RuleSpec): CompiledRule {
       }
     }
     regex = compileRegex(t.source, `${t.flags}g`, where);
-    const groupCount = new RegExp(`${t.source}|`, t.flags).exec('')!.length - 1;
+    const groupCount = countGroups(t.source);
     const hasNamed = /\(\?<secret>/.test(t.source);
     secretGroup = spec.secret_group ?? (hasNamed ? 'secret' : groupCount >= 1 ? 1 : 0);
     if (typeof secretGroup === 'number' && secretGroup > groupCount) {
@@ -130,6 +209,24 @@ export function compileRule(spec: RuleSpec): CompiledRule {
     }),
     priority: spec.priority ?? 0,
   };
+}
+
+/**
+ * Capturing groups in a regex source, counted without compiling it: V8 compiles a regex on first
+ * use, and forcing that for every rule at start-up costs more than the whole pre-commit scan.
+ */
+export function countGroups(source: string): number {
+  let n = 0;
+  for (let i = 0; i < source.length; i++) {
+    const c = source[i];
+    if (c === '\\') { i++; continue; }
+    if (c === '[') {
+      for (i++; i < source.length && source[i] !== ']'; i++) if (source[i] === '\\') i++;
+      continue;
+    }
+    if (c === '(' && (source[i + 1] !== '?' || (source[i + 2] === '<' && source[i + 3] !== '=' && source[i + 3] !== '!'))) n++;
+  }
+  return n;
 }
 
 function escapeRegex(s: string): string {

@@ -1,10 +1,10 @@
 /** Loading rule files: the shipped pack under `rules/`, and any YAML rule file a user names. */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import yaml from 'js-yaml';
 import { LeakguardError } from '../errors.js';
 import { rulesFromDocument, type RuleSpec } from './rule-spec.js';
+import { globToRegex, seedGlobCache } from './compile.js';
 
 /** The package root: found by walking up from this module (it runs from src/ in tests and dist/ when built). */
 export function packageRoot(): string {
@@ -20,7 +20,8 @@ export function defaultRulesDir(): string {
   return join(packageRoot(), 'rules');
 }
 
-export function parseYamlFile(file: string): unknown {
+/** Parses a YAML file; js-yaml is loaded on first use, since most runs have no YAML to read. */
+export async function parseYamlFile(file: string): Promise<unknown> {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -28,6 +29,7 @@ export function parseYamlFile(file: string): unknown {
     const code = (e as NodeJS.ErrnoException).code;
     throw new LeakguardError(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (e as Error).message}`);
   }
+  const yaml = (await import('js-yaml')).default;
   try {
     return yaml.load(text, { filename: file });
   } catch (e) {
@@ -36,22 +38,56 @@ export function parseYamlFile(file: string): unknown {
   }
 }
 
-export function loadRuleFile(file: string, builtin = false): RuleSpec[] {
-  const specs = rulesFromDocument(parseYamlFile(file), file);
+export async function loadRuleFile(file: string, builtin = false): Promise<RuleSpec[]> {
+  const specs = rulesFromDocument(await parseYamlFile(file), file);
   if (builtin) for (const s of specs) s.builtin = true;
   return specs;
 }
 
 let cachedDefaults: RuleSpec[] | undefined;
 
+/** The build's precompiled copy of the pack: validated specs plus glob regexes (see scripts/build.mjs). */
+export const PACK_FILE = 'dist/rules.json';
+
+export interface CompiledPack { specs: RuleSpec[]; globs: [string, string, string][] }
+
+export function precompilePack(specs: RuleSpec[]): CompiledPack {
+  const globs = new Set<string>();
+  for (const s of specs) for (const g of [...(s.paths ?? []), ...(s.exclude_paths ?? []), ...(s.allowlist?.paths ?? [])]) globs.add(g);
+  return {
+    specs,
+    globs: [...globs].map((g) => {
+      const re = globToRegex(g, `rules: glob ${g}`);
+      return [g, re.source, re.flags];
+    }),
+  };
+}
+
+/** The precompiled pack, when it exists and is newer than every rule file. */
+function readPrecompiled(dir: string): RuleSpec[] | undefined {
+  const file = join(packageRoot(), PACK_FILE);
+  let packTime: number;
+  try { packTime = statSync(file).mtimeMs; } catch { return undefined; }
+  for (const f of readdirSync(dir)) if (statSync(join(dir, f)).mtimeMs > packTime) return undefined;
+  const pack = JSON.parse(readFileSync(file, 'utf8')) as CompiledPack;
+  seedGlobCache(pack.globs);
+  return pack.specs;
+}
+
 /** The shipped rule pack, one YAML file per family. */
-export function loadDefaultRules(dir = defaultRulesDir()): RuleSpec[] {
-  if (dir === defaultRulesDir() && cachedDefaults) return cachedDefaults.map((s) => ({ ...s }));
+export async function loadDefaultRules(dir = defaultRulesDir()): Promise<RuleSpec[]> {
+  const isDefault = dir === defaultRulesDir();
+  if (isDefault && cachedDefaults) return cachedDefaults.map((s) => ({ ...s }));
+  const pre = isDefault ? readPrecompiled(dir) : undefined;
+  if (pre) {
+    cachedDefaults = pre;
+    return pre.map((s) => ({ ...s }));
+  }
   const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort();
   const specs: RuleSpec[] = [];
   const ids = new Map<string, string>();
   for (const f of files) {
-    for (const s of loadRuleFile(join(dir, f), true)) {
+    for (const s of await loadRuleFile(join(dir, f), true)) {
       const prev = ids.get(s.id);
       if (prev) throw new LeakguardError(`${join(dir, f)}: rule '${s.id}' is already defined in ${prev}`);
       ids.set(s.id, f);

@@ -21,11 +21,20 @@ export async function objectInfo(cwd: string, oids: string[]): Promise<Map<strin
   return out;
 }
 
-interface Pending { oid: string; resolve: (b: Buffer) => void; reject: (e: Error) => void }
+/** git older than 2.36 has no `cat-file --batch-command`. */
+export class BatchCommandUnsupported extends Error {}
+
+interface Pending {
+  oid: string;
+  content: boolean;
+  resolve: (v: Buffer | ObjectInfo | undefined) => void;
+  reject: (e: Error) => void;
+}
 
 /**
- * Streams blob contents from one `git cat-file --batch` process. Requests are answered in order;
- * callers may keep several outstanding so the pipe never idles.
+ * Streams objects from one `git cat-file` process. With `--batch` it answers content requests;
+ * with `--batch-command` (git 2.36+) it also answers size requests, so one process serves both.
+ * Requests are answered in order; callers may keep several outstanding so the pipe never idles.
  */
 export class CatFileReader {
   private child: ChildProcessWithoutNullStreams;
@@ -34,30 +43,44 @@ export class CatFileReader {
   private want = -1; // bytes of content (plus newline) still expected for queue[0]; -1 while reading a header
   private parts: Buffer[] = [];
   private got = 0;
+  private answered = 0;
   private failed: Error | undefined;
   private stderr = '';
 
-  constructor(cwd: string) {
-    this.child = spawn('git', ['cat-file', '--batch'], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+  constructor(cwd: string, private readonly mode: 'batch' | 'command' = 'batch') {
+    this.child = spawn('git', ['cat-file', mode === 'batch' ? '--batch' : '--batch-command'], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stdout.on('data', (d: Buffer) => this.onData(d));
     this.child.stderr.on('data', (d: Buffer) => { this.stderr += d.toString('utf8'); });
     this.child.on('error', (e) => this.fail(new LeakguardError(`could not run git cat-file: ${e.message}`)));
     this.child.on('close', (code) => {
-      if (this.queue.length) this.fail(new LeakguardError(`git cat-file exited (${code}) early: ${gitComplaint(this.stderr)}`));
+      if (!this.queue.length) return;
+      if (mode === 'command' && this.answered === 0 && code === 129) this.fail(new BatchCommandUnsupported());
+      else this.fail(new LeakguardError(`git cat-file exited (${code}) early: ${gitComplaint(this.stderr)}`));
     });
     this.child.stdin.on('error', () => { /* reported through close */ });
   }
 
+  /** Content of a blob. */
   read(oid: string): Promise<Buffer> {
-    if (this.failed) return Promise.reject(this.failed);
-    return new Promise((resolve, reject) => {
-      this.queue.push({ oid, resolve, reject });
-      this.child.stdin.write(`${oid}\n`);
-    });
+    return this.request(oid, true) as Promise<Buffer>;
+  }
+
+  /** Type and size, without the content; undefined when the object is missing (`--batch-command` only). */
+  info(oid: string): Promise<ObjectInfo | undefined> {
+    if (this.mode !== 'command') throw new Error('info() needs --batch-command');
+    return this.request(oid, false) as Promise<ObjectInfo | undefined>;
   }
 
   close(): void {
     this.child.stdin.end();
+  }
+
+  private request(oid: string, content: boolean): Promise<Buffer | ObjectInfo | undefined> {
+    if (this.failed) return Promise.reject(this.failed);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ oid, content, resolve, reject });
+      this.child.stdin.write(this.mode === 'batch' ? `${oid}\n` : `${content ? 'contents' : 'info'} ${oid}\n`);
+    });
   }
 
   private fail(e: Error): void {
@@ -73,10 +96,18 @@ export class CatFileReader {
         if (nl === -1) return;
         const header = this.buf.subarray(0, nl).toString('utf8');
         this.buf = this.buf.subarray(nl + 1);
+        this.answered++;
         const m = /^(\S+) (\S+) (\d+)$/.exec(header);
+        const p = this.queue[0]!;
         if (!m) {
-          const p = this.queue.shift()!;
-          p.reject(new LeakguardError(`object ${p.oid} is ${/missing/.test(header) ? 'missing' : `unreadable (${header})`} in the repository`));
+          this.queue.shift();
+          if (!p.content && / missing$/.test(header)) p.resolve(undefined);
+          else p.reject(new LeakguardError(`object ${p.oid} is ${/missing/.test(header) ? 'missing' : `unreadable (${header})`} in the repository`));
+          continue;
+        }
+        if (!p.content) {
+          this.queue.shift();
+          p.resolve({ type: m[2]!, size: Number(m[3]) });
           continue;
         }
         this.want = Number(m[3]) + 1;
@@ -96,4 +127,42 @@ export class CatFileReader {
       this.queue.shift()!.resolve(content);
     }
   }
+}
+
+export interface ObjectSource {
+  sizes(oids: string[]): Promise<Map<string, ObjectInfo>>;
+  read(oid: string): Promise<Buffer>;
+  close(): void;
+}
+
+/**
+ * Sizes and contents for a set of objects: one `--batch-command` process where git has it, else a
+ * `--batch-check` call plus a `--batch` process.
+ */
+export function openObjects(cwd: string): ObjectSource {
+  let cmd: CatFileReader | undefined = new CatFileReader(cwd, 'command');
+  let legacy: CatFileReader | undefined;
+  return {
+    async sizes(oids) {
+      if (cmd) {
+        try {
+          const infos = await Promise.all(oids.map((o) => cmd!.info(o)));
+          const out = new Map<string, ObjectInfo>();
+          oids.forEach((o, i) => { const info = infos[i]; if (info) out.set(o, info); });
+          return out;
+        } catch (e) {
+          if (!(e instanceof BatchCommandUnsupported)) throw e;
+          cmd = undefined;
+        }
+      }
+      return objectInfo(cwd, oids);
+    },
+    read(oid) {
+      return cmd ? cmd.read(oid) : (legacy ??= new CatFileReader(cwd, 'batch')).read(oid);
+    },
+    close() {
+      cmd?.close();
+      legacy?.close();
+    },
+  };
 }

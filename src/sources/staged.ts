@@ -2,8 +2,9 @@
  * The index: exactly what the next commit would contain. Content comes from the staged blobs, never
  * from the work tree, so a secret that is staged and then edited away on disk is still caught.
  */
+import { LeakguardError } from '../errors.js';
 import type { SourceItem } from '../types.js';
-import { CatFileReader, objectInfo } from './catfile.js';
+import { openObjects } from './catfile.js';
 import { git, gitRaw, splitNul } from './git.js';
 import type { SkipSink } from './worktree.js';
 
@@ -11,8 +12,11 @@ interface IndexEntry { mode: string; oid: string; path: string }
 
 const NULL_OID = /^0+$/;
 
-/** Entries added or modified relative to HEAD; every entry when there is no commit yet. */
-async function stagedEntries(cwd: string): Promise<IndexEntry[]> {
+/**
+ * Entries added or modified relative to HEAD; every entry when there is no commit yet. Paths are
+ * relative to the top of the work tree whatever `cwd` is inside it.
+ */
+export async function stagedEntries(cwd: string): Promise<IndexEntry[]> {
   const r = await gitRaw(['diff-index', '--cached', '-z', '--raw', '--no-renames', '--no-abbrev', 'HEAD', '--'], { cwd });
   const entries: IndexEntry[] = [];
   if (r.code === 0) {
@@ -35,24 +39,22 @@ async function stagedEntries(cwd: string): Promise<IndexEntry[]> {
   return entries;
 }
 
-export async function stagedItems(root: string, onSkip: SkipSink): Promise<{ items: SourceItem[]; close: () => void }> {
-  const entries = await stagedEntries(root);
+export async function stagedItems(root: string, onSkip: SkipSink, listed?: Promise<IndexEntry[]>): Promise<{ items: SourceItem[]; close: () => void }> {
+  const entries = await (listed ?? stagedEntries(root));
   const blobs = entries.filter((e) => {
     if (e.mode === '160000') { onSkip(e.path, 'submodule'); return false; }
     if (NULL_OID.test(e.oid)) return false; // intent-to-add: nothing staged yet
     return true;
   });
-  const info = await objectInfo(root, [...new Set(blobs.map((b) => b.oid))]);
-  let reader: CatFileReader | undefined;
+  if (!blobs.length) return { items: [], close: () => undefined };
+  const objects = openObjects(root);
+  const info = await objects.sizes([...new Set(blobs.map((b) => b.oid))]);
   const items: SourceItem[] = [];
   // A symlink's blob is its target path: scanned like any small text.
   for (const e of blobs) {
-    items.push({
-      path: e.path,
-      blobId: e.oid,
-      size: info.get(e.oid)?.size ?? 0,
-      read: () => (reader ??= new CatFileReader(root)).read(e.oid),
-    });
+    const size = info.get(e.oid)?.size;
+    if (size === undefined) { objects.close(); throw new LeakguardError(`object ${e.oid} (${e.path}) is missing from the repository`); }
+    items.push({ path: e.path, blobId: e.oid, size, read: () => objects.read(e.oid) });
   }
-  return { items, close: () => reader?.close() };
+  return { items, close: () => objects.close() };
 }

@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+// leakguard benchmark (not a timed test): prints medians side by side, measured in one run.
+//
+//   npm run bench                       corpus: bench/corpus/* if present, else a synthetic repository
+//   npm run bench -- --repo PATH ...    any repositories (work trees or bare mirrors)
+//   npm run bench -- --runs 30 --only staged
+//
+// staged: `leakguard scan --staged` with 20 staged files, next to `node -e 0` (bare node start-up).
+import { execFileSync, spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
+import { tmpdir, cpus, totalmem } from 'node:os';
+import { join, resolve, basename } from 'node:path';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const BIN = join(ROOT, 'bin', 'leakguard.js');
+const args = process.argv.slice(2);
+const opt = (name, dflt) => { const i = args.indexOf(`--${name}`); return i === -1 ? dflt : args[i + 1]; };
+const repos = args.flatMap((a, i) => (args[i - 1] === '--repo' ? [resolve(a)] : []));
+const runs = Number(opt('runs', '21'));
+const only = opt('only', 'all');
+
+const gitEnv = { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b' };
+const git = (cwd, ...a) => execFileSync('git', a, { cwd, env: gitEnv, maxBuffer: 1 << 30 }).toString();
+
+function timeOnce(cmd, argv, cwd) {
+  const t = process.hrtime.bigint();
+  const r = spawnSync(cmd, argv, { cwd, env: gitEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+  const ms = Number(process.hrtime.bigint() - t) / 1e6;
+  if (r.status !== 0 && r.status !== 1) throw new Error(`${cmd} ${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return ms;
+}
+const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+
+/** A deterministic synthetic repository, for runs without a cloned corpus. */
+function syntheticRepo(files = 3000, commits = 400) {
+  const dir = mkdtempSync(join(tmpdir(), 'lg-bench-synth-'));
+  git(dir, 'init', '-q', '-b', 'main');
+  let seed = 42;
+  const rnd = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const line = () => Array.from({ length: 8 }, () => Math.floor(rnd() * 1e9).toString(36)).join(' ');
+  for (let i = 0; i < files; i++) {
+    const p = join(dir, `src/m${i % 50}/f${i}.js`);
+    execFileSync('mkdir', ['-p', join(dir, `src/m${i % 50}`)]);
+    writeFileSync(p, Array.from({ length: 40 }, line).join('\n') + '\n');
+  }
+  git(dir, 'add', '.');
+  git(dir, 'commit', '-q', '-m', 'initial');
+  for (let c = 1; c < commits; c++) {
+    for (let k = 0; k < 5; k++) appendFileSync(join(dir, `src/m${(c + k) % 50}/f${(c * 7 + k * 13) % files}.js`), line() + '\n');
+    git(dir, 'commit', '-q', '-am', `change ${c}`);
+  }
+  return dir;
+}
+
+function corpus() {
+  if (repos.length) return repos;
+  const dir = join(ROOT, 'bench', 'corpus');
+  const found = existsSync(dir) ? readdirSync(dir).map((d) => join(dir, d)).filter((d) => existsSync(join(d, '.git')) || existsSync(join(d, 'HEAD'))) : [];
+  if (found.length) return found;
+  console.log('(no corpus in bench/corpus and no --repo: generating a synthetic repository)');
+  return [syntheticRepo()];
+}
+
+function benchStaged(repo) {
+  // a throwaway clone sharing the corpus's objects, with 20 modified files staged
+  const dir = mkdtempSync(join(tmpdir(), 'lg-bench-staged-'));
+  git(tmpdir(), 'clone', '-q', '--shared', repo, dir);
+  const files = git(dir, 'ls-files').split('\n').filter((f) => /\.(js|md|json|ts|txt)$/.test(f)).slice(0, 20);
+  for (const f of files) appendFileSync(join(dir, f), '\n// touched by the leakguard benchmark\n');
+  git(dir, 'add', '--', ...files);
+  const tracked = git(dir, 'ls-files').split('\n').length - 1;
+  // warm the page cache and git's index once
+  timeOnce(process.execPath, [BIN, 'scan', '--staged', '--quiet'], dir);
+  const node = [];
+  const lg = [];
+  for (let i = 0; i < runs; i++) {
+    node.push(timeOnce(process.execPath, ['-e', '0'], dir));
+    lg.push(timeOnce(process.execPath, [BIN, 'scan', '--staged', '--quiet'], dir));
+  }
+  rmSync(dir, { recursive: true, force: true });
+  const mNode = median(node);
+  const mLg = median(lg);
+  console.log(`staged  ${basename(repo).padEnd(12)} ${String(tracked).padStart(6)} tracked files, ${files.length} staged | node -e 0: ${mNode.toFixed(1)} ms | leakguard scan --staged: ${mLg.toFixed(1)} ms | difference: ${(mLg - mNode).toFixed(1)} ms (target <= 40) | median of ${runs}`);
+}
+
+console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${git(ROOT, 'version').trim()}`);
+for (const repo of corpus()) {
+  const bare = git(repo, 'rev-parse', '--is-bare-repository').trim() === 'true';
+  if ((only === 'all' || only === 'staged') && !bare) benchStaged(repo);
+}
