@@ -27,6 +27,16 @@ await build({
   define: { 'import.meta.url': '__lgModuleUrl' },
   banner: { js: "const __lgModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
 });
+// the history scan's worker threads load this file
+await build({
+  ...common,
+  entryPoints: { 'scan-worker': 'src/engine/scan-worker.ts' },
+  format: 'cjs',
+  outExtension: { '.js': '.cjs' },
+  outdir: 'dist',
+  define: { 'import.meta.url': '__lgModuleUrl' },
+  banner: { js: "const __lgModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
+});
 await build({
   ...common,
   entryPoints: { index: 'src/index.ts' },

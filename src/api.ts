@@ -13,6 +13,8 @@ import { openRepo, type RepoInfo } from './sources/git.js';
 import { stagedEntries, stagedItems } from './sources/staged.js';
 import { worktreeItems } from './sources/worktree.js';
 import type { Finding, ScanReport } from './types.js';
+import { effectiveRules } from './config.js';
+import { IncompleteScan, scanHistory, type HistoryOptions } from './engine/history-scan.js';
 
 export interface ScanOptions {
   /** Directory or file to scan (work tree mode) or any directory inside the repository. Default: cwd. */
@@ -29,6 +31,15 @@ export interface ScanOptions {
   redact?: boolean;
   /** Overrides the config's max_content_size. */
   maxContentBytes?: number;
+  /** Scan everything reachable from every ref (branches, tags, remotes, stash, notes). */
+  history?: boolean;
+  /** Scan what the commits of `A..B` introduced. */
+  range?: string;
+  /** With history: also objects no ref reaches. */
+  allObjects?: boolean;
+  /** Worker threads for history content (default: one per core). */
+  workers?: number;
+  onProgress?: HistoryOptions['onProgress'];
 }
 
 export interface PreparedScan {
@@ -77,6 +88,35 @@ export async function scan(opts: ScanOptions = {}): Promise<ScanReport & { rules
   }, stats);
   const onSkip = (path: string, reason: Parameters<typeof countSkip>[2]) => { stats.files++; countSkip(stats, path, reason); };
   let findings: Finding[];
+  const redacted = opts.redact !== false;
+  if (opts.history || opts.range) {
+    if (opts.staged) throw new LeakguardError('--staged cannot be combined with --history or --range');
+    const cwd = p.repo.root ?? p.repo.gitDir;
+    try {
+      findings = await scanHistory(cwd, p.ruleset, {
+        range: opts.range, allObjects: opts.allObjects, workers: opts.workers, onProgress: opts.onProgress,
+        maxContentBytes: opts.maxContentBytes ?? p.config.maxContentBytes, baseline: p.baseline,
+        specs: await effectiveRules(p.config, { defaultRules: opts.defaultRules }), allow: p.config.allowlist,
+        shallow: p.repo.shallow,
+      }, stats);
+    } catch (e) {
+      if (e instanceof IncompleteScan) {
+        // the findings are real and must still be reported; the error says the all-clear is not
+        e.report = {
+          findings: redacted ? redactFindings(e.findings) : e.findings, stats, redacted, ruleset: p.ruleset,
+          target: { mode: opts.range ? 'range' : 'history', root: p.root, range: opts.range },
+        };
+      }
+      throw e;
+    }
+    return {
+      findings: redacted ? redactFindings(findings) : findings,
+      stats,
+      target: { mode: opts.range ? 'range' : 'history', root: p.root, range: opts.range },
+      redacted,
+      ruleset: p.ruleset,
+    };
+  }
   if (opts.staged) {
     if (!p.repo.root) throw new LeakguardError('--staged needs a work tree; this is a bare repository');
     const { items, close } = await stagedItems(p.repo.root, onSkip, listing!.then(unsettle));
@@ -85,7 +125,6 @@ export async function scan(opts: ScanOptions = {}): Promise<ScanReport & { rules
     if (!p.repo.root) throw new LeakguardError('a bare repository has no work tree to scan; use --history');
     findings = await engine.scanAll(worktreeItems(p.repo.root, resolve(opts.path ?? '.'), onSkip));
   }
-  const redacted = opts.redact !== false;
   return {
     findings: redacted ? redactFindings(findings) : findings,
     stats,

@@ -37,8 +37,21 @@ export interface Finding {
   /** Size in bytes, for size findings. */
   size?: number;
   blobId?: string;
+  /** History findings: the commit that first introduced it, and who and when. */
   commit?: string;
+  author?: string;
+  date?: string;
+  subject?: string;
+  /** Every {commit, path} where the same secret or sensitive path appears (history). */
+  occurrences?: Occurrence[];
+  /** Refs from which it is reachable (history; at most 50, see refsTotal). */
+  refs?: string[];
+  refsTotal?: number;
+  /** The file is a Git LFS pointer: the object itself lives in LFS storage and was not scanned. */
+  lfs?: boolean;
 }
+
+export interface Occurrence { commit?: string; path: string; blobId: string }
 
 export interface ScanStats {
   /** Files (or blobs) seen by the engine. */
@@ -52,6 +65,11 @@ export interface ScanStats {
   suppressed: { allowlist: number; inline: number; baseline: number };
   rules: number;
   durationMs: number;
+  /** History scans: commits walked, unique blobs, text chunks scanned and reused. */
+  commits?: number;
+  blobs?: number;
+  chunks?: number;
+  chunksReused?: number;
   /** Up to a few example paths per skip reason, so a report can say which files were passed over. */
   skippedExamples: Partial<Record<SkipReason, string[]>>;
   warnings: string[];

@@ -11,7 +11,7 @@ import type { Format } from './output.js';
 import { parseSize } from '../engine/units.js';
 
 interface ScanArgs {
-  path?: string; staged?: boolean; format: Format; output?: string; config?: string; baseline?: string;
+  path?: string; staged?: boolean; history?: boolean; range?: string; 'all-objects'?: boolean; workers?: number; format: Format; output?: string; config?: string; baseline?: string;
   redact: boolean; quiet: boolean; 'default-rules': boolean; 'max-content-size'?: string;
 }
 
@@ -37,12 +37,29 @@ function commonScanOptions(a: ScanArgs) {
 }
 
 async function runScan(a: ScanArgs): Promise<number> {
-  const [{ scan }, { render, emit, useColor }] = await Promise.all([import('../api.js'), import('./output.js')]);
-  const report = await scan({ path: a.path, staged: a.staged, redact: a.redact, ...commonScanOptions(a) });
-  const text = render(report, report.ruleset.rules, a.format, { quiet: a.quiet, color: !a.output && useColor() });
-  emit(text, a.output);
-  if (a.output && !a.quiet) process.stderr.write(`leakguard: ${report.findings.length} finding(s); report written to ${a.output}\n`);
-  return report.findings.length > 0 ? EXIT_FINDINGS : EXIT_CLEAN;
+  const [{ scan }, { render, emit, useColor }, { startProgress }, { IncompleteScan }] = await Promise.all([
+    import('../api.js'), import('./output.js'), import('./progress.js'), import('../engine/history-scan.js'),
+  ]);
+  const history = a.history || a.range !== undefined;
+  const progress = history && !a.quiet ? await startProgress() : undefined;
+  const write = (report: Awaited<ReturnType<typeof scan>>) => {
+    const text = render(report, report.ruleset.rules, a.format, { quiet: a.quiet, color: !a.output && useColor() });
+    emit(text, a.output);
+    if (a.output && !a.quiet) process.stderr.write(`leakguard: ${report.findings.length} finding(s); report written to ${a.output}\n`);
+  };
+  try {
+    const report = await scan({
+      path: a.path, staged: a.staged, redact: a.redact, history: a.history, range: a.range, allObjects: a['all-objects'],
+      workers: a.workers, onProgress: progress?.update, ...commonScanOptions(a),
+    });
+    progress?.stop();
+    write(report);
+    return report.findings.length > 0 ? EXIT_FINDINGS : EXIT_CLEAN;
+  } catch (e) {
+    progress?.stop();
+    if (e instanceof IncompleteScan && e.report) write(e.report);
+    throw e;
+  }
 }
 
 async function runBaseline(a: ScanArgs & { output?: string }): Promise<number> {
@@ -102,7 +119,15 @@ export async function main(argv: string[]): Promise<number> {
     .command('scan [path]', 'Scan the work tree (tracked plus untracked, not ignored files), or the index with --staged',
       (y) => scanOptions(y)
         .positional('path', { type: 'string', describe: 'Directory or file inside the repository (default: current directory)' })
-        .option('staged', { type: 'boolean', default: false, describe: 'Scan exactly what the next commit would contain' }),
+        .option('staged', { type: 'boolean', default: false, describe: 'Scan exactly what the next commit would contain' })
+        .option('history', { type: 'boolean', default: false, describe: 'Scan everything reachable from every ref, deleted files included' })
+        .option('range', { type: 'string', describe: 'Scan what the commits of a revision range introduced (e.g. origin/main..HEAD)' })
+        .option('all-objects', { type: 'boolean', default: false, describe: 'With --history: also unreachable objects (dropped stashes, deleted branches, amended commits)' })
+        .option('workers', { type: 'number', describe: 'Threads for history content (default: one per core)' })
+        .check((a) => {
+          if (a['all-objects'] && !a.history) throw new Error('--all-objects goes with --history');
+          return true;
+        }),
       (a) => { result = runScan(a as unknown as ScanArgs); })
     .command('baseline [path]', 'Record the current findings so later scans given --baseline ignore them',
       (y) => y

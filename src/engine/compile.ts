@@ -25,6 +25,8 @@ export interface CompiledRule {
   guarded: boolean;
   secretGroup: number | string;
   keywords: string[];
+  /** Matches may span lines, so windows around keywords reach further. */
+  multiline: boolean;
   minEntropy?: number;
   allow: CompiledAllow;
   context: { before: RegExp; description: string }[];
@@ -201,6 +203,7 @@ export function compileRule(spec: RuleSpec): CompiledRule {
     guarded: !spec.builtin,
     secretGroup,
     keywords: (spec.keywords ?? []).map((k) => k.toLowerCase()),
+    multiline: spec.multiline ?? (spec.regex !== undefined && /\\n|\\r|\[\\s\\S\]|\(\?[a-z]*s/.test(spec.regex)),
     minEntropy: spec.min_entropy,
     allow: compileAllow(spec.allowlist, where),
     context: (spec.context ?? []).map((c) => {

@@ -42,27 +42,56 @@ export interface ContentOptions {
   onTimeout?: (rule: CompiledRule) => void;
   /** Rules switched off for the rest of a scan after a time-out. */
   disabled?: Set<string>;
+  /** Look for keywords only before this offset; windows may still reach past it. */
+  keywordLimit?: number;
+  /** Set to true when a rule whose matches span lines had a keyword hit. */
+  seen?: { multiline: boolean };
 }
 
-function candidateRules(ruleset: Ruleset, text: string): CompiledRule[] {
-  const chosen = new Set<CompiledRule>(ruleset.unkeyed);
+/** Where a keyword occurs, and which rules it wakes. */
+interface Hit { at: number; rules: CompiledRule[] }
+
+function keywordHits(ruleset: Ruleset, text: string): Hit[] {
+  const hits: Hit[] = [];
   const re = ruleset.prefilter;
-  if (re) {
-    const seen = new Set<string>();
-    re.lastIndex = 0;
-    let m: RegExpExecArray | null;
-    while ((m = re.exec(text)) !== null) {
-      const k = m[0].toLowerCase();
-      if (!seen.has(k)) {
-        seen.add(k);
-        for (const r of ruleset.byKeyword.get(k) ?? []) chosen.add(r);
-        if (seen.size === ruleset.byKeyword.size) break;
-      }
-      // step one character, not past the match, so overlapping keywords are all seen
-      re.lastIndex = m.index + 1;
-    }
+  if (!re) return hits;
+  re.lastIndex = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(text)) !== null) {
+    hits.push({ at: m.index, rules: ruleset.byKeyword.get(m[0].toLowerCase()) ?? [] });
+    // step one character, not past the match, so overlapping keywords are all seen
+    re.lastIndex = m.index + 1;
   }
-  return [...chosen];
+  return hits;
+}
+
+/** How far around a keyword a rule looks: the keyword's line, bounded for minified lines. */
+const BEFORE = 512;
+const AFTER = 4096;
+/** Rules whose matches span lines (PEM blocks, JSON key files) look this far past the keyword. */
+const MULTILINE_AFTER = 20_000;
+
+/**
+ * Text windows for one rule: around each of its keyword hits, merged where they overlap. A window
+ * starts at the beginning of the hit's line (or BEFORE characters back on a very long line) and
+ * ends at the end of the line (or AFTER characters on), so a rule reads a few lines, not the file.
+ */
+function windowsFor(rule: CompiledRule, hits: number[], text: string): [number, number][] {
+  const out: [number, number][] = [];
+  for (const at of hits) {
+    const lineStart = text.lastIndexOf('\n', at - 1) + 1;
+    const start = Math.max(lineStart, at - BEFORE);
+    let end: number;
+    if (rule.multiline) end = Math.min(text.length, at + MULTILINE_AFTER);
+    else {
+      const nl = text.indexOf('\n', at);
+      end = Math.min(nl === -1 ? text.length : nl, at + AFTER);
+    }
+    const last = out[out.length - 1];
+    if (last && start <= last[1]) last[1] = Math.max(last[1], end);
+    else out.push([start, end]);
+  }
+  return out;
 }
 
 class LineIndex {
@@ -98,41 +127,61 @@ function secretOf(rule: CompiledRule, m: MatchTuple): { secret: string; offset: 
   return { secret, offset: m.index + Math.max(0, within) };
 }
 
-export function detectContent(ruleset: Ruleset, path: string, text: string, opts: ContentOptions): RawFinding[] {
+export function detectContent(ruleset: Ruleset, path: string | undefined, text: string, opts: ContentOptions): RawFinding[] {
   const lines = new LineIndex(text);
   const hits: { f: RawFinding; start: number; end: number }[] = [];
-  for (const rule of candidateRules(ruleset, text)) {
-    if (opts.disabled?.has(rule.id)) continue;
-    if (rule.matchPath && !rule.matchPath(path)) continue;
-    let matches: MatchTuple[];
-    try {
-      matches = rule.guarded ? allMatchesGuarded(rule.regex!, text, opts.guardMs) : allMatches(rule.regex!, text);
-    } catch (e) {
-      if (e instanceof RegexTimeout) { opts.onTimeout?.(rule); continue; }
-      throw e;
+  // rule -> positions of its keywords
+  const byRule = new Map<CompiledRule, number[]>();
+  const keywordText = opts.keywordLimit !== undefined && opts.keywordLimit < text.length ? text.slice(0, opts.keywordLimit) : text;
+  for (const h of keywordHits(ruleset, keywordText)) {
+    for (const r of h.rules) {
+      if (r.multiline && opts.seen) opts.seen.multiline = true;
+      const list = byRule.get(r);
+      if (list) list.push(h.at); else byRule.set(r, [h.at]);
     }
-    for (const m of matches) {
-      const s = secretOf(rule, m);
-      if (!s) continue;
-      if (PLACEHOLDER.test(s.secret)) continue;
-      if (rule.minEntropy !== undefined && shannonEntropy(s.secret) < rule.minEntropy) continue;
-      if (allowedValue(rule.allow, s.secret)) continue;
-      if (rule.allow.paths?.(path)) continue;
-      const loc = lines.locate(s.offset);
-      const lineText = text.slice(loc.lineStart, loc.lineEnd);
-      let description = rule.description;
-      for (const c of rule.context) {
-        if (c.before.test(lineText.slice(0, loc.column - 1))) { description = c.description; break; }
+  }
+  const jobs: [CompiledRule, [number, number][]][] = [];
+  for (const r of ruleset.unkeyed) jobs.push([r, [[0, text.length]]]);
+  for (const [r, at] of byRule) jobs.push([r, windowsFor(r, at, text)]);
+  for (const [rule, windows] of jobs) {
+    if (opts.disabled?.has(rule.id)) continue;
+    // without a path (a history blob seen under several), scoped rules run and the caller filters
+    if (path !== undefined && rule.matchPath && !rule.matchPath(path)) continue;
+    for (const [ws, we] of windows) {
+      const slice = ws === 0 && we === text.length ? text : text.slice(ws, we);
+      let matches: MatchTuple[];
+      try {
+        matches = rule.guarded ? allMatchesGuarded(rule.regex!, slice, opts.guardMs) : allMatches(rule.regex!, slice);
+      } catch (e) {
+        if (e instanceof RegexTimeout) { opts.onTimeout?.(rule); break; }
+        throw e;
       }
-      hits.push({
-        f: {
-          rule, kind: 'content', description, severity: rule.severity,
-          line: loc.line, column: loc.column, secret: s.secret,
-          inlineAllowed: lineText.includes(INLINE_ALLOW),
-        },
-        start: s.offset,
-        end: s.offset + s.secret.length,
-      });
+      for (const m of matches) {
+        // a window cut into a long line: a match touching the cut may be missing its real start
+        if (m.index === 0 && ws > 0 && text[ws - 1] !== '\n') continue;
+        const s = secretOf(rule, m);
+        if (!s) continue;
+        if (PLACEHOLDER.test(s.secret)) continue;
+        if (rule.minEntropy !== undefined && shannonEntropy(s.secret) < rule.minEntropy) continue;
+        if (allowedValue(rule.allow, s.secret)) continue;
+        if (path !== undefined && rule.allow.paths?.(path)) continue;
+        const offset = ws + s.offset;
+        const loc = lines.locate(offset);
+        const lineText = text.slice(loc.lineStart, loc.lineEnd);
+        let description = rule.description;
+        for (const c of rule.context) {
+          if (c.before.test(lineText.slice(0, loc.column - 1))) { description = c.description; break; }
+        }
+        hits.push({
+          f: {
+            rule, kind: 'content', description, severity: rule.severity,
+            line: loc.line, column: loc.column, secret: s.secret,
+            inlineAllowed: lineText.includes(INLINE_ALLOW),
+          },
+          start: offset,
+          end: offset + s.secret.length,
+        });
+      }
     }
   }
   // Where two rules claim overlapping text, the more specific (higher priority, then longer) wins.

@@ -26,6 +26,8 @@ export interface RuleSpec {
   /** Literal strings, case-insensitive; content without any of them never reaches `regex`. */
   keywords?: string[];
   min_entropy?: number;
+  /** Matches can span lines; default: guessed from the regex (it mentions \n, \r or [\s\S]). */
+  multiline?: boolean;
   /** Which capture group holds the secret: a number or a group name. Default: group `secret`, else 1, else 0. */
   secret_group?: number | string;
   allowlist?: AllowlistSpec;
@@ -54,7 +56,7 @@ export interface AllowlistSpec {
 
 const RULE_KEYS = new Set([
   'id', 'description', 'severity', 'paths', 'exclude_paths', 'min_size', 'regex', 'keywords', 'min_entropy',
-  'secret_group', 'allowlist', 'context', 'priority', 'rotate', 'tags', 'examples', 'negative_examples',
+  'secret_group', 'multiline', 'allowlist', 'context', 'priority', 'rotate', 'tags', 'examples', 'negative_examples',
 ]);
 const ID_RE = /^[a-z0-9][a-z0-9._-]*$/;
 
@@ -135,6 +137,10 @@ export function validateRule(raw: unknown, source: string, index: number, partia
   if (o.min_entropy !== undefined) {
     if (typeof o.min_entropy !== 'number' || o.min_entropy < 0 || o.min_entropy > 8) fail(where, `'min_entropy' must be a number from 0 to 8`);
     spec.min_entropy = o.min_entropy;
+  }
+  if (o.multiline !== undefined) {
+    if (typeof o.multiline !== 'boolean') fail(where, `'multiline' must be true or false`);
+    spec.multiline = o.multiline;
   }
   if (o.secret_group !== undefined) {
     if (!(typeof o.secret_group === 'string' || (Number.isInteger(o.secret_group) && (o.secret_group as number) >= 0))) {

@@ -47,8 +47,8 @@ export class CatFileReader {
   private failed: Error | undefined;
   private stderr = '';
 
-  constructor(cwd: string, private readonly mode: 'batch' | 'command' = 'batch') {
-    this.child = spawn('git', ['cat-file', mode === 'batch' ? '--batch' : '--batch-command'], { cwd, stdio: ['pipe', 'pipe', 'pipe'] });
+  constructor(cwd: string, private readonly mode: 'batch' | 'command' = 'batch', env: NodeJS.ProcessEnv = process.env) {
+    this.child = spawn('git', ['cat-file', mode === 'batch' ? '--batch' : '--batch-command'], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
     this.child.stdout.on('data', (d: Buffer) => this.onData(d));
     this.child.stderr.on('data', (d: Buffer) => { this.stderr += d.toString('utf8'); });
     this.child.on('error', (e) => this.fail(new LeakguardError(`could not run git cat-file: ${e.message}`)));
@@ -121,7 +121,8 @@ export class CatFileReader {
         this.got += take;
       }
       if (this.got < this.want) return;
-      const content = Buffer.concat(this.parts, this.want).subarray(0, this.want - 1);
+      // most blobs arrive in one read: hand out a view of it instead of a copy
+      const content = this.parts.length === 1 ? this.parts[0]!.subarray(0, this.want - 1) : Buffer.concat(this.parts, this.want).subarray(0, this.want - 1);
       this.parts = [];
       this.want = -1;
       this.queue.shift()!.resolve(content);

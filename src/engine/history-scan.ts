@@ -1,0 +1,320 @@
+/**
+ * The history scan: metadata first (one `git log --raw` pass, one size lookup), then each unique
+ * blob's content once, then attribution: every finding carries the commit that first introduced
+ * it, every {commit, path} it occurs at, and the refs that reach it.
+ */
+import type { Finding, Occurrence, ScanStats } from '../types.js';
+import { LeakguardError } from '../errors.js';
+import { allowedValue, type CompiledRule, type Ruleset } from './compile.js';
+import { detectPath } from './detect.js';
+import { fingerprint } from './fingerprint.js';
+import { countSkip } from './scan.js';
+import { ContentPool, type BlobOutcome } from './content-pool.js';
+import type { BlobMatch, BlobResult } from './blob-scan.js';
+import type { AllowlistSpec, RuleSpec } from './rule-spec.js';
+import {
+  BlobSizer, completenessWarnings, listRefs, unreachableObjects, walkHistory, type HistoryIndex, type RefInfo,
+} from '../sources/history.js';
+
+export interface HistoryOptions {
+  /** `A..B`: only what those commits introduced. */
+  range?: string;
+  /** Also commits and blobs no ref reaches (dropped stashes, deleted branches, amended commits). */
+  allObjects?: boolean;
+  maxContentBytes: number;
+  guardMs?: number;
+  baseline?: Set<string>;
+  workers?: number;
+  /** Rule specs and allowlist as data, for the worker threads to compile. */
+  specs: RuleSpec[];
+  allow?: AllowlistSpec;
+  shallow: boolean;
+  onProgress?: (p: { phase: string; commits?: number; blobsDone?: number; blobsTotal?: number; bytesDone?: number }) => void;
+}
+
+/** Where a dangling blob's path would be: it has none. */
+export const DANGLING_PATH = '(unreachable blob)';
+const MAX_REFS_LISTED = 50;
+
+export async function readHistory(
+  cwd: string,
+  opts: Pick<HistoryOptions, 'range' | 'allObjects' | 'shallow'>,
+  onBlob?: (oid: string, path: string) => void,
+): Promise<{ index: HistoryIndex; partial: boolean }> {
+  const { warnings, partial } = await completenessWarnings(cwd, opts.shallow);
+  let index: HistoryIndex;
+  if (opts.range) {
+    if (opts.range.startsWith('-')) throw new LeakguardError(`invalid revision range: ${opts.range}`);
+    index = await walkHistory(cwd, { args: [opts.range] }, onBlob);
+  } else {
+    const { refs, warnings: refWarnings } = await listRefs(cwd);
+    warnings.push(...refWarnings);
+    let revs = [...new Set(refs.map((r) => r.commit))];
+    let unreachableBlobs: string[] = [];
+    if (opts.allObjects) {
+      const extra = await unreachableObjects(cwd, new Map());
+      revs = [...new Set([...revs, ...extra.commits])];
+      unreachableBlobs = extra.blobs;
+    }
+    index = revs.length ? await walkHistory(cwd, { stdin: revs }, onBlob) : emptyIndex();
+    index.refs = refs;
+    if (opts.allObjects) index.dangling = unreachableBlobs.filter((b) => !index.blobs.has(b));
+  }
+  index.warnings.unshift(...warnings);
+  return { index, partial };
+}
+
+function emptyIndex(): HistoryIndex {
+  return { commits: [], commitIndex: new Map(), paths: [], blobs: new Map(), gitlinks: new Set(), refs: [], dangling: [], warnings: [] };
+}
+
+interface Group {
+  rule: CompiledRule;
+  kind: Finding['kind'];
+  secret?: string;
+  description: string;
+  /** [commit, path, blob] per occurrence; commit -1 for a dangling blob */
+  occ: { commit: number; path: string; blob: string; line?: number; column?: number }[];
+  size?: number;
+}
+
+/** LEAKGUARD_TIMING=1 prints how long each phase took, for diagnosing a slow scan. */
+function timer(): (phase: string) => void {
+  if (!process.env.LEAKGUARD_TIMING) return () => undefined;
+  let last = performance.now();
+  return (phase) => {
+    const now = performance.now();
+    process.stderr.write(`leakguard timing: ${phase} ${(now - last).toFixed(0)} ms\n`);
+    last = now;
+  };
+}
+
+export async function scanHistory(cwd: string, ruleset: Ruleset, opts: HistoryOptions, stats: ScanStats): Promise<Finding[]> {
+  const started = Date.now();
+  const lap = timer();
+  opts.onProgress?.({ phase: 'reading history' });
+  // Threads start first; then the walk feeds new blobs to the sizer, and the sizer feeds the
+  // threads, so git log, cat-file and the content rules all run at once.
+  let done = 0;
+  let bytesDone = 0;
+  let commitsSeen = 0;
+  const pool = new ContentPool(cwd, ruleset, { specs: opts.specs, allow: opts.allow, guardMs: opts.guardMs ?? 2000 }, opts.workers,
+    (count, bytes) => {
+      done += count;
+      bytesDone += bytes;
+      opts.onProgress?.({ phase: 'scanning blobs', commits: commitsSeen, blobsDone: done, blobsTotal: pool.added, bytesDone });
+    });
+  const sizes = new Map<string, number>();
+  const missing: string[] = [];
+  const scanContent = ruleset.contentRules.length > 0;
+  const sizer = new BlobSizer<string>(cwd, (oid, size, path) => {
+    if (size === undefined) { missing.push(oid); countSkip(stats, path, 'missing'); return; }
+    sizes.set(oid, size);
+    stats.files++;
+    if (size > opts.maxContentBytes) countSkip(stats, path, 'too-large');
+    else if (scanContent) {
+      pool.add(oid, size, path);
+      stats.bytesScanned += size;
+    }
+  });
+  let index: HistoryIndex;
+  let partial: boolean;
+  let outcomes: BlobOutcome[];
+  let counters: Awaited<ReturnType<ContentPool['finish']>>['counters'];
+  try {
+    ({ index, partial } = await readHistory(cwd, opts, (oid, path) => sizer.push(oid, path)));
+    commitsSeen = index.commits.length;
+    lap(`history walk (${index.commits.length} commits, ${index.blobs.size} blobs)`);
+    for (const oid of index.dangling) sizer.push(oid, DANGLING_PATH);
+    await sizer.end();
+    lap('blob sizes');
+    ({ outcomes, counters } = await pool.finish());
+  } catch (e) {
+    void sizer.end().catch(() => undefined);
+    await pool.abort();
+    throw e;
+  }
+  stats.warnings.push(...index.warnings);
+  stats.commits = index.commits.length;
+  stats.blobs = index.blobs.size + index.dangling.length;
+  if (index.gitlinks.size) {
+    for (const p of index.gitlinks) countSkip(stats, p, 'submodule');
+    stats.warnings.push(`${index.gitlinks.size} submodule path(s) were not entered; scan those repositories on their own`);
+  }
+  lap(`content (${counters.chunks} chunks, ${counters.reused} reused, ${counters.hashed} hashed, ${(counters.bytesMatched / 1e6).toFixed(0)} MB matched)`);
+  stats.chunks = counters.chunks;
+  stats.chunksReused = counters.reused;
+  const results = new Map<string, BlobResult>();
+  const unreadable: { oid: string; error: string }[] = [];
+  for (const o of outcomes) {
+    if ('error' in o) unreadable.push(o);
+    else results.set(o.oid, o);
+  }
+  stats.contentScanned = pool.added - unreadable.length;
+  let lfs = 0;
+  for (const r of results.values()) {
+    const where = pathOf(index, r.oid);
+    if (r.binary) countSkip(stats, where, 'binary');
+    if (r.lfs) lfs++;
+    for (const id of r.timeouts ?? []) {
+      countSkip(stats, where, 'timeout');
+      stats.warnings.push(`rule '${id}' exceeded its time limit on ${where} (its regex backtracks); it was switched off for the rest of the scan`);
+    }
+  }
+  if (lfs) stats.warnings.push(`${lfs} Git LFS pointer(s): their objects live in LFS storage, and only the pointers were scanned`);
+  for (const u of unreadable) countSkip(stats, pathOf(index, u.oid), 'missing');
+
+  const groups = new Map<string, Group>();
+  const groupOf = (key: string, make: () => Group) => {
+    let g = groups.get(key);
+    if (!g) { g = make(); groups.set(key, g); }
+    return g;
+  };
+
+  // path and size rules: every path that ever existed, every size from metadata
+  const pathMemo = new Map<number, ReturnType<typeof detectPath>>();
+  for (const [oid, occ] of index.blobs) {
+    const size = sizes.get(oid);
+    const isLfs = results.get(oid)?.lfs;
+    for (let i = 0; i < occ.length; i += 2) {
+      const commit = occ[i]!;
+      const pid = occ[i + 1]!;
+      const path = index.paths[pid]!;
+      if (ruleset.globalAllow.paths?.(path)) continue;
+      let raws = pathMemo.get(pid);
+      if (!raws) { raws = detectPath(ruleset, path, Number.MAX_SAFE_INTEGER); pathMemo.set(pid, raws); }
+      for (const r of raws) {
+        if (r.kind === 'size' && (size === undefined || size < (r.rule.minSize ?? 0))) continue;
+        // an artifact stored in LFS is where the rule wants it
+        if (isLfs && r.rule.spec.tags?.includes('artifact')) continue;
+        if (opts.baseline?.has(fingerprint(r.rule.id, path))) { stats.suppressed.baseline++; continue; }
+        const g = groupOf(`${r.rule.id}\0${path}`, () => ({ rule: r.rule, kind: r.kind, description: r.description, occ: [] }));
+        g.occ.push({ commit, path, blob: oid });
+        if (r.kind === 'size') g.size = Math.max(g.size ?? 0, size ?? 0);
+      }
+    }
+  }
+
+  // content rules: a blob's matches hold at every {commit, path} the blob occurs at
+  const ruleById = new Map(ruleset.rules.map((r) => [r.id, r]));
+  for (const r of results.values()) {
+    if (!r.matches.length) continue;
+    const occ = index.blobs.get(r.oid);
+    const places: [number, string][] = occ
+      ? Array.from({ length: occ.length / 2 }, (_, k) => [occ[2 * k]!, index.paths[occ[2 * k + 1]!]!] as [number, string])
+      : [[-1, DANGLING_PATH]];
+    for (const m of r.matches) {
+      const rule = ruleById.get(m.ruleId)!;
+      if (m.inlineAllowed) { stats.suppressed.inline++; continue; }
+      if (allowedValue(ruleset.globalAllow, m.secret)) { stats.suppressed.allowlist++; continue; }
+      for (const [commit, path] of places) {
+        if (path !== DANGLING_PATH && rule.matchPath && !rule.matchPath(path)) continue;
+        if (ruleset.globalAllow.paths?.(path) || rule.allow.paths?.(path)) { stats.suppressed.allowlist++; continue; }
+        if (opts.baseline?.has(fingerprint(rule.id, path, m.secret))) { stats.suppressed.baseline++; continue; }
+        const g = groupOf(`${rule.id}\0${m.secret}`, () => ({ rule, kind: 'content', secret: m.secret, description: m.description, occ: [] }));
+        g.occ.push({ commit, path, blob: r.oid, line: m.line, column: m.column });
+      }
+    }
+  }
+
+  const reach = new RefReach(index);
+  const findings = [...groups.values()].map((g) => toFinding(g, index, reach, results));
+  findings.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : (a.line ?? 0) - (b.line ?? 0)));
+  lap('attribution');
+  stats.durationMs += Date.now() - started;
+
+  if (unreadable.length && !partial) {
+    const first = unreadable[0]!;
+    throw new IncompleteScan(findings, `${unreadable.length} object(s) could not be read (first: ${first.oid} at ${pathOf(index, first.oid)}: ${first.error}); the repository may be corrupt (git fsck)`);
+  }
+  if (missing.length && !partial) {
+    throw new IncompleteScan(findings, `${missing.length} blob(s) are missing from the object store (first: ${missing[0]} at ${pathOf(index, missing[0]!)}); the repository may be corrupt (git fsck)`);
+  }
+  return findings;
+}
+
+/** Raised after a scan that could not read everything: the findings are real, the all-clear is not. */
+export class IncompleteScan extends LeakguardError {
+  /** Filled in by the API: the report to print before the error. */
+  report?: import('../types.js').ScanReport & { ruleset: Ruleset };
+  constructor(readonly findings: Finding[], message: string) {
+    super(`scan incomplete: ${message}`);
+  }
+}
+
+function pathOf(index: HistoryIndex, oid: string): string {
+  const occ = index.blobs.get(oid);
+  return occ ? index.paths[occ[1]!]! : DANGLING_PATH;
+}
+
+function toFinding(g: Group, index: HistoryIndex, reach: RefReach, results: Map<string, BlobResult>): Finding {
+  const time = (c: number) => (c < 0 ? Number.MAX_SAFE_INTEGER : index.commits[c]!.time);
+  g.occ.sort((a, b) => time(a.commit) - time(b.commit) || a.path.localeCompare(b.path));
+  const first = g.occ[0]!;
+  const c = first.commit >= 0 ? index.commits[first.commit] : undefined;
+  const f: Finding = {
+    ruleId: g.rule.id, kind: g.kind, path: first.path,
+    fingerprint: fingerprint(g.rule.id, first.path, g.secret),
+    description: g.description, severity: g.rule.severity,
+  };
+  if (g.kind === 'content') { f.line = first.line; f.column = first.column; f.secret = g.secret; }
+  if (g.kind === 'size') f.size = g.size;
+  f.blobId = first.blob;
+  if (results.get(first.blob)?.lfs) f.lfs = true;
+  if (c) { f.commit = c.oid; f.author = c.author; f.date = c.date; f.subject = c.subject; }
+  const seen = new Set<string>();
+  const occurrences: Occurrence[] = [];
+  for (const o of g.occ) {
+    const commit = o.commit >= 0 ? index.commits[o.commit]!.oid : undefined;
+    const key = `${commit}\0${o.path}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    occurrences.push({ commit, path: o.path, blobId: o.blob });
+  }
+  f.occurrences = occurrences;
+  const refs = reach.refsReaching(g.occ.map((o) => o.commit).filter((x) => x >= 0));
+  f.refs = refs.slice(0, MAX_REFS_LISTED);
+  if (refs.length > MAX_REFS_LISTED) f.refsTotal = refs.length;
+  return f;
+}
+
+/** Which refs reach a set of commits: a walk from those commits towards their descendants. */
+class RefReach {
+  private children: number[][] | undefined;
+  private tips = new Map<number, string[]>();
+  constructor(private readonly index: HistoryIndex) {
+    for (const r of index.refs) {
+      const c = index.commitIndex.get(r.commit);
+      if (c === undefined) continue;
+      const list = this.tips.get(c) ?? [];
+      list.push(r.name);
+      this.tips.set(c, list);
+    }
+  }
+  private build(): number[][] {
+    const ch: number[][] = Array.from({ length: this.index.commits.length }, () => []);
+    this.index.commits.forEach((c, i) => {
+      for (const p of c.parents) {
+        const pi = this.index.commitIndex.get(p);
+        if (pi !== undefined) ch[pi]!.push(i);
+      }
+    });
+    return ch;
+  }
+  refsReaching(commits: number[]): string[] {
+    if (!this.tips.size || !commits.length) return [];
+    const children = (this.children ??= this.build());
+    const seen = new Uint8Array(this.index.commits.length);
+    const stack = [...new Set(commits)];
+    const refs = new Set<string>();
+    for (const c of stack) seen[c] = 1;
+    while (stack.length) {
+      const c = stack.pop()!;
+      for (const name of this.tips.get(c) ?? []) refs.add(name);
+      for (const k of children[c]!) if (!seen[k]) { seen[k] = 1; stack.push(k); }
+    }
+    return [...refs].sort();
+  }
+}
+
+export type { RefInfo, BlobOutcome, BlobMatch };

@@ -1,0 +1,41 @@
+/**
+ * A worker thread of the history scan: it owns one `git cat-file --batch` process, reads the blobs
+ * it is sent, runs the content rules over them and posts back only the matches. Blob contents never
+ * cross threads.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { compileRuleset } from './compile.js';
+import { BlobScanner, type BlobResult } from './blob-scan.js';
+import { CatFileReader } from '../sources/catfile.js';
+import { HISTORY_ENV } from '../sources/history.js';
+import type { AllowlistSpec, RuleSpec } from './rule-spec.js';
+
+export interface WorkerInit { cwd: string; specs: RuleSpec[]; allow?: AllowlistSpec; guardMs: number }
+export type WorkerRequest = { type: 'scan'; id: number; oids: string[]; paths: string[] } | { type: 'close' };
+export type WorkerReply =
+  | { type: 'results'; id: number; results: (BlobResult | { oid: string; error: string })[] }
+  | { type: 'closed'; counters: BlobScanner['counters'] };
+
+const init = workerData as WorkerInit;
+const scanner = new BlobScanner(compileRuleset(init.specs, init.allow), init.guardMs);
+const reader = new CatFileReader(init.cwd, 'batch', HISTORY_ENV);
+
+parentPort!.on('message', async (msg: WorkerRequest) => {
+  if (msg.type === 'close') {
+    reader.close();
+    parentPort!.postMessage({ type: 'closed', counters: scanner.counters } satisfies WorkerReply);
+    return;
+  }
+  // every read is requested at once, so git streams the next blob while this one is scanned
+  const pending = msg.oids.map((oid, i) => reader.read(oid).then(
+    (buf) => scanner.scan(oid, buf, msg.paths[i]),
+    (e: Error) => ({ oid, error: e.message }),
+  ));
+  const results: (BlobResult | { oid: string; error: string })[] = [];
+  for (const p of pending) {
+    const r = await p;
+    // clean blobs are the vast majority: send only what the main thread needs
+    if ('error' in r || r.matches.length || r.binary || r.lfs || r.timeouts) results.push(r);
+  }
+  parentPort!.postMessage({ type: 'results', id: msg.id, results } satisfies WorkerReply);
+});
