@@ -33,7 +33,7 @@ describe('leakguard scan (work tree)', () => {
     r.write('README.md', '# hi\n').add().commit();
     const res = cli(['scan'], r.dir);
     expect(res.code).toBe(0);
-    expect(res.stdout).toMatch(/^No findings — 1 files/m);
+    expect(res.stdout).toMatch(/^No findings — 1 file,/m);
     expect(cli(['scan', '--quiet'], r.dir).stdout).toBe('');
   });
 

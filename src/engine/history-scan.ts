@@ -249,7 +249,8 @@ function pathOf(index: HistoryIndex, oid: string): string {
 
 function toFinding(g: Group, index: HistoryIndex, reach: RefReach, results: Map<string, BlobResult>): Finding {
   const time = (c: number) => (c < 0 ? Number.MAX_SAFE_INTEGER : index.commits[c]!.time);
-  g.occ.sort((a, b) => time(a.commit) - time(b.commit) || a.path.localeCompare(b.path));
+  // git log lists newer commits first, so among equal timestamps the later index is the older commit
+  g.occ.sort((a, b) => time(a.commit) - time(b.commit) || b.commit - a.commit || a.path.localeCompare(b.path));
   const first = g.occ[0]!;
   const c = first.commit >= 0 ? index.commits[first.commit] : undefined;
   const f: Finding = {

@@ -15,6 +15,24 @@ export function displayPath(p: string): string {
   return /[\x00-\x1f\x7f"]/.test(p) ? JSON.stringify(p) : p;
 }
 
+/** Where a history finding came from: first commit, how often it recurs, which refs still reach it. */
+function provenance(f: Finding): string {
+  const who = (f.author ?? '?').replace(/\s*<[^>]*>$/, '');
+  const parts = [`first in ${f.commit!.slice(0, 12)} (${(f.date ?? '').slice(0, 10)}, ${who}) "${(f.subject ?? '').slice(0, 60)}"`];
+  const n = f.occurrences?.length ?? 0;
+  if (n > 1) {
+    const paths = new Set(f.occurrences!.map((o) => o.path)).size;
+    parts.push(`${n} occurrences${paths > 1 ? ` in ${paths} paths` : ''}`);
+  }
+  if (f.refs?.length) {
+    const shown = f.refs.slice(0, 3).map((r) => r.replace(/^refs\/(heads|tags|remotes)\//, (_m, k: string) => (k === 'tags' ? 'tag ' : k === 'remotes' ? 'remote ' : ''))).join(', ');
+    const more = (f.refsTotal ?? f.refs.length) - 3;
+    parts.push(`reachable from ${shown}${more > 0 ? ` and ${more} more` : ''}`);
+  } else if (f.occurrences?.length) parts.push('no ref reaches it');
+  if (f.lfs) parts.push('Git LFS pointer: the object itself is in LFS storage and was not scanned');
+  return parts.join(' · ');
+}
+
 export function formatText(report: ScanReport, opts: TextOptions): string {
   const c = (code: string, s: string) => (opts.color ? `\x1b[${code}m${s}\x1b[0m` : s);
   const lines: string[] = [];
@@ -30,19 +48,22 @@ export function formatText(report: ScanReport, opts: TextOptions): string {
       const sev = f.severity === 'critical' || f.severity === 'high' ? c('31', f.severity) : f.severity === 'medium' ? c('33', f.severity) : c('2', f.severity);
       const loc = f.line !== undefined ? `${f.line}:${f.column}` : f.kind;
       const detail = f.kind === 'content' ? `  ${c('2', f.secret ?? '')}` : f.kind === 'size' && f.size !== undefined ? `  ${c('2', formatBytes(f.size))}` : '';
-      const commit = f.commit ? c('2', ` @${f.commit.slice(0, 12)}`) : '';
-      lines.push(`  ${loc.padEnd(9)} ${sev.padEnd(opts.color ? 17 : 8)} ${f.description}${detail}  ${c('2', f.ruleId)}${commit}`);
+      lines.push(`  ${loc.padEnd(9)} ${sev.padEnd(opts.color ? 17 : 8)} ${f.description}${detail}  ${c('2', f.ruleId)}`);
+      if (f.commit) lines.push(c('2', `            ${provenance(f)}`));
     }
     lines.push('');
   }
   const s = report.stats;
   const n = report.findings.length;
   if (!opts.quiet || n > 0) {
-    const what = report.target.mode === 'staged' ? 'staged files' : report.target.mode === 'worktree' ? 'files' : 'blobs';
+    const plural = (k: number, w: string) => `${k} ${w}${k === 1 ? '' : 's'}`;
+    const what = report.target.mode === 'staged' ? plural(s.files, 'staged file')
+      : report.target.mode === 'worktree' ? plural(s.files, 'file')
+        : `${plural(s.commits ?? 0, 'commit')}, ${plural(s.blobs ?? 0, 'blob')}`;
     const head = n === 0
       ? c('32', `No findings`)
-      : c('31', `${n} finding${n === 1 ? '' : 's'}`) + ` in ${byPath.size} file${byPath.size === 1 ? '' : 's'}`;
-    lines.push(`${head} — ${s.files} ${what}, ${formatBytes(s.bytesScanned)} of content, ${s.rules} rules, ${s.durationMs} ms`);
+      : c('31', plural(n, 'finding')) + ` in ${plural(byPath.size, 'file')}`;
+    lines.push(`${head} — ${what}, ${formatBytes(s.bytesScanned)} of content, ${s.rules} rules, ${s.durationMs} ms`);
     const skipped = Object.entries(s.skipped) as [SkipReason, number][];
     if (skipped.length) {
       const parts = skipped.map(([r, k]) => `${k} ${SKIP_WORDS[r]}`);

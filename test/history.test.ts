@@ -1,0 +1,225 @@
+/** `leakguard scan --history` and `--range` on repositories shaped like the incident. */
+import { chmodSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { cli, cliJson, fake, Repo, run, tempDir } from './helpers.js';
+
+const BIG = 51 * 1000 * 1000;
+
+function sparse(r: Repo, path: string, size: number): void {
+  r.write(path, '');
+  truncateSync(join(r.dir, path), size);
+}
+
+/** The incident: secrets in files a cleanup deleted, on a branch, under a tag, and decoys. */
+function incident() {
+  const r = Repo.init();
+  const ids: Record<string, string> = {};
+  const head = () => r.git('rev-parse', 'HEAD').trim();
+  r.write('README.md', 'Set GOOGLE_API_KEY=AIza...your-key... in your .env\n')
+    .write('.env.example', 'GOOGLE_API_KEY=AIza...your-key...\n')
+    .write('data/sample.jsonl', '{"a":1}\n')
+    .add().commit('initial');
+  r.write('.env', `GOOGLE_API_KEY=${fake.googleKey()}\nGEMINI_API_KEY=${fake.aqKey()}\n`)
+    .write('.gemini/settings.json', `{"mcpServers":{"search":{"env":{"API_KEY":"${fake.githubPat()}"}}}}\n`)
+    .add().commit('debugging the AI job');
+  ids.leak = head();
+  sparse(r, 'exports/conversations.jsonl', BIG);
+  sparse(r, 'exports/dump.zip', BIG);
+  r.write('models/model.pt', 'weights').write('models/epoch1.ckpt', 'ckpt')
+    .write('données/clé.txt', `aws_access_key_id = ${fake.awsKeyId()}\n`)
+    .add().commit('artifacts');
+  ids.artifacts = head();
+  r.git('rm', '-q', '-r', '.env', '.gemini', 'exports', 'models');
+  r.commit('cleanup');
+  // a branch of its own
+  r.git('checkout', '-q', '-b', 'feature');
+  r.write('src/feature.js', `const stripe = "sk_live_${'4eC39HqLyjWDarjtT1zdp7dc'}";\n`).add('src/feature.js').commit('feature work');
+  ids.feature = head();
+  // a commit only a tag reaches
+  r.git('checkout', '-q', '--detach', 'main');
+  r.write('release.txt', `NPM_TOKEN=npm_${'a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8'}\n`).add('release.txt').commit('release notes');
+  ids.tagged = head();
+  r.git('tag', 'v1.0-rc');
+  r.git('checkout', '-q', 'main');
+  return { r, ids };
+}
+
+describe('leakguard scan --history', () => {
+  it('finds every leak of the incident with its attribution, and nothing on the decoys', () => {
+    const { r, ids } = incident();
+    // the work tree shows only what is still there; everything else is history
+    expect(cliJson(['scan'], r.dir).report.findings.map((f: any) => f.ruleId)).toEqual(['aws-access-key-id']);
+    const { code, report } = cliJson(['scan', '--history'], r.dir);
+    expect(code).toBe(1);
+    const byRule = (id: string, path?: string) => report.findings.filter((f: any) => f.ruleId === id && (!path || f.path === path));
+    const one = (id: string, path?: string) => {
+      const list = byRule(id, path);
+      expect(list, `${id} ${path ?? ''}`).toHaveLength(1);
+      return list[0];
+    };
+    const env = one('dotenv-file', '.env');
+    expect(env).toMatchObject({ commit: ids.leak, subject: 'debugging the AI job', author: 'Test <test@example.com>' });
+    expect(env.refs).toEqual(['refs/heads/feature', 'refs/heads/main', 'refs/tags/v1.0-rc']);
+    expect(one('google-api-key')).toMatchObject({ path: '.env', line: 1, commit: ids.leak, secret: 'AIza********' });
+    expect(one('google-auth-key').description).toMatch(/REST API key/);
+    expect(one('gemini-state-folder')).toMatchObject({ path: '.gemini/settings.json', commit: ids.leak });
+    expect(one('github-pat')).toMatchObject({ path: '.gemini/settings.json' });
+    expect(one('large-data-file', 'exports/conversations.jsonl')).toMatchObject({ kind: 'size', size: BIG, commit: ids.artifacts });
+    expect(one('large-data-file', 'exports/dump.zip').size).toBe(BIG);
+    one('model-weights', 'models/model.pt');
+    one('model-weights', 'models/epoch1.ckpt');
+    expect(one('aws-access-key-id')).toMatchObject({ path: 'données/clé.txt', commit: ids.artifacts });
+    const stripe = one('stripe-live-key');
+    expect(stripe).toMatchObject({ path: 'src/feature.js', commit: ids.feature, refs: ['refs/heads/feature'] });
+    const npm = one('npm-access-token');
+    expect(npm).toMatchObject({ path: 'release.txt', commit: ids.tagged, refs: ['refs/tags/v1.0-rc'] });
+    // decoys
+    const paths = new Set(report.findings.map((f: any) => f.path));
+    for (const decoy of ['.env.example', 'README.md', 'data/sample.jsonl']) expect(paths.has(decoy), decoy).toBe(false);
+    expect(JSON.stringify(report)).not.toContain(fake.googleKey());
+    expect(report.stats.commits).toBe(6);
+    expect(report.target.mode).toBe('history');
+  });
+
+  it('groups one secret copied through many versions into one finding with every occurrence', () => {
+    const r = Repo.init();
+    for (let i = 0; i < 30; i++) {
+      r.write('config.py', `# revision ${i}\nAPI = "${fake.googleKey()}"\nVALUE = ${i}\n`).add().commit(`rev ${i}`);
+    }
+    r.write('copy/config.py', `API = "${fake.googleKey()}"\n`).add().commit('copy');
+    const { report } = cliJson(['scan', '--history'], r.dir);
+    const f = report.findings.filter((x: any) => x.ruleId === 'google-api-key');
+    expect(f).toHaveLength(1);
+    expect(f[0].occurrences).toHaveLength(31);
+    expect(f[0].subject).toBe('rev 0');
+    expect(new Set(f[0].occurrences.map((o: any) => o.path))).toEqual(new Set(['config.py', 'copy/config.py']));
+    const text = cli(['scan', '--history'], r.dir).stdout;
+    expect(text).toMatch(/first in [0-9a-f]{12} \(\d{4}-\d\d-\d\d, Test\) "rev 0" · 31 occurrences in 2 paths · reachable from main/);
+  });
+
+  it('--range scans only what the commits of the range introduced', () => {
+    const r = Repo.init();
+    r.write('old.txt', `k=${fake.googleKey()}\n`).add().commit('old');
+    const base = r.git('rev-parse', 'HEAD').trim();
+    r.write('new.txt', `t=${fake.githubPat()}\n`).write('.env', 'A=1').add().commit('new');
+    const { code, report } = cliJson(['scan', '--range', `${base}..HEAD`], r.dir);
+    expect(code).toBe(1);
+    expect(report.findings.map((f: any) => f.ruleId).sort()).toEqual(['dotenv-file', 'github-pat']);
+    expect(report.target).toMatchObject({ mode: 'range', range: `${base}..HEAD` });
+    expect(cliJson(['scan', '--range', 'HEAD..HEAD'], r.dir).code).toBe(0);
+    const bad = cli(['scan', '--range', 'nope..HEAD'], r.dir);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^leakguard: invalid revision range/);
+    expect(cli(['scan', '--range=--output=x'], r.dir).stderr).toMatch(/invalid revision range/);
+  });
+
+  it('--all-objects also finds what no ref reaches: amended commits and dropped stashes', () => {
+    const r = Repo.init();
+    r.write('a.txt', 'a\n').add().commit('first');
+    r.write('a.txt', `k=${fake.googleKey()}\n`).add().commit('oops');
+    r.write('a.txt', 'a\nb\n').add().git('commit', '-q', '--amend', '-m', 'fixed');
+    r.write('b.txt', `t=${fake.githubPat()}\n`).add().git('stash', '-q');
+    r.git('stash', 'drop', '-q');
+    expect(cliJson(['scan', '--history'], r.dir).code).toBe(0);
+    const { code, report } = cliJson(['scan', '--history', '--all-objects'], r.dir);
+    expect(code).toBe(1);
+    expect(report.findings.map((f: any) => f.ruleId).sort()).toEqual(['github-pat', 'google-api-key']);
+    const amended = report.findings.find((f: any) => f.ruleId === 'google-api-key');
+    expect(amended.refs).toEqual([]);
+    expect(amended.subject).toBe('oops');
+  });
+
+  it('scans every stash entry, not only the latest', () => {
+    const r = Repo.init();
+    r.write('a.txt', 'a\n').add().commit('first');
+    r.write('a.txt', `k=${fake.googleKey()}\n`).git('stash', '-q');
+    r.write('a.txt', 'harmless\n').git('stash', '-q');
+    const { report } = cliJson(['scan', '--history'], r.dir);
+    expect(report.findings.map((f: any) => f.ruleId)).toEqual(['google-api-key']);
+    expect(report.findings[0].refs).toEqual(['refs/stash@{1}']);
+  });
+
+  it('an empty repository is a clean scan', () => {
+    const r = Repo.init();
+    const res = cliJson(['scan', '--history'], r.dir);
+    expect(res.code).toBe(0);
+    expect(res.report.stats.commits).toBe(0);
+  });
+
+  it('says so for shallow clones, submodules and LFS pointers', () => {
+    const sub = Repo.init();
+    sub.write('x', 'y').add().commit();
+    const src = Repo.init();
+    src.write('a', '1').add().commit().write('.env', 'A=1').add().commit();
+    src.write('weights.pt', 'version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345678\n');
+    src.git('-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', sub.dir, 'vendor/sub');
+    src.add().commit('lfs and submodule');
+    const dir = join(tempDir(), 'shallow');
+    run('git', ['clone', '-q', '--depth', '1', `file://${src.dir}`, dir], '/');
+    const { report, stderr } = cliJson(['scan', '--history'], dir);
+    const warnings = report.stats.warnings.join('\n');
+    expect(warnings).toMatch(/shallow clone/);
+    expect(warnings).toMatch(/submodule path\(s\) were not entered/);
+    expect(warnings).toMatch(/1 Git LFS pointer/);
+    expect(report.findings.map((f: any) => f.ruleId)).toEqual(['dotenv-file']); // the LFS-stored weights are where they belong
+    expect(stderr).toBe(''); // no progress output off a terminal
+  });
+
+  it('handles paths with newlines, non-UTF-8 names and messages, and 10,000 refs', () => {
+    const r = Repo.init();
+    r.write('line\nbreak/.env', 'A=1\n');
+    writeFileSync(Buffer.concat([Buffer.from(`${r.dir}/`), Buffer.from([0x6e, 0xe9, 0xff, 0x2e, 0x70, 0x74])]), 'x');
+    r.add();
+    r.git('-c', 'i18n.commitEncoding=ISO-8859-1', 'commit', '-q', '-m', 'caf\xe9');
+    const head = r.git('rev-parse', 'HEAD').trim();
+    const lines = Array.from({ length: 10_000 }, (_, i) => `create refs/tags/t${i} ${head}`).join('\n');
+    run('git', ['update-ref', '--stdin'], r.dir, undefined, `${lines}\n`);
+    const started = Date.now();
+    const { report } = cliJson(['scan', '--history'], r.dir);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    const paths = report.findings.map((f: any) => f.path).sort();
+    expect(paths).toEqual(['line\nbreak/.env', 'n\uFFFD\uFFFD.pt']);
+    expect(report.findings[0].refs.length).toBe(50);
+    expect(report.findings[0].refsTotal).toBe(10_001);
+  });
+
+  it('a missing object is an error naming it, with the partial report still printed', () => {
+    const r = Repo.init();
+    r.write('a.txt', `k=${fake.googleKey()}\n`).write('b.txt', 'plain\n').add().commit();
+    const oid = r.git('rev-parse', 'HEAD:b.txt').trim();
+    rmSync(join(r.dir, '.git', 'objects', oid.slice(0, 2), oid.slice(2)));
+    const res = cli(['scan', '--history', '--format', 'json'], r.dir);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(new RegExp(`^leakguard: scan incomplete: .*${oid}.*b\\.txt`));
+    expect(JSON.parse(res.stdout).findings.map((f: any) => f.ruleId)).toEqual(['google-api-key']);
+  });
+
+  it('a corrupt object is an error, never an all-clear', () => {
+    const r = Repo.init();
+    r.write('b.txt', 'plain text that will be corrupted\n').add().commit();
+    const oid = r.git('rev-parse', 'HEAD:b.txt').trim();
+    const file = join(r.dir, '.git', 'objects', oid.slice(0, 2), oid.slice(2));
+    chmodSync(file, 0o644);
+    writeFileSync(file, Buffer.from('this is not zlib data at all'));
+    const res = cli(['scan', '--history'], r.dir);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/^leakguard: /);
+    expect(res.stderr.trim().split('\n')).toHaveLength(1);
+  });
+
+  it('a ref that moves during the scan changes nothing', async () => {
+    const r = Repo.init();
+    r.write('a.txt', `k=${fake.googleKey()}\n`).add().commit('base');
+    for (let i = 0; i < 40; i++) r.write(`f${i}.txt`, `${i}\n`).add().commit(`c${i}`);
+    const { spawn } = await import('node:child_process');
+    const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'bin', 'leakguard.js'), 'scan', '--history', '--format', 'json'], { cwd: r.dir });
+    let out = '';
+    child.stdout.on('data', (d) => { out += d; });
+    // move main while the scan runs
+    for (let i = 0; i < 5; i++) r.write(`g${i}.txt`, `${i}\n`).add().commit(`moving ${i}`);
+    const code = await new Promise((resolve) => child.on('close', resolve));
+    expect(code).toBe(1);
+    expect(JSON.parse(out).findings.map((f: any) => f.ruleId)).toEqual(['google-api-key']);
+  });
+});
