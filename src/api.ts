@@ -9,7 +9,7 @@ import { readBaseline } from './engine/baseline.js';
 import type { Ruleset } from './engine/compile.js';
 import { redact } from './engine/fingerprint.js';
 import { countSkip, Engine, newStats } from './engine/scan.js';
-import { openRepo, type RepoInfo } from './sources/git.js';
+import { GitNotFound, openRepo, openRepoWithoutGit, type RepoInfo } from './sources/git.js';
 import { stagedEntries, stagedItems } from './sources/staged.js';
 import { worktreeItems } from './sources/worktree.js';
 import type { Finding, ScanReport } from './types.js';
@@ -40,6 +40,8 @@ export interface ScanOptions {
   /** Worker threads for history content (default: one per core). */
   workers?: number;
   onProgress?: HistoryOptions['onProgress'];
+  /** History reader: 'git' (default) or 'isomorphic' (isomorphic-git; used automatically without a git binary). */
+  engine?: 'git' | 'isomorphic';
 }
 
 export interface PreparedScan {
@@ -51,14 +53,29 @@ export interface PreparedScan {
 }
 
 /** Opens the repository and compiles the rules: everything a scan needs before reading any file. */
-export async function prepare(opts: ScanOptions): Promise<PreparedScan> {
-  const dir = resolve(opts.path ?? '.');
-  const repo = await openRepo(await existingDir(dir));
+export async function prepare(opts: ScanOptions): Promise<PreparedScan & { engine: 'git' | 'isomorphic' }> {
+  const dir = await existingDir(resolve(opts.path ?? '.'));
+  const historyMode = Boolean(opts.history || opts.range);
+  let engine: 'git' | 'isomorphic' = opts.engine ?? 'git';
+  let repo: RepoInfo;
+  if (engine === 'isomorphic') {
+    if (!historyMode) throw new LeakguardError('--engine isomorphic reads history; use it with --history or --range');
+    repo = openRepoWithoutGit(dir);
+  } else {
+    try {
+      repo = await openRepo(dir);
+    } catch (e) {
+      if (!(e instanceof GitNotFound) || !historyMode || opts.engine === 'git') throw e;
+      // no git binary: history can still be read, by isomorphic-git
+      engine = 'isomorphic';
+      repo = openRepoWithoutGit(dir);
+    }
+  }
   const root = repo.root ?? repo.gitDir;
   const config = await loadConfig(repo.root, opts.config);
   const ruleset = await buildRuleset(config, { defaultRules: opts.defaultRules });
   const baselineFile = opts.baseline ?? (config.baseline ? (isAbsolute(config.baseline) ? config.baseline : join(root, config.baseline)) : undefined);
-  return { repo, root, config, ruleset, baseline: baselineFile ? readBaseline(baselineFile) : undefined };
+  return { repo, root, config, ruleset, baseline: baselineFile ? readBaseline(baselineFile) : undefined, engine };
 }
 
 async function existingDir(p: string): Promise<string> {
@@ -97,8 +114,9 @@ export async function scan(opts: ScanOptions = {}): Promise<ScanReport & { rules
         range: opts.range, allObjects: opts.allObjects, workers: opts.workers, onProgress: opts.onProgress,
         maxContentBytes: opts.maxContentBytes ?? p.config.maxContentBytes, baseline: p.baseline,
         specs: await effectiveRules(p.config, { defaultRules: opts.defaultRules }), allow: p.config.allowlist,
-        shallow: p.repo.shallow,
+        shallow: p.repo.shallow, engine: p.engine,
       }, stats);
+      if (p.engine === 'isomorphic' && !opts.engine) stats.warnings.push('git was not found on PATH: history was read with isomorphic-git');
     } catch (e) {
       if (e instanceof IncompleteScan) {
         // the findings are real and must still be reported; the error says the all-clear is not

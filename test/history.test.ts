@@ -223,3 +223,16 @@ describe('leakguard scan --history', () => {
     expect(JSON.parse(out).findings.map((f: any) => f.ruleId)).toEqual(['google-api-key']);
   });
 });
+
+describe('history with a 2 GB blob', () => {
+  it('reads its size from metadata and never its content', () => {
+    const r = Repo.init();
+    sparse(r, 'exports/dump.zip', 2 * 1024 ** 3);
+    r.write('a.txt', `k=${fake.googleKey()}\n`).add().commit('huge');
+    const res = run('/usr/bin/time', ['-f', 'maxrss=%M', process.execPath, join(import.meta.dirname, '..', 'bin', 'leakguard.js'), 'scan', '--history', '--format', 'json'], r.dir);
+    const report = JSON.parse(res.stdout);
+    expect(report.findings.map((f: any) => f.ruleId).sort()).toEqual(['google-api-key', 'large-data-file', 'oversized-file']);
+    expect(report.stats.skipped['too-large']).toBe(1);
+    expect(Number(/maxrss=(\d+)/.exec(res.stderr)![1])).toBeLessThan(300_000);
+  }, 120_000);
+});

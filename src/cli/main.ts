@@ -11,7 +11,7 @@ import type { Format } from './output.js';
 import { parseSize } from '../engine/units.js';
 
 interface ScanArgs {
-  path?: string; staged?: boolean; history?: boolean; range?: string; 'all-objects'?: boolean; workers?: number; format: Format; output?: string; config?: string; baseline?: string;
+  path?: string; staged?: boolean; history?: boolean; range?: string; 'all-objects'?: boolean; workers?: number; engine?: 'git' | 'isomorphic'; format: Format; output?: string; config?: string; baseline?: string;
   redact: boolean; quiet: boolean; 'default-rules': boolean; 'max-content-size'?: string;
 }
 
@@ -50,7 +50,7 @@ async function runScan(a: ScanArgs): Promise<number> {
   try {
     const report = await scan({
       path: a.path, staged: a.staged, redact: a.redact, history: a.history, range: a.range, allObjects: a['all-objects'],
-      workers: a.workers, onProgress: progress?.update, ...commonScanOptions(a),
+      workers: a.workers, engine: a.engine, onProgress: progress?.update, ...commonScanOptions(a),
     });
     progress?.stop();
     write(report);
@@ -124,6 +124,7 @@ export async function main(argv: string[]): Promise<number> {
         .option('range', { type: 'string', describe: 'Scan what the commits of a revision range introduced (e.g. origin/main..HEAD)' })
         .option('all-objects', { type: 'boolean', default: false, describe: 'With --history: also unreachable objects (dropped stashes, deleted branches, amended commits)' })
         .option('workers', { type: 'number', describe: 'Threads for history content (default: one per core)' })
+        .option('engine', { choices: ['git', 'isomorphic'] as const, describe: 'How history is read: git plumbing, or isomorphic-git (no git binary needed; automatic when git is missing)' })
         .check((a) => {
           if (a['all-objects'] && !a.history) throw new Error('--all-objects goes with --history');
           return true;

@@ -29,6 +29,8 @@ export interface HistoryOptions {
   specs: RuleSpec[];
   allow?: AllowlistSpec;
   shallow: boolean;
+  /** How history is read: git plumbing (default), or isomorphic-git, which needs no git binary. */
+  engine?: 'git' | 'isomorphic';
   onProgress?: (p: { phase: string; commits?: number; blobsDone?: number; blobsTotal?: number; bytesDone?: number }) => void;
 }
 
@@ -89,10 +91,20 @@ function timer(): (phase: string) => void {
   };
 }
 
-export async function scanHistory(cwd: string, ruleset: Ruleset, opts: HistoryOptions, stats: ScanStats): Promise<Finding[]> {
-  const started = Date.now();
-  const lap = timer();
-  opts.onProgress?.({ phase: 'reading history' });
+/** What a history reader hands to attribution: the walk, sizes, and the content results. */
+export interface Gathered {
+  index: HistoryIndex;
+  partial: boolean;
+  sizes: Map<string, number>;
+  outcomes: BlobOutcome[];
+  missing: string[];
+  /** Blobs whose content went through the content rules. */
+  scanned: number;
+  counters: { chunks: number; reused: number; hashed: number; bytesMatched: number };
+}
+
+/** The git engine: git log, cat-file and worker threads, all streaming at once. */
+async function gatherWithGit(cwd: string, ruleset: Ruleset, opts: HistoryOptions, stats: ScanStats, lap: (p: string) => void): Promise<Gathered> {
   // Threads start first; then the walk feeds new blobs to the sizer, and the sizer feeds the
   // threads, so git log, cat-file and the content rules all run at once.
   let done = 0;
@@ -108,35 +120,43 @@ export async function scanHistory(cwd: string, ruleset: Ruleset, opts: HistoryOp
   const missing: string[] = [];
   const scanContent = ruleset.contentRules.length > 0;
   const sizer = new BlobSizer<string>(cwd, (oid, size, path) => {
-    if (size === undefined) { missing.push(oid); countSkip(stats, path, 'missing'); return; }
+    if (size === undefined) { missing.push(oid); return; }
     sizes.set(oid, size);
-    stats.files++;
-    if (size > opts.maxContentBytes) countSkip(stats, path, 'too-large');
-    else if (scanContent) {
-      pool.add(oid, size, path);
-      stats.bytesScanned += size;
-    }
+    if (size <= opts.maxContentBytes && scanContent) pool.add(oid, size, path);
   });
-  let index: HistoryIndex;
-  let partial: boolean;
-  let outcomes: BlobOutcome[];
-  let counters: Awaited<ReturnType<ContentPool['finish']>>['counters'];
   try {
-    ({ index, partial } = await readHistory(cwd, opts, (oid, path) => sizer.push(oid, path)));
+    const { index, partial } = await readHistory(cwd, opts, (oid, path) => sizer.push(oid, path));
     commitsSeen = index.commits.length;
     lap(`history walk (${index.commits.length} commits, ${index.blobs.size} blobs)`);
     for (const oid of index.dangling) sizer.push(oid, DANGLING_PATH);
     await sizer.end();
     lap('blob sizes');
-    ({ outcomes, counters } = await pool.finish());
+    const { outcomes, counters } = await pool.finish();
+    return { index, partial, sizes, outcomes, missing, scanned: pool.added, counters };
   } catch (e) {
     void sizer.end().catch(() => undefined);
     await pool.abort();
     throw e;
   }
+}
+
+export async function scanHistory(cwd: string, ruleset: Ruleset, opts: HistoryOptions, stats: ScanStats): Promise<Finding[]> {
+  const started = Date.now();
+  const lap = timer();
+  opts.onProgress?.({ phase: 'reading history' });
+  const g = opts.engine === 'isomorphic'
+    ? await (await import('../sources/isomorphic.js')).gatherWithIsomorphic(cwd, ruleset, opts, lap)
+    : await gatherWithGit(cwd, ruleset, opts, stats, lap);
+  const { index, partial, sizes, outcomes, missing, counters } = g;
   stats.warnings.push(...index.warnings);
   stats.commits = index.commits.length;
   stats.blobs = index.blobs.size + index.dangling.length;
+  for (const [oid, size] of sizes) {
+    stats.files++;
+    if (size > opts.maxContentBytes) countSkip(stats, pathOf(index, oid), 'too-large');
+    else if (ruleset.contentRules.length) stats.bytesScanned += size;
+  }
+  for (const oid of missing) countSkip(stats, pathOf(index, oid), 'missing');
   if (index.gitlinks.size) {
     for (const p of index.gitlinks) countSkip(stats, p, 'submodule');
     stats.warnings.push(`${index.gitlinks.size} submodule path(s) were not entered; scan those repositories on their own`);
@@ -150,7 +170,7 @@ export async function scanHistory(cwd: string, ruleset: Ruleset, opts: HistoryOp
     if ('error' in o) unreadable.push(o);
     else results.set(o.oid, o);
   }
-  stats.contentScanned = pool.added - unreadable.length;
+  stats.contentScanned = g.scanned - unreadable.length;
   let lfs = 0;
   for (const r of results.values()) {
     const where = pathOf(index, r.oid);
@@ -249,8 +269,11 @@ function pathOf(index: HistoryIndex, oid: string): string {
 
 function toFinding(g: Group, index: HistoryIndex, reach: RefReach, results: Map<string, BlobResult>): Finding {
   const time = (c: number) => (c < 0 ? Number.MAX_SAFE_INTEGER : index.commits[c]!.time);
-  // git log lists newer commits first, so among equal timestamps the later index is the older commit
-  g.occ.sort((a, b) => time(a.commit) - time(b.commit) || b.commit - a.commit || a.path.localeCompare(b.path));
+  const oid = (c: number) => (c < 0 ? '' : index.commits[c]!.oid);
+  // Oldest first; among equal timestamps an ancestor comes before its descendants, whatever order
+  // the walk met them in, so both engines name the same first commit.
+  g.occ.sort((a, b) => time(a.commit) - time(b.commit) || reach.generation(a.commit) - reach.generation(b.commit)
+    || (oid(a.commit) < oid(b.commit) ? -1 : oid(a.commit) > oid(b.commit) ? 1 : 0) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const first = g.occ[0]!;
   const c = first.commit >= 0 ? index.commits[first.commit] : undefined;
   const f: Finding = {
@@ -302,6 +325,32 @@ class RefReach {
     });
     return ch;
   }
+  private generations: Int32Array | undefined;
+
+  /** Length of the longest parent chain below a commit: an ancestor always has a smaller one. */
+  generation(c: number): number {
+    if (c < 0) return Number.MAX_SAFE_INTEGER;
+    if (!this.generations) {
+      const n = this.index.commits.length;
+      const gen = new Int32Array(n).fill(-1);
+      const parentIdx = (i: number) => this.index.commits[i]!.parents.map((p) => this.index.commitIndex.get(p)).filter((x): x is number => x !== undefined);
+      for (let start = 0; start < n; start++) {
+        if (gen[start]! >= 0) continue;
+        const stack = [start];
+        while (stack.length) {
+          const top = stack[stack.length - 1]!;
+          const ps = parentIdx(top);
+          const todo = ps.filter((p) => gen[p]! < 0);
+          if (todo.length) { stack.push(...todo); continue; }
+          stack.pop();
+          if (gen[top]! < 0) gen[top] = ps.length ? Math.max(...ps.map((p) => gen[p]!)) + 1 : 0;
+        }
+      }
+      this.generations = gen;
+    }
+    return this.generations[c]!;
+  }
+
   refsReaching(commits: number[]): string[] {
     if (!this.tips.size || !commits.length) return [];
     const children = (this.children ??= this.build());

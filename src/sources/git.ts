@@ -3,9 +3,16 @@
  * paths with spaces, quotes, newlines or invalid UTF-8 pass through untouched.
  */
 import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { LeakguardError } from '../errors.js';
 
 export interface GitResult { stdout: Buffer; stderr: string; code: number }
+
+/** No git binary on PATH. */
+export class GitNotFound extends LeakguardError {
+  constructor() { super('git was not found on PATH; install git (leakguard reads repositories through it), or use --history with --engine isomorphic'); }
+}
 
 export function gitRaw(args: string[], opts: { cwd: string; input?: string | Buffer; env?: NodeJS.ProcessEnv } ): Promise<GitResult> {
   return new Promise((resolve, reject) => {
@@ -15,9 +22,7 @@ export function gitRaw(args: string[], opts: { cwd: string; input?: string | Buf
     child.stdout.on('data', (d: Buffer) => out.push(d));
     child.stderr.on('data', (d: Buffer) => err.push(d));
     child.on('error', (e: NodeJS.ErrnoException) => {
-      reject(e.code === 'ENOENT'
-        ? new LeakguardError('git was not found on PATH; install git (leakguard reads repositories through it)')
-        : new LeakguardError(`could not run git: ${e.message}`));
+      reject(e.code === 'ENOENT' ? new GitNotFound() : new LeakguardError(`could not run git: ${e.message}`));
     });
     child.on('close', (code) => resolve({ stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8'), code: code ?? 1 }));
     child.stdin.on('error', () => { /* git exited early; its exit code tells */ });
@@ -66,7 +71,7 @@ export async function openRepo(dir: string): Promise<RepoInfo> {
     ['rev-parse', '--path-format=absolute', '--git-dir', '--git-common-dir', '--is-bare-repository', '--is-shallow-repository', '--show-toplevel'],
     { cwd: dir },
   ).catch((e) => {
-    if ((e as LeakguardError).message?.includes('git was not found')) throw e;
+    if (e instanceof GitNotFound) throw e;
     throw new LeakguardError(`not a git repository: ${dir}`);
   });
   if (r.code !== 0) {
@@ -87,6 +92,27 @@ export async function openRepo(dir: string): Promise<RepoInfo> {
     bare: bare === 'true',
     shallow: shallow === 'true',
   };
+}
+
+/**
+ * Finds the repository containing `dir` from the file system alone, for the isomorphic engine
+ * where no git binary may exist: a `.git` directory or file, or a bare repository.
+ */
+export function openRepoWithoutGit(dir: string): RepoInfo {
+  const isGitDir = (d: string) => existsSync(join(d, 'HEAD')) && existsSync(join(d, 'objects')) && existsSync(join(d, 'refs'));
+  for (let d = dir; ; d = dirname(d)) {
+    const dot = join(d, '.git');
+    if (existsSync(dot)) {
+      let gitDir = dot;
+      if (statSync(dot).isFile()) {
+        const m = /^gitdir: (.+)$/m.exec(readFileSync(dot, 'utf8'));
+        if (m) gitDir = resolve(d, m[1]!.trim());
+      }
+      return { root: d, gitDir, commonDir: gitDir, bare: false, shallow: existsSync(join(gitDir, 'shallow')) };
+    }
+    if (isGitDir(d)) return { gitDir: d, commonDir: d, bare: true, shallow: existsSync(join(d, 'shallow')) };
+    if (dirname(d) === d) throw new LeakguardError(`not a git repository: ${dir}`);
+  }
 }
 
 /** HEAD resolves to a commit (false in a repository with no commits yet). */

@@ -1,0 +1,177 @@
+/**
+ * A second, independent reader of history: isomorphic-git, a pure JavaScript implementation of the
+ * object store. It spawns no git process, so it works where no git binary is installed. It reads
+ * everything on this thread and holds each blob in memory while scanning it: slower than the git
+ * engine, and meant as a cross-check and a fallback.
+ */
+import fs from 'node:fs';
+import { join } from 'node:path';
+import { LeakguardError } from '../errors.js';
+import { BlobScanner } from '../engine/blob-scan.js';
+import type { Ruleset } from '../engine/compile.js';
+import type { Gathered, HistoryOptions } from '../engine/history-scan.js';
+import type { BlobOutcome } from '../engine/content-pool.js';
+import type { HistoryIndex, RefInfo } from './history.js';
+
+type Git = typeof import('isomorphic-git');
+
+/** git's %aI: strict ISO 8601 in the author's own time zone. */
+function isoDate(seconds: number, offsetMinutes: number): string {
+  // isomorphic-git gives the offset as JavaScript does: minutes behind UTC (so +02:00 is -120)
+  const east = -offsetMinutes;
+  const d = new Date((seconds + east * 60) * 1000);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  const sign = east < 0 ? '-' : '+';
+  const abs = Math.abs(east);
+  return `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}${sign}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+}
+
+/** git's %s: the message's first paragraph, lines joined by spaces. */
+function subjectOf(message: string): string {
+  const para = message.replace(/^\s*\n/, '').split(/\n\s*\n/)[0] ?? '';
+  return para.split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
+}
+
+async function listCommitRefs(git: Git, gitdir: string): Promise<{ refs: RefInfo[]; warnings: string[] }> {
+  const refs: RefInfo[] = [];
+  const warnings: string[] = [];
+  const names = await git.listRefs({ fs, gitdir, filepath: 'refs' });
+  for (const rel of names.sort()) {
+    if (rel.endsWith('^{}')) continue; // a peeled line of packed-refs, not a ref
+    const name = `refs/${rel}`;
+    let oid = await git.resolveRef({ fs, gitdir, ref: name });
+    let type = (await git.readObject({ fs, gitdir, oid, format: 'parsed' })).type;
+    while (type === 'tag') {
+      const tag = await git.readTag({ fs, gitdir, oid });
+      oid = tag.tag.object;
+      type = tag.tag.type;
+    }
+    if (type === 'commit') refs.push({ name, commit: oid });
+    else warnings.push(`ref ${name} points at a ${type}, not a commit; it is not walked`);
+  }
+  // older stash entries live only in the stash's reflog (oldest first in the file)
+  try {
+    const lines = fs.readFileSync(join(gitdir, 'logs', 'refs', 'stash'), 'utf8').split('\n').filter(Boolean);
+    const oids = lines.map((l) => l.split(' ')[1]!).reverse();
+    oids.slice(1).forEach((oid, i) => refs.push({ name: `refs/stash@{${i + 1}}`, commit: oid }));
+  } catch { /* no stash */ }
+  return { refs, warnings };
+}
+
+interface Entry { path: string; oid: string; mode: string; type: string }
+
+async function treeEntries(git: Git, gitdir: string, oid: string): Promise<Map<string, Entry>> {
+  const { tree } = await git.readTree({ fs, gitdir, oid });
+  return new Map(tree.map((e) => [e.path, { path: e.path, oid: e.oid, mode: e.mode, type: e.type }]));
+}
+
+/** Blobs a commit adds or changes relative to its first parent (what `git log --raw` reports). */
+async function changedBlobs(git: Git, gitdir: string, tree: string, parentTree: string | undefined, prefix: string,
+  emit: (path: string, oid: string) => void, gitlink: (path: string) => void): Promise<void> {
+  const now = await treeEntries(git, gitdir, tree);
+  const before = parentTree ? await treeEntries(git, gitdir, parentTree) : new Map<string, Entry>();
+  for (const e of now.values()) {
+    const path = prefix + e.path;
+    const old = before.get(e.path);
+    if (e.type === 'tree') {
+      if (old?.oid === e.oid && old.type === 'tree') continue;
+      await changedBlobs(git, gitdir, e.oid, old?.type === 'tree' ? old.oid : undefined, `${path}/`, emit, gitlink);
+    } else if (e.type === 'commit') {
+      if (!(old && old.oid === e.oid && old.mode === e.mode)) gitlink(path);
+    } else if (!(old && old.oid === e.oid && old.mode === e.mode)) {
+      emit(path, e.oid);
+    }
+  }
+}
+
+export async function gatherWithIsomorphic(dir: string, ruleset: Ruleset, opts: HistoryOptions, lap: (p: string) => void): Promise<Gathered> {
+  if (opts.allObjects) throw new LeakguardError('--all-objects needs the git engine (--engine git)');
+  const git = await import('isomorphic-git');
+  const gitdir = fs.existsSync(join(dir, '.git')) ? join(dir, '.git') : dir;
+  const index: HistoryIndex = {
+    commits: [], commitIndex: new Map(), paths: [], blobs: new Map(), gitlinks: new Set(), refs: [], dangling: [], warnings: [],
+  };
+  if (fs.existsSync(join(gitdir, 'shallow'))) {
+    index.warnings.push('this is a shallow clone: history before the shallow boundary is not in the repository and was not scanned (git fetch --unshallow first)');
+  }
+  let tips: string[];
+  const exclude = new Set<string>();
+  const resolve = async (rev: string) => {
+    try { return await git.resolveRef({ fs, gitdir, ref: rev }); } catch {
+      if (/^[0-9a-f]{40}$/.test(rev)) return rev;
+      try { return (await git.expandOid({ fs, gitdir, oid: rev })); } catch {
+        throw new LeakguardError(`invalid revision range: unknown revision ${rev}`);
+      }
+    }
+  };
+  if (opts.range) {
+    const m = /^(.*)\.\.(.*)$/.exec(opts.range);
+    if (!m || opts.range.startsWith('-')) throw new LeakguardError(`invalid revision range: ${opts.range} (the isomorphic engine takes A..B)`);
+    const base = await resolve(m[1] || 'HEAD');
+    tips = [await resolve(m[2] || 'HEAD')];
+    const stack = [base];
+    while (stack.length) {
+      const c = stack.pop()!;
+      if (exclude.has(c)) continue;
+      exclude.add(c);
+      const { commit } = await git.readCommit({ fs, gitdir, oid: c });
+      stack.push(...commit.parent);
+    }
+  } else {
+    const { refs, warnings } = await listCommitRefs(git, gitdir);
+    index.refs = refs;
+    index.warnings.push(...warnings);
+    tips = [...new Set(refs.map((r) => r.commit))];
+  }
+  const pathIds = new Map<string, number>();
+  const stack = [...tips];
+  const seen = new Set<string>(exclude);
+  const shallow = new Set(fs.existsSync(join(gitdir, 'shallow')) ? fs.readFileSync(join(gitdir, 'shallow'), 'utf8').split('\n').filter(Boolean) : []);
+  while (stack.length) {
+    const oid = stack.pop()!;
+    if (seen.has(oid)) continue;
+    seen.add(oid);
+    const { commit } = await git.readCommit({ fs, gitdir, oid });
+    const ci = index.commits.length;
+    const parents = shallow.has(oid) ? [] : commit.parent;
+    index.commits.push({
+      oid, parents: commit.parent, time: commit.committer.timestamp,
+      author: `${commit.author.name} <${commit.author.email}>`,
+      date: isoDate(commit.author.timestamp, commit.author.timezoneOffset),
+      subject: subjectOf(commit.message),
+    });
+    index.commitIndex.set(oid, ci);
+    // each commit is diffed against its first parent, even one outside a range, as git log does
+    const parentTree = parents[0] ? (await git.readCommit({ fs, gitdir, oid: parents[0] })).commit.tree : undefined;
+    await changedBlobs(git, gitdir, commit.tree, parentTree, '', (path, blob) => {
+      let pid = pathIds.get(path);
+      if (pid === undefined) { pid = index.paths.length; index.paths.push(path); pathIds.set(path, pid); }
+      const occ = index.blobs.get(blob);
+      if (occ) occ.push(ci, pid); else index.blobs.set(blob, [ci, pid]);
+    }, (path) => index.gitlinks.add(path));
+    for (const p of parents) if (!seen.has(p)) stack.push(p);
+  }
+  lap(`history walk, isomorphic-git (${index.commits.length} commits, ${index.blobs.size} blobs)`);
+
+  const sizes = new Map<string, number>();
+  const missing: string[] = [];
+  const outcomes: BlobOutcome[] = [];
+  const scanner = new BlobScanner(ruleset, opts.guardMs ?? 2000);
+  let scanned = 0;
+  for (const [oid, occ] of index.blobs) {
+    let blob: Uint8Array;
+    try {
+      ({ blob } = await git.readBlob({ fs, gitdir, oid }));
+    } catch (e) {
+      if ((e as { code?: string }).code === 'NotFoundError') missing.push(oid);
+      else outcomes.push({ oid, error: (e as Error).message });
+      continue;
+    }
+    sizes.set(oid, blob.length);
+    if (blob.length > opts.maxContentBytes || !ruleset.contentRules.length) continue;
+    scanned++;
+    const r = scanner.scan(oid, Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength), index.paths[occ[1]!]);
+    if (r.matches.length || r.binary || r.lfs || r.timeouts) outcomes.push(r);
+  }
+  return { index, partial: false, sizes, outcomes, missing, scanned, counters: scanner.counters };
+}
