@@ -5,7 +5,10 @@
 //   npm run bench -- --repo PATH ...    any repositories (work trees or bare mirrors)
 //   npm run bench -- --runs 30 --only staged
 //
-// staged: `leakguard scan --staged` with 20 staged files, next to `node -e 0` (bare node start-up).
+// staged:  `leakguard scan --staged` with 20 staged files, next to `node -e 0` (bare node start-up).
+// history: `leakguard scan --history` next to `git log -p -U0 --full-history --all` (what diff-based
+//          scanners must at least pay), `git secrets --scan-history` when installed, and leakguard's
+//          isomorphic-git engine (--iso; slow on big histories). Wall time and peak memory.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync, appendFileSync } from 'node:fs';
 import { tmpdir, cpus, totalmem } from 'node:os';
@@ -17,6 +20,7 @@ const args = process.argv.slice(2);
 const opt = (name, dflt) => { const i = args.indexOf(`--${name}`); return i === -1 ? dflt : args[i + 1]; };
 const repos = args.flatMap((a, i) => (args[i - 1] === '--repo' ? [resolve(a)] : []));
 const runs = Number(opt('runs', '21'));
+// --iso also times the isomorphic-git engine; --history-runs N sets the history repetitions
 const only = opt('only', 'all');
 
 const gitEnv = { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b' };
@@ -83,8 +87,47 @@ function benchStaged(repo) {
   console.log(`staged  ${basename(repo).padEnd(12)} ${String(tracked).padStart(6)} tracked files, ${files.length} staged | node -e 0: ${mNode.toFixed(1)} ms | leakguard scan --staged: ${mLg.toFixed(1)} ms | difference: ${(mLg - mNode).toFixed(1)} ms (target <= 40) | median of ${runs}`);
 }
 
+function timeRss(cmd, argv, cwd, env = gitEnv) {
+  const t = process.hrtime.bigint();
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...argv], { cwd, env, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 });
+  const ms = Number(process.hrtime.bigint() - t) / 1e6;
+  if (r.error) return { ms, rssMb: NaN, status: -1 };
+  const rss = Number(r.stderr.toString().trim().split('\n').pop());
+  return { ms, rssMb: rss / 1024, status: r.status };
+}
+const hasTime = existsSync('/usr/bin/time');
+const gitSecrets = spawnSync('sh', ['-c', 'command -v git-secrets']).status === 0;
+
+function benchHistory(repo, reps) {
+  const git = () => timeOnce('sh', ['-c', 'git log -p -U0 --full-history --all > /dev/null'], repo);
+  const lg = () => (hasTime ? timeRss(process.execPath, [BIN, 'scan', '--history', '--quiet', '--format', 'json'], repo)
+    : { ms: timeOnce(process.execPath, [BIN, 'scan', '--history', '--quiet', '--format', 'json'], repo), rssMb: NaN });
+  git(); lg(); // warm the page cache
+  const g = []; const l = []; const rss = [];
+  for (let i = 0; i < reps; i++) {
+    g.push(git());
+    const x = lg(); l.push(x.ms); rss.push(x.rssMb);
+  }
+  const mg = median(g); const ml = median(l);
+  let line = `history ${basename(repo).padEnd(12)} git log -p: ${(mg / 1000).toFixed(2)} s | leakguard --history: ${(ml / 1000).toFixed(2)} s (${(ml / mg).toFixed(2)}x, target <= 1.0x), peak ${Math.max(...rss).toFixed(0)} MB (target <= 300)`;
+  if (gitSecrets) {
+    const home = mkdtempSync(join(tmpdir(), 'lg-bench-home-'));
+    const env = { ...gitEnv, HOME: home };
+    spawnSync('git', ['secrets', '--register-aws', '--global'], { env, stdio: 'ignore' });
+    const s = timeOnce('sh', ['-c', 'git secrets --scan-history > /dev/null 2>&1 || true'], repo);
+    line += ` | git secrets --scan-history: ${(s / 1000).toFixed(2)} s`;
+    rmSync(home, { recursive: true, force: true });
+  } else line += ' | git secrets: not installed (apt-get install git-secrets)';
+  console.log(`${line} | median of ${reps}`);
+  if (args.includes('--iso')) {
+    const iso = timeOnce(process.execPath, [BIN, 'scan', '--history', '--quiet', '--engine', 'isomorphic', '--format', 'json'], repo);
+    console.log(`history ${basename(repo).padEnd(12)} isomorphic-git engine: ${(iso / 1000).toFixed(2)} s (${(iso / ml).toFixed(1)}x the git engine)`);
+  }
+}
+
 console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${git(ROOT, 'version').trim()}`);
 for (const repo of corpus()) {
   const bare = git(repo, 'rev-parse', '--is-bare-repository').trim() === 'true';
   if ((only === 'all' || only === 'staged') && !bare) benchStaged(repo);
+  if (only === 'all' || only === 'history') benchHistory(repo, Number(opt('history-runs', '3')));
 }

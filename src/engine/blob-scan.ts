@@ -79,6 +79,9 @@ export class BlobScanner {
     // a blank line), read the whole blob.
     const sniff = buf.subarray(0, 8000);
     const plain = sniff.indexOf(0) === -1 && !(buf[0] === 0xff && buf[1] === 0xfe) && !(buf[0] === 0xfe && buf[1] === 0xff);
+    if (plain && this.ruleset.unkeyed.length === 0 && buf.length < 2 * CHUNK_MIN && !this.filter.any(buf, 0, buf.length)) {
+      return result; // small text without a single keyword: no rule can match
+    }
     if (!plain || this.ruleset.unkeyed.length > 0 || buf.length < 2 * CHUNK_MIN) {
       const d = decode(buf);
       if ('binary' in d) { result.binary = true; return result; }
