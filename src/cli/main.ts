@@ -73,6 +73,22 @@ async function runBaseline(a: ScanArgs & { output?: string }): Promise<number> {
   return EXIT_CLEAN;
 }
 
+async function runGitignore(a: ScanArgs & { check?: boolean; untrack?: boolean }): Promise<number> {
+  const { gitignore } = await import('../remedy/api.js');
+  const { displayPath } = await import('../report/text.js');
+  const r = await gitignore({ path: a.path, ...commonScanOptions(a), write: !a.check, untrack: a.untrack });
+  const out: string[] = [];
+  if (!r.missing.length) out.push('.gitignore already covers every finding; nothing to add');
+  else {
+    out.push(`${a.check ? 'Missing from' : 'Added to'} ${r.file}:`);
+    for (const e of r.missing) out.push(`  ${e.pattern.padEnd(32)} # ${e.reason}: ${e.paths.slice(0, 3).map(displayPath).join(', ')}${e.paths.length > 3 ? ` and ${e.paths.length - 3} more` : ''}`);
+  }
+  if (r.untracked.length) out.push(`Untracked (git rm --cached; the files stay on disk): ${r.untracked.map(displayPath).join(', ')}`);
+  else if (r.tracked.length) out.push(`Still tracked, though now covered (they stay in git until untracked; --untrack runs git rm --cached): ${r.tracked.map(displayPath).join(', ')}`);
+  if (!a.quiet || (a.check && r.missing.length)) process.stdout.write(`${out.join('\n')}\n`);
+  return a.check && r.missing.length ? EXIT_FINDINGS : EXIT_CLEAN;
+}
+
 async function runHook(action: 'install' | 'uninstall'): Promise<number> {
   const hook = await import('../integrations/hook.js');
   const { openRepo } = await import('../sources/git.js');
@@ -139,6 +155,19 @@ export async function main(argv: string[]): Promise<number> {
         .option('max-content-size', { type: 'string' })
         .option('quiet', { alias: 'q', type: 'boolean', default: false }),
       (a) => { result = runBaseline(a as unknown as ScanArgs); })
+    .command('gitignore [path]', 'Add .gitignore entries that would have prevented the findings (history and work tree)',
+      (y) => y
+        .positional('path', { type: 'string' })
+        .option('check', { type: 'boolean', default: false, describe: 'Change nothing; exit 1 and list the missing entries if any' })
+        .option('untrack', { type: 'boolean', default: false, describe: 'Also git rm --cached the tracked files the new entries cover' })
+        .option('config', { alias: 'c', type: 'string' })
+        .option('default-rules', { type: 'boolean', default: true })
+        .option('quiet', { alias: 'q', type: 'boolean', default: false })
+        .check((a) => {
+          if (a.check && a.untrack) throw new Error('--check changes nothing, so it cannot --untrack');
+          return true;
+        }),
+      (a) => { result = runGitignore(a as unknown as ScanArgs & { check?: boolean; untrack?: boolean }); })
     .command('hook <action>', 'Install or uninstall the pre-commit hook (runs leakguard scan --staged)',
       (y) => y.positional('action', { choices: ['install', 'uninstall'] as const, demandOption: true }),
       (a) => { result = runHook(a.action as 'install' | 'uninstall'); })
@@ -151,7 +180,7 @@ export async function main(argv: string[]): Promise<number> {
       (a) => {
         result = a.action === 'check' ? runRulesCheck((a.files as string[] | undefined) ?? []) : runRulesList(a as never);
       })
-    .demandCommand(1, 'name a command: scan, baseline, hook or rules')
+    .demandCommand(1, 'name a command: scan, baseline, gitignore, purge, hook or rules')
     .strict()
     .version(VERSION)
     .help()

@@ -1,0 +1,157 @@
+/**
+ * `.gitignore` entries that would have prevented each finding: folders as folders, secret files by
+ * precise patterns (with `!` exceptions for templates), weight files by extension, and large data
+ * files by their exact paths (a size cannot be said in `.gitignore`, so a small file of the same
+ * kind stays committable). Existing lines, comments and line endings are kept; leakguard's entries
+ * live in one marked block, and running it twice changes nothing.
+ */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import ignore, { type Ignore } from 'ignore';
+import type { Finding } from '../types.js';
+import type { Ruleset } from '../engine/compile.js';
+import { git, splitNul } from '../sources/git.js';
+
+export const BLOCK_START = '# >>> leakguard: keeps secrets and artifacts out of git (maintained by `leakguard gitignore`)';
+export const BLOCK_END = '# <<< leakguard';
+
+/** `ignore` refuses some paths git allows (a trailing space, a newline): those are not ignored. */
+function ignores(ig: Ignore, path: string): boolean {
+  try { return ig.ignores(path); } catch { return false; }
+}
+
+export interface IgnoreEntry { pattern: string; reason: string; paths: string[] }
+
+/** Escapes a path so .gitignore reads it literally. */
+export function escapeIgnore(path: string): string {
+  let p = path.replace(/[\\*?[\]]/g, '\\$&');
+  if (/^[#!]/.test(p)) p = `\\${p}`;
+  if (/ $/.test(p)) p = `${p.slice(0, -1)}\\ `;
+  return p;
+}
+
+/** gitignore patterns for one rule glob: `**\u002Fx/**` -> `x/`, `**\u002Fx` -> `x`, `**\u002F*.pt` -> `*.pt`. */
+function ignoreFromGlob(glob: string): string | undefined {
+  let m = /^\*\*\/([^*?[\]{}!]+)\/\*\*$/.exec(glob);
+  if (m) return `${m[1]}/`;
+  m = /^\*\*\/([^/]+)$/.exec(glob);
+  if (m) return m[1];
+  if (/^\*\*\/[^*?[\]{}!]+(\/[^/]+)$/.test(glob)) return glob;
+  return undefined;
+}
+
+/** The entries the findings call for, before checking what the current rules already cover. */
+export function entriesFor(findings: Finding[], ruleset: Ruleset): IgnoreEntry[] {
+  const entries = new Map<string, IgnoreEntry>();
+  const add = (pattern: string, reason: string, path: string) => {
+    const e = entries.get(pattern) ?? { pattern, reason, paths: [] };
+    if (!e.paths.includes(path)) e.paths.push(path);
+    entries.set(pattern, e);
+  };
+  const byId = new Map(ruleset.rules.map((r) => [r.id, r]));
+  for (const f of findings) {
+    const rule = byId.get(f.ruleId);
+    if (!rule) continue;
+    const paths = [...new Set([f.path, ...(f.occurrences ?? []).map((o) => o.path)])];
+    if (f.kind === 'size') {
+      for (const p of paths) add(`/${escapeIgnore(p)}`, `${rule.id}: large file`, p);
+      continue;
+    }
+    if (f.kind !== 'path') continue; // a secret inside a file that must be kept is purge's job
+    for (const p of paths) {
+      let matched = false;
+      for (const g of rule.spec.paths ?? []) {
+        const pattern = ignoreFromGlob(g);
+        if (!pattern || !ignores(ignore().add(pattern), p)) continue;
+        matched = true;
+        add(pattern, rule.id, p);
+        // a broad pattern must not hide the templates the rule itself allows (.env.example)
+        for (const ex of rule.spec.exclude_paths ?? []) {
+          const neg = ignoreFromGlob(ex);
+          if (neg && !neg.endsWith('/') && ignores(ignore().add(pattern), neg)) add(`!${neg}`, `${rule.id}: template stays committable`, p);
+        }
+      }
+      if (!matched) add(`/${escapeIgnore(p)}`, rule.id, p);
+    }
+  }
+  // exceptions must follow the patterns they carve out of
+  return [...entries.values()].sort((a, b) => Number(a.pattern.startsWith('!')) - Number(b.pattern.startsWith('!')));
+}
+
+/** The ignore rules in force now: .git/info/exclude, the root .gitignore and nested ones. */
+export async function currentIgnores(root: string, gitDir: string): Promise<(path: string) => boolean> {
+  const levels: { dir: string; ig: Ignore }[] = [];
+  const load = (file: string, dir: string) => {
+    if (existsSync(file)) levels.push({ dir, ig: ignore().add(readFileSync(file, 'utf8')) });
+  };
+  load(join(gitDir, 'info', 'exclude'), '');
+  const files = splitNul(await git(['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--', '.gitignore', '**/.gitignore'], root))
+    .map((b) => b.toString('utf8')).sort((a, b) => a.length - b.length);
+  for (const f of files) load(join(root, f), f.includes('/') ? f.slice(0, f.lastIndexOf('/') + 1) : '');
+  return (path: string) => {
+    let ignored = false;
+    for (const l of levels) {
+      if (!path.startsWith(l.dir)) continue;
+      let r: { ignored: boolean; unignored: boolean };
+      try { r = l.ig.test(path.slice(l.dir.length)); } catch { continue; }
+      if (r.ignored) ignored = true;
+      else if (r.unignored) ignored = false;
+    }
+    return ignored;
+  };
+}
+
+export interface GitignorePatch {
+  file: string;
+  /** Entries to add (missing from the current rules). */
+  missing: IgnoreEntry[];
+  /** The file's new text, or undefined when nothing changes. */
+  text?: string;
+  /** Tracked files the new entries cover: they stay tracked until untracked. */
+  tracked: string[];
+}
+
+/** Adds `entries` to the marked block of `original`, keeping everything else byte for byte. */
+export function patchText(original: string, entries: string[]): string {
+  const eol = original.includes('\r\n') ? '\r\n' : '\n';
+  const lines = original.split(/\r?\n/);
+  const start = lines.indexOf(BLOCK_START);
+  const end = start === -1 ? -1 : lines.indexOf(BLOCK_END, start);
+  if (start !== -1 && end !== -1) {
+    const existing = lines.slice(start + 1, end);
+    const merged = [...existing, ...entries.filter((e) => !existing.includes(e))];
+    // negations last, so they carve out of every pattern before them
+    const ordered = [...merged.filter((e) => !e.startsWith('!')), ...merged.filter((e) => e.startsWith('!'))];
+    return [...lines.slice(0, start + 1), ...ordered, ...lines.slice(end)].join(eol);
+  }
+  let head = original;
+  if (head.length && !head.endsWith('\n')) head += eol;
+  if (head.length && !/(\r?\n){2}$/.test(head)) head += eol;
+  return `${head}${[BLOCK_START, ...entries, BLOCK_END].join(eol)}${eol}`;
+}
+
+export async function planGitignore(root: string, gitDir: string, findings: Finding[], ruleset: Ruleset): Promise<GitignorePatch> {
+  const file = join(root, '.gitignore');
+  const isIgnored = await currentIgnores(root, gitDir);
+  const files = splitNul(await git(['ls-files', '-z', '--cached', '--others', '--exclude-standard'], root)).map((b) => b.toString('utf8'));
+  // an exception is needed only where a template it protects is actually there
+  const candidates = entriesFor(findings, ruleset).filter((e) => {
+    if (!e.pattern.startsWith('!')) return true;
+    const ig = ignore().add(e.pattern.slice(1));
+    return files.some((f) => ignores(ig, f));
+  });
+  // an entry is missing when some path it is for is not ignored today
+  const missing = candidates.filter((e) => e.pattern.startsWith('!')
+    ? candidates.some((c) => !c.pattern.startsWith('!') && e.paths.some((p) => c.paths.includes(p)) && c.paths.some((p) => !isIgnored(p)))
+    : e.paths.some((p) => !isIgnored(p)));
+  const original = existsSync(file) ? readFileSync(file, 'utf8') : '';
+  const text = missing.length ? patchText(original, missing.map((e) => e.pattern)) : undefined;
+  const finalIg = ignore().add(text ?? original);
+  const tracked = splitNul(await git(['ls-files', '-z', '--cached'], root)).map((b) => b.toString('utf8'))
+    .filter((p) => missing.some((e) => !e.pattern.startsWith('!') && ignores(ignore().add(e.pattern), p)) && ignores(finalIg, p));
+  return { file, missing, text: text !== original ? text : undefined, tracked };
+}
+
+export function writePatch(patch: GitignorePatch): void {
+  if (patch.text !== undefined) writeFileSync(patch.file, patch.text);
+}
