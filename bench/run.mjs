@@ -23,7 +23,10 @@ const runs = Number(opt('runs', '21'));
 // --iso also times the isomorphic-git engine; --history-runs N sets the history repetitions
 const only = opt('only', 'all');
 
-const gitEnv = { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b' };
+// an empty global config of our own: never /dev/null, which a tool writing global config would replace
+const globalConfig = join(mkdtempSync(join(tmpdir(), 'lg-bench-cfg-')), 'gitconfig');
+writeFileSync(globalConfig, '');
+const gitEnv = { ...process.env, GIT_CONFIG_GLOBAL: globalConfig, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b' };
 const git = (cwd, ...a) => execFileSync('git', a, { cwd, env: gitEnv, maxBuffer: 1 << 30 }).toString();
 
 function timeOnce(cmd, argv, cwd) {
@@ -112,7 +115,7 @@ function benchHistory(repo, reps) {
   let line = `history ${basename(repo).padEnd(12)} git log -p: ${(mg / 1000).toFixed(2)} s | leakguard --history: ${(ml / 1000).toFixed(2)} s (${(ml / mg).toFixed(2)}x, target <= 1.0x), peak ${Math.max(...rss).toFixed(0)} MB (target <= 300)`;
   if (gitSecrets) {
     const home = mkdtempSync(join(tmpdir(), 'lg-bench-home-'));
-    const env = { ...gitEnv, HOME: home };
+    const env = { ...gitEnv, HOME: home, GIT_CONFIG_GLOBAL: join(home, '.gitconfig') };
     spawnSync('git', ['secrets', '--register-aws', '--global'], { env, stdio: 'ignore' });
     const s = timeOnce('sh', ['-c', 'git secrets --scan-history > /dev/null 2>&1 || true'], repo);
     line += ` | git secrets --scan-history: ${(s / 1000).toFixed(2)} s`;

@@ -1,6 +1,6 @@
 /** Real git repositories in temp dirs, and the real CLI run as a child process. */
 import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
-import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll } from 'vitest';
@@ -13,10 +13,20 @@ afterAll(() => {
   for (const d of cleanups.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-/** An environment where the user's own git config cannot change results. */
+/**
+ * An environment where the user's own git config cannot change results. The global config is an
+ * empty file of the test run's own (never /dev/null: a command that writes global config would
+ * replace /dev/null itself), and it is checked to be still empty after the run.
+ */
+const GLOBAL_CONFIG = join(mkdtempSync(join(tmpdir(), 'lg-gitconfig-')), 'gitconfig');
+writeFileSync(GLOBAL_CONFIG, '');
+afterAll(() => {
+  const text = readFileSync(GLOBAL_CONFIG, 'utf8');
+  if (text) throw new Error(`a test wrote to the global git config: ${text}`);
+});
 export const GIT_ENV: NodeJS.ProcessEnv = {
   ...process.env,
-  GIT_CONFIG_GLOBAL: '/dev/null',
+  GIT_CONFIG_GLOBAL: GLOBAL_CONFIG,
   GIT_CONFIG_NOSYSTEM: '1',
   GIT_AUTHOR_NAME: 'Test', GIT_AUTHOR_EMAIL: 'test@example.com',
   GIT_COMMITTER_NAME: 'Test', GIT_COMMITTER_EMAIL: 'test@example.com',

@@ -2,6 +2,7 @@
  * The command line: thin yargs commands over the API. Exit codes: 0 clean, 1 findings, 2 usage or
  * runtime error (one line on stderr, never a stack trace).
  */
+import { chmodSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yargs, { type Argv } from 'yargs';
@@ -27,7 +28,7 @@ function scanOptions<T>(y: Argv<T>) {
     .option('max-content-size', { type: 'string', describe: 'Largest file whose content is scanned (e.g. 25MB); larger ones get path and size rules only' });
 }
 
-function commonScanOptions(a: ScanArgs) {
+function commonScanOptions(a: Pick<ScanArgs, 'config' | 'baseline' | 'default-rules' | 'max-content-size'>) {
   return {
     config: a.config,
     baseline: a.baseline,
@@ -87,6 +88,39 @@ async function runGitignore(a: ScanArgs & { check?: boolean; untrack?: boolean }
   else if (r.tracked.length) out.push(`Still tracked, though now covered (they stay in git until untracked; --untrack runs git rm --cached): ${r.tracked.map(displayPath).join(', ')}`);
   if (!a.quiet || (a.check && r.missing.length)) process.stdout.write(`${out.join('\n')}\n`);
   return a.check && r.missing.length ? EXIT_FINDINGS : EXIT_CLEAN;
+}
+
+interface PurgeArgs extends Omit<ScanArgs, 'format'> {
+  plan?: boolean; verify?: boolean; 'write-replacements'?: string; 'plan-file'?: string; old?: string; new?: string;
+  replacements?: string; from?: string; format: Format | 'md' | 'sh';
+}
+
+async function runPurge(a: PurgeArgs): Promise<number> {
+  const purge = await import('../remedy/purge.js');
+  if (a['write-replacements']) {
+    if (!a['plan-file']) throw new LeakguardError('--write-replacements needs --plan-file');
+    const n = await purge.writeReplacements(a['write-replacements'], a['plan-file'], { path: a.path, ...commonScanOptions(a) });
+    process.stderr.write(`leakguard: ${n} replacement expression(s) written to ${a['write-replacements']} (mode 600)\n`);
+    return EXIT_CLEAN;
+  }
+  if (a.verify) {
+    if (!a['plan-file'] || !a.new) throw new LeakguardError('--verify needs --plan-file and --new');
+    const r = await purge.verify({ planFile: a['plan-file'], newRepo: a.new, oldRepo: a.old, replacements: a.replacements });
+    for (const p of r.problems) process.stderr.write(`leakguard: verify: ${p}\n`);
+    process.stderr.write(`leakguard: verify: ${r.problems.length ? `FAILED with ${r.problems.length} problem(s)` : 'passed'} (${r.refsChecked} refs compared, ${r.findingsChecked} findings re-checked)\n`);
+    return r.problems.length ? EXIT_FINDINGS : EXIT_CLEAN;
+  }
+  if (!a.plan) throw new LeakguardError('purge needs --plan (the only mode that is not a helper of the generated script)');
+  const render = await import('../remedy/render.js');
+  const { emit } = await import('./output.js');
+  const plan = await purge.makePlan({ path: a.path, from: a.from, ...commonScanOptions(a) });
+  const format = a.format === 'text' ? 'md' : a.format;
+  const bin = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'leakguard.js');
+  const text = format === 'json' ? render.renderJson(plan) : format === 'sh' ? render.renderShell(plan, { node: process.execPath, bin }) : render.renderMarkdown(plan);
+  emit(text, a.output);
+  if (a.output && format === 'sh') chmodSync(a.output, 0o755);
+  if (a.output && !a.quiet) process.stderr.write(`leakguard: purge plan (${format}) written to ${a.output}\n`);
+  return EXIT_CLEAN;
 }
 
 async function runHook(action: 'install' | 'uninstall'): Promise<number> {
@@ -168,6 +202,23 @@ export async function main(argv: string[]): Promise<number> {
           return true;
         }),
       (a) => { result = runGitignore(a as unknown as ScanArgs & { check?: boolean; untrack?: boolean }); })
+    .command('purge [path]', 'Plan the removal of leaked secrets and files from history, and the push to every remote',
+      (y) => y
+        .positional('path', { type: 'string' })
+        .option('plan', { type: 'boolean', default: false, describe: 'Write the plan (the only thing purge does on its own)' })
+        .option('format', { alias: 'f', choices: ['md', 'sh', 'json', 'text'] as const, default: 'md' as const, describe: 'md for people, sh to run, json as data' })
+        .option('output', { alias: 'o', type: 'string', describe: 'Write the plan to FILE (an sh plan is made executable)' })
+        .option('from', { type: 'string', describe: 'Plan from a saved history report (leakguard scan --history --format json) instead of a fresh scan' })
+        .option('config', { alias: 'c', type: 'string' })
+        .option('default-rules', { type: 'boolean', default: true })
+        .option('quiet', { alias: 'q', type: 'boolean', default: false })
+        .option('verify', { type: 'boolean', default: false, hidden: true })
+        .option('write-replacements', { type: 'string', hidden: true })
+        .option('plan-file', { type: 'string', hidden: true })
+        .option('old', { type: 'string', hidden: true })
+        .option('new', { type: 'string', hidden: true })
+        .option('replacements', { type: 'string', hidden: true }),
+      (a) => { result = runPurge(a as unknown as PurgeArgs); })
     .command('hook <action>', 'Install or uninstall the pre-commit hook (runs leakguard scan --staged)',
       (y) => y.positional('action', { choices: ['install', 'uninstall'] as const, demandOption: true }),
       (a) => { result = runHook(a.action as 'install' | 'uninstall'); })
