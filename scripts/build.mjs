@@ -13,6 +13,8 @@ const common = {
   bundle: true,
   platform: 'node',
   target: 'node20',
+  // loaded with require() only by the commands that need them, from node_modules
+  external: ['isomorphic-git', 'ora'],
   minifySyntax: true,
   minifyWhitespace: true,
   legalComments: 'none',

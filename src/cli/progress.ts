@@ -1,4 +1,5 @@
 /** A progress line for long history scans: only on a terminal, never in CI or with --quiet. */
+import { createRequire } from 'node:module';
 import { formatBytes } from '../engine/units.js';
 
 export interface Progress {
@@ -8,7 +9,8 @@ export interface Progress {
 
 export async function startProgress(stream: NodeJS.WriteStream = process.stderr): Promise<Progress | undefined> {
   if (!stream.isTTY || process.env.CI || process.env.TERM === 'dumb') return undefined;
-  const { default: ora } = await import('ora');
+  // loaded from node_modules only here, so the CLI bundle (and every pre-commit run) stays small
+  const ora = createRequire(import.meta.url)('ora') as typeof import('ora');
   const spinner = ora({ stream, text: 'reading history' }).start();
   let last = 0;
   return {

@@ -5,6 +5,7 @@
  * engine, and meant as a cross-check and a fallback.
  */
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { LeakguardError } from '../errors.js';
 import { BlobScanner } from '../engine/blob-scan.js';
@@ -86,7 +87,8 @@ async function changedBlobs(git: Git, gitdir: string, tree: string, parentTree: 
 
 export async function gatherWithIsomorphic(dir: string, ruleset: Ruleset, opts: HistoryOptions, lap: (p: string) => void): Promise<Gathered> {
   if (opts.allObjects) throw new LeakguardError('--all-objects needs the git engine (--engine git)');
-  const git = await import('isomorphic-git');
+  // loaded from node_modules only when this engine runs, so it adds nothing to the CLI bundle
+  const git = createRequire(import.meta.url)('isomorphic-git') as Git;
   const gitdir = fs.existsSync(join(dir, '.git')) ? join(dir, '.git') : dir;
   const index: HistoryIndex = {
     commits: [], commitIndex: new Map(), paths: [], blobs: new Map(), gitlinks: new Set(), refs: [], dangling: [], warnings: [],
