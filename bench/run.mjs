@@ -30,9 +30,9 @@ writeFileSync(globalConfig, '');
 const gitEnv = { ...process.env, GIT_CONFIG_GLOBAL: globalConfig, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b' };
 const git = (cwd, ...a) => execFileSync('git', a, { cwd, env: gitEnv, maxBuffer: 1 << 30 }).toString();
 
-function timeOnce(cmd, argv, cwd) {
+function timeOnce(cmd, argv, cwd, env = gitEnv) {
   const t = process.hrtime.bigint();
-  const r = spawnSync(cmd, argv, { cwd, env: gitEnv, stdio: ['ignore', 'ignore', 'pipe'] });
+  const r = spawnSync(cmd, argv, { cwd, env, stdio: ['ignore', 'ignore', 'pipe'] });
   const ms = Number(process.hrtime.bigint() - t) / 1e6;
   if (r.status !== 0 && r.status !== 1) throw new Error(`${cmd} ${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
   return ms;
@@ -54,8 +54,14 @@ function syntheticRepo(files = 3000, commits = 400) {
   git(dir, 'add', '.');
   git(dir, 'commit', '-q', '-m', 'initial');
   for (let c = 1; c < commits; c++) {
-    for (let k = 0; k < 5; k++) appendFileSync(join(dir, `src/m${(c + k) % 50}/f${(c * 7 + k * 13) % files}.js`), line() + '\n');
-    git(dir, 'commit', '-q', '-am', `change ${c}`);
+    for (let k = 0; k < 5; k++) {
+      const fi = (c * 7 + k * 13) % files;
+      appendFileSync(join(dir, `src/m${fi % 50}/f${fi}.js`), line() + '\n');
+    }
+    // a few planted leaks, so the scan has something to attribute
+    if (c % 100 === 0) writeFileSync(join(dir, `src/m0/leak${c}.env`), `TOKEN=ghp_${'x1Y2z3W4v5U6t7S8r9Q0p1O2n3M4l5K6j7I8'.slice(0, 36)}\n`);
+    git(dir, 'add', '-A');
+    git(dir, 'commit', '-q', '-m', `change ${c}`);
   }
   return dir;
 }
@@ -119,7 +125,7 @@ function benchHistory(repo, reps) {
     const home = mkdtempSync(join(tmpdir(), 'lg-bench-home-'));
     const env = { ...gitEnv, HOME: home, GIT_CONFIG_GLOBAL: join(home, '.gitconfig') };
     spawnSync('git', ['secrets', '--register-aws', '--global'], { env, stdio: 'ignore' });
-    const s = timeOnce('sh', ['-c', 'git secrets --scan-history > /dev/null 2>&1 || true'], repo);
+    const s = timeOnce('sh', ['-c', 'git secrets --scan-history > /dev/null 2>&1 || true'], repo, env);
     line += ` | git secrets --scan-history: ${(s / 1000).toFixed(2)} s`;
     rmSync(home, { recursive: true, force: true });
   } else line += ' | git secrets: not installed (apt-get install git-secrets)';

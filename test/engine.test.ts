@@ -182,3 +182,12 @@ describe('sizes', () => {
     expect(() => parseSize('ten', 'cfg')).toThrow(/cfg: invalid size/);
   });
 });
+
+describe('the CLI bundle', () => {
+  it('has no dynamic import(): bin/leakguard.js runs it through vm.Script, which cannot resolve one', async () => {
+    const { readFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const bundle = readFileSync(join(import.meta.dirname, '..', 'dist', 'cli.cjs'), 'utf8');
+    expect(bundle.match(/\bimport\(/g) ?? []).toEqual([]);
+  });
+});
