@@ -109,12 +109,12 @@ export function walkHistory(cwd: string, revs: { stdin?: string[]; args?: string
       if (pendingMeta !== undefined) {
         const meta = pendingMeta;
         pendingMeta = undefined;
-        // :oldmode newmode oldoid newoid status
-        const f = meta.split(' ');
-        const mode = f[1]!;
-        const oid = f[3]!;
-        const status = f[4]!;
-        if (status === 'D' || /^0+$/.test(oid)) return;
+        // oldmode newmode oldoid newoid status, after the ':'; ids are 40 (SHA-1) or 64 (SHA-256) hex digits
+        const idLen = (meta.length - 16) >> 1;
+        const mode = meta.slice(7, 13);
+        const oid = meta.slice(15 + idLen, 15 + 2 * idLen);
+        const status = meta[meta.length - 1]!;
+        if (status === 'D' || meta.charCodeAt(15 + idLen) === 48 && /^0+$/.test(oid)) return;
         const path = tok.toString('utf8');
         if (mode === '160000') { index.gitlinks.add(path); return; }
         let pid = pathIds.get(path);
