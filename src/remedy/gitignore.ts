@@ -140,15 +140,31 @@ export async function planGitignore(root: string, gitDir: string, findings: Find
     const ig = ignore().add(e.pattern.slice(1));
     return files.some((f) => ignores(ig, f));
   });
-  // an entry is missing when some path it is for is not ignored today
-  const missing = candidates.filter((e) => e.pattern.startsWith('!')
-    ? candidates.some((c) => !c.pattern.startsWith('!') && e.paths.some((p) => c.paths.includes(p)) && c.paths.some((p) => !isIgnored(p)))
-    : e.paths.some((p) => !isIgnored(p)));
+  // An entry is missing when some path it is for is ignored neither today nor by a broader entry
+  // chosen before it: folders first, so `.gemini/` makes `oauth_creds.json` under it unnecessary.
+  const chosen = ignore();
+  const missing: IgnoreEntry[] = [];
+  const ordered = [...candidates.filter((e) => e.pattern.endsWith('/')), ...candidates.filter((e) => !e.pattern.endsWith('/') && !e.pattern.startsWith('!'))];
+  for (const e of ordered) {
+    if (e.paths.some((p) => !isIgnored(p) && !ignores(chosen, p))) {
+      missing.push(e);
+      chosen.add(e.pattern);
+    }
+  }
+  for (const e of candidates.filter((c) => c.pattern.startsWith('!'))) {
+    if (missing.some((m) => e.paths.some((p) => m.paths.includes(p)))) missing.push(e);
+  }
   const original = existsSync(file) ? readFileSync(file, 'utf8') : '';
   const text = missing.length ? patchText(original, missing.map((e) => e.pattern)) : undefined;
-  const finalIg = ignore().add(text ?? original);
+  const finalText = text ?? original;
+  const finalIg = ignore().add(finalText);
+  // tracked files that leakguard's block covers (this run's entries and earlier ones)
+  const blockLines = finalText.split(/\r?\n/);
+  const from = blockLines.indexOf(BLOCK_START);
+  const to = from === -1 ? -1 : blockLines.indexOf(BLOCK_END, from);
+  const blockIg = ignore().add(from === -1 || to === -1 ? [] : blockLines.slice(from + 1, to));
   const tracked = splitNul(await git(['ls-files', '-z', '--cached'], root)).map((b) => b.toString('utf8'))
-    .filter((p) => missing.some((e) => !e.pattern.startsWith('!') && ignores(ignore().add(e.pattern), p)) && ignores(finalIg, p));
+    .filter((p) => ignores(blockIg, p) && ignores(finalIg, p));
   return { file, missing, text: text !== original ? text : undefined, tracked };
 }
 
