@@ -20,19 +20,10 @@ const common = {
   legalComments: 'none',
   logLevel: 'warning',
 };
+// The CLI, and the file the history scan's worker threads load.
 await build({
   ...common,
-  entryPoints: { cli: 'src/cli/main.ts' },
-  format: 'cjs',
-  outExtension: { '.js': '.cjs' },
-  outdir: 'dist',
-  define: { 'import.meta.url': '__lgModuleUrl' },
-  banner: { js: "const __lgModuleUrl = require('node:url').pathToFileURL(__filename).href;" },
-});
-// the history scan's worker threads load this file
-await build({
-  ...common,
-  entryPoints: { 'scan-worker': 'src/engine/scan-worker.ts' },
+  entryPoints: { cli: 'src/cli/main.ts', 'scan-worker': 'src/engine/scan-worker.ts' },
   format: 'cjs',
   outExtension: { '.js': '.cjs' },
   outdir: 'dist',

@@ -54,7 +54,7 @@ export async function readHistory(
     let revs = [...new Set(refs.map((r) => r.commit))];
     let unreachableBlobs: string[] = [];
     if (opts.allObjects) {
-      const extra = await unreachableObjects(cwd, new Map());
+      const extra = await unreachableObjects(cwd);
       revs = [...new Set([...revs, ...extra.commits])];
       unreachableBlobs = extra.blobs;
     }

@@ -6,7 +6,7 @@ import { LeakguardError } from '../errors.js';
 import { sha256Hex } from '../engine/fingerprint.js';
 import { gitRaw } from '../sources/git.js';
 import type { Finding } from '../types.js';
-import { buildPlan, replaceTextLines, removalTargets, type Plan, type Replacement } from './plan.js';
+import { buildPlan, replaceTextLines, type Plan, type Replacement } from './plan.js';
 import { verifyRewrite, type VerifyResult } from './verify.js';
 
 /** A saved JSON report, checked to be a history report of this very repository. */
@@ -77,4 +77,3 @@ export async function verify(opts: { planFile: string; newRepo: string; oldRepo?
   });
 }
 
-export { removalTargets };

@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { LeakguardError } from '../errors.js';
-import { git, gitComplaint, gitRaw, splitNul } from './git.js';
+import { git, gitComplaint, gitRaw } from './git.js';
 
 export interface RefInfo { name: string; commit: string }
 
@@ -169,8 +169,8 @@ export function walkHistory(cwd: string, revs: { stdin?: string[]; args?: string
   });
 }
 
-/** Objects in the store that no walked commit reaches: dangling commits and blobs (--all-objects). */
-export async function unreachableObjects(cwd: string, seenCommits: Map<string, number>): Promise<{ commits: string[]; blobs: string[] }> {
+/** Every commit and blob in the object store, reachable or not (--all-objects). */
+export async function unreachableObjects(cwd: string): Promise<{ commits: string[]; blobs: string[] }> {
   const r = await gitRaw(['cat-file', '--batch-all-objects', '--batch-check=%(objectname) %(objecttype)'], { cwd, env: HISTORY_ENV });
   if (r.code !== 0) throw new LeakguardError(`git cat-file --batch-all-objects failed: ${gitComplaint(r.stderr)}`);
   const commits: string[] = [];
@@ -180,7 +180,7 @@ export async function unreachableObjects(cwd: string, seenCommits: Map<string, n
     if (sp === -1) continue;
     const oid = line.slice(0, sp);
     const type = line.slice(sp + 1);
-    if (type === 'commit' && !seenCommits.has(oid)) commits.push(oid);
+    if (type === 'commit') commits.push(oid);
     else if (type === 'blob') blobs.push(oid);
   }
   return { commits, blobs };
@@ -239,33 +239,3 @@ export class BlobSizer<T> {
   }
 }
 
-/** Sizes of many objects from one streamed `git cat-file --batch-check`; missing ones are absent. */
-export function blobSizes(cwd: string, oids: Iterable<string>): Promise<Map<string, number>> {
-  return new Promise((resolve, reject) => {
-    const sizes = new Map<string, number>();
-    const child = spawn('git', ['cat-file', '--batch-check=%(objectname) %(objectsize)'], { cwd, env: HISTORY_ENV, stdio: ['pipe', 'pipe', 'pipe'] });
-    let rest = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => {
-      const lines = (rest + d.toString('latin1')).split('\n');
-      rest = lines.pop()!;
-      for (const l of lines) {
-        const sp = l.indexOf(' ');
-        const size = Number(l.slice(sp + 1));
-        if (sp > 0 && Number.isFinite(size) && !l.endsWith(' missing')) sizes.set(l.slice(0, sp), size);
-      }
-    });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString('utf8'); });
-    child.on('error', (e) => reject(new LeakguardError(`could not run git cat-file: ${e.message}`)));
-    child.on('close', (code) => (code === 0 ? resolve(sizes) : reject(new LeakguardError(`git cat-file failed: ${gitComplaint(stderr)}`))));
-    child.stdin.on('error', () => { /* reported through close */ });
-    let batch: string[] = [];
-    for (const oid of oids) {
-      batch.push(oid);
-      if (batch.length === 4096) { child.stdin.write(`${batch.join('\n')}\n`); batch = []; }
-    }
-    child.stdin.end(batch.length ? `${batch.join('\n')}\n` : '');
-  });
-}
-
-export { splitNul };
