@@ -51,7 +51,8 @@ export interface Finding {
   lfs?: boolean;
 }
 
-export interface Occurrence { commit?: string; path: string; blobId: string }
+/** Where a history finding occurs; `fingerprint` is what a baseline records for that path. */
+export interface Occurrence { commit?: string; path: string; blobId: string; fingerprint: string }
 
 export interface ScanStats {
   /** Files (or blobs) seen by the engine. */

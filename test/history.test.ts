@@ -1,5 +1,5 @@
 /** `leakguard scan --history` and `--range` on repositories shaped like the incident. */
-import { chmodSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { chmodSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, cliJson, fake, Repo, run, tempDir } from './helpers.js';
@@ -235,4 +235,24 @@ describe('history with a 2 GB blob', () => {
     expect(report.stats.skipped['too-large']).toBe(1);
     expect(Number(/maxrss=(\d+)/.exec(res.stderr)![1])).toBeLessThan(300_000);
   }, 120_000);
+});
+
+describe('baselines over history', () => {
+  it('leakguard baseline --history accepts a finding at every path it ever occurred at', () => {
+    const r = Repo.init();
+    r.write('old/config.py', `K = "${fake.googleKey()}"\n`).add().commit('first');
+    r.git('rm', '-q', 'old/config.py');
+    r.write('new/config.py', `K = "${fake.googleKey()}"\n`).add().commit('moved');
+    r.write('.env', 'A=1\n').add().commit('env');
+    expect(cli(['baseline', '--history'], r.dir).code).toBe(0);
+    const file = join(r.dir, '.leakguard-baseline.json');
+    const doc = JSON.parse(readFileSync(file, 'utf8'));
+    expect(doc.entries.map((e: any) => `${e.ruleId} ${e.path}`).sort()).toEqual(['dotenv-file .env', 'google-api-key new/config.py', 'google-api-key old/config.py']);
+    expect(cliJson(['scan', '--history', '--baseline', file], r.dir).code).toBe(0);
+    expect(cliJson(['scan', '--baseline', file], r.dir).code).toBe(0);
+    r.write('new/other.py', `T = "${fake.githubPat()}"\n`).add().commit('new leak');
+    const { code, report } = cliJson(['scan', '--history', '--baseline', file], r.dir);
+    expect(code).toBe(1);
+    expect(report.findings.map((f: any) => f.ruleId)).toEqual(['github-pat']);
+  });
 });

@@ -67,7 +67,7 @@ async function runBaseline(a: ScanArgs & { output?: string }): Promise<number> {
   const [{ scan }, { baselineFromFindings, writeBaseline, BASELINE_FILE }] = await Promise.all([
     import('../api.js'), import('../engine/baseline.js'),
   ]);
-  const report = await scan({ path: a.path, ...commonScanOptions(a), baseline: undefined, redact: true });
+  const report = await scan({ path: a.path, history: a.history, ...commonScanOptions(a), baseline: undefined, redact: true });
   const file = a.output ?? join(report.target.root, BASELINE_FILE);
   writeBaseline(file, baselineFromFindings(report.findings));
   if (!a.quiet) process.stderr.write(`leakguard: recorded ${report.findings.length} finding(s) in ${file}; scan with --baseline ${file} to drop them\n`);
@@ -184,6 +184,7 @@ export async function main(argv: string[]): Promise<number> {
       (y) => y
         .positional('path', { type: 'string' })
         .option('output', { alias: 'o', type: 'string', describe: 'Baseline file (default: .leakguard-baseline.json at the repository root)' })
+        .option('history', { type: 'boolean', default: false, describe: 'Record what a history scan finds, at every path it occurs at' })
         .option('config', { alias: 'c', type: 'string' })
         .option('default-rules', { type: 'boolean', default: true })
         .option('max-content-size', { type: 'string' })

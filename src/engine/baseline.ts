@@ -13,7 +13,11 @@ export interface BaselineDocument { tool: 'leakguard'; version: 1; entries: Base
 
 export function baselineFromFindings(findings: Finding[]): BaselineDocument {
   const byFp = new Map<string, BaselineEntry>();
-  for (const f of findings) byFp.set(f.fingerprint, { fingerprint: f.fingerprint, ruleId: f.ruleId, path: f.path });
+  for (const f of findings) {
+    byFp.set(f.fingerprint, { fingerprint: f.fingerprint, ruleId: f.ruleId, path: f.path });
+    // a history finding is accepted at every path it occurs at
+    for (const o of f.occurrences ?? []) byFp.set(o.fingerprint, { fingerprint: o.fingerprint, ruleId: f.ruleId, path: o.path });
+  }
   const entries = [...byFp.values()].sort((a, b) =>
     a.path < b.path ? -1 : a.path > b.path ? 1 : a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : a.fingerprint < b.fingerprint ? -1 : 1);
   return { tool: 'leakguard', version: 1, entries };

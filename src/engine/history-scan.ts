@@ -293,7 +293,7 @@ function toFinding(g: Group, index: HistoryIndex, reach: RefReach, results: Map<
     const key = `${commit}\0${o.path}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    occurrences.push({ commit, path: o.path, blobId: o.blob });
+    occurrences.push({ commit, path: o.path, blobId: o.blob, fingerprint: fingerprint(g.rule.id, o.path, g.secret) });
   }
   f.occurrences = occurrences;
   const refs = reach.refsReaching(g.occ.map((o) => o.commit).filter((x) => x >= 0));
