@@ -256,3 +256,17 @@ describe('baselines over history', () => {
     expect(report.findings.map((f: any) => f.ruleId)).toEqual(['github-pat']);
   });
 });
+
+describe('progress', () => {
+  it('shows commits, blobs and bytes on a terminal, and nothing with --quiet', () => {
+    const r = Repo.init();
+    for (let i = 0; i < 20; i++) r.write(`f${i}.txt`, `${i}\n`.repeat(100)).add().commit(`c${i}`);
+    const bin = join(import.meta.dirname, '..', 'bin', 'leakguard.js');
+    const env = { ...process.env, CI: '', TERM: 'xterm' };
+    delete env.CI;
+    const tty = run('script', ['-qec', `${process.execPath} ${bin} scan --history --output /dev/null`, '/dev/null'], r.dir, env);
+    expect(tty.stdout).toMatch(/reading history|scanning blobs · \d+ commits · \d+\/\d+ blobs/);
+    const quiet = run('script', ['-qec', `${process.execPath} ${bin} scan --history --quiet`, '/dev/null'], r.dir, env);
+    expect(quiet.stdout).not.toMatch(/blobs/);
+  });
+});

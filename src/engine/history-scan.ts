@@ -41,7 +41,7 @@ const MAX_REFS_LISTED = 50;
 export async function readHistory(
   cwd: string,
   opts: Pick<HistoryOptions, 'range' | 'allObjects' | 'shallow'>,
-  onBlob?: (oid: string, path: string) => void,
+  onBlob?: (oid: string, path: string, commits: number) => void,
 ): Promise<{ index: HistoryIndex; partial: boolean }> {
   const { warnings, partial } = await completenessWarnings(cwd, opts.shallow);
   let index: HistoryIndex;
@@ -125,7 +125,10 @@ async function gatherWithGit(cwd: string, ruleset: Ruleset, opts: HistoryOptions
     if (size <= opts.maxContentBytes && scanContent) pool.add(oid, size, path);
   });
   try {
-    const { index, partial } = await readHistory(cwd, opts, (oid, path) => sizer.push(oid, path));
+    const { index, partial } = await readHistory(cwd, opts, (oid, path, commits) => {
+      commitsSeen = commits;
+      sizer.push(oid, path);
+    });
     commitsSeen = index.commits.length;
     lap(`history walk (${index.commits.length} commits, ${index.blobs.size} blobs)`);
     for (const oid of index.dangling) sizer.push(oid, DANGLING_PATH);

@@ -77,7 +77,7 @@ const FORMAT = '%x01%H %P%x00%ct%x00%an <%ae>%x00%aI%x00%s';
  * commit adds or changes, with the path and commit it appears under. Merges are diffed against
  * their first parent, so content that only a merge introduces is seen too.
  */
-export function walkHistory(cwd: string, revs: { stdin?: string[]; args?: string[] }, onBlob?: (oid: string, path: string) => void): Promise<HistoryIndex> {
+export function walkHistory(cwd: string, revs: { stdin?: string[]; args?: string[] }, onBlob?: (oid: string, path: string, commits: number) => void): Promise<HistoryIndex> {
   const index: HistoryIndex = {
     commits: [], commitIndex: new Map(), paths: [], blobs: new Map(), gitlinks: new Set(), refs: [], dangling: [], warnings: [],
   };
@@ -123,7 +123,7 @@ export function walkHistory(cwd: string, revs: { stdin?: string[]; args?: string
         if (occ) occ.push(commit, pid);
         else {
           index.blobs.set(oid, [commit, pid]);
-          onBlob?.(oid, path);
+          onBlob?.(oid, path, commit + 1);
         }
         return;
       }
