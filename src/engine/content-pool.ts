@@ -182,7 +182,10 @@ export class ContentPool {
       dispatch: (batch) => {
         reader ??= new CatFileReader(this.cwd, 'batch', HISTORY_ENV);
         const r = reader;
-        const pending = batch.oids.map((oid, i) => r.read(oid).then((buf) => scanner.scan(oid, buf, batch.paths[i]), (e: Error) => ({ oid, error: e.message })));
+        const pending = r.readMany(batch.oids).map((read, i) => read.then(
+          (buf) => scanner.scan(batch.oids[i]!, buf, batch.paths[i]),
+          (e: Error) => ({ oid: batch.oids[i]!, error: e.message }),
+        ));
         void (async () => {
           const results: BlobOutcome[] = [];
           for (const p of pending) {

@@ -86,7 +86,7 @@ function timer(): (phase: string) => void {
   let last = performance.now();
   return (phase) => {
     const now = performance.now();
-    process.stderr.write(`leakguard timing: ${phase} ${(now - last).toFixed(0)} ms\n`);
+    process.stderr.write(`leakguard timing: ${phase} ${(now - last).toFixed(0)} ms (at ${now.toFixed(0)} ms)\n`);
     last = now;
   };
 }

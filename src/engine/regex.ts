@@ -6,7 +6,8 @@
  * that are not part of the shipped pack run inside a `vm` context with a time limit, so any other
  * pathological pattern costs at most that limit once and is then switched off for the scan.
  */
-import vm from 'node:vm';
+import { createRequire } from 'node:module';
+import type { Context, Script } from 'node:vm';
 import { LeakguardError } from '../errors.js';
 
 /** Accepts gitleaks-style leading flag groups such as `(?i)` and turns them into JS flags. */
@@ -111,13 +112,16 @@ export function allMatches(re: RegExp, text: string): MatchTuple[] {
   return out;
 }
 
-let guardContext: vm.Context | undefined;
-let guardScript: vm.Script | undefined;
+let guardContext: Context | undefined;
+let guardScript: Script | undefined;
+// node:vm is only needed once a user rule runs; worker threads and shipped rules never load it
+const loadVm = () => createRequire(import.meta.url)('node:vm') as typeof import('node:vm');
 
 export class RegexTimeout extends Error {}
 
 /** Runs every match of `re` over `text`, giving up after `timeoutMs` (user rules). */
 export function allMatchesGuarded(re: RegExp, text: string, timeoutMs: number): MatchTuple[] {
+  const vm = loadVm();
   guardContext ??= vm.createContext({ re: null, text: '', out: null });
   guardScript ??= new vm.Script(`(() => {
     out = [];

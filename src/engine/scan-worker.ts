@@ -27,9 +27,9 @@ parentPort!.on('message', async (msg: WorkerRequest) => {
     return;
   }
   // every read is requested at once, so git streams the next blob while this one is scanned
-  const pending = msg.oids.map((oid, i) => reader.read(oid).then(
-    (buf) => scanner.scan(oid, buf, msg.paths[i]),
-    (e: Error) => ({ oid, error: e.message }),
+  const pending = reader.readMany(msg.oids).map((read, i) => read.then(
+    (buf) => scanner.scan(msg.oids[i]!, buf, msg.paths[i]),
+    (e: Error) => ({ oid: msg.oids[i]!, error: e.message }),
   ));
   const results: (BlobResult | { oid: string; error: string })[] = [];
   for (const p of pending) {

@@ -65,6 +65,16 @@ export class CatFileReader {
     return this.request(oid, true) as Promise<Buffer>;
   }
 
+  /** Contents of many blobs, asked for in one write; answered in order. */
+  readMany(oids: string[]): Promise<Buffer>[] {
+    if (this.failed) return oids.map(() => Promise.reject(this.failed));
+    const out = oids.map((oid) => new Promise<Buffer>((resolve, reject) => {
+      this.queue.push({ oid, content: true, resolve: resolve as Pending['resolve'], reject });
+    }));
+    this.child.stdin.write(this.mode === 'batch' ? `${oids.join('\n')}\n` : oids.map((o) => `contents ${o}\n`).join(''));
+    return out;
+  }
+
   /** Type and size, without the content; undefined when the object is missing (`--batch-command` only). */
   info(oid: string): Promise<ObjectInfo | undefined> {
     if (this.mode !== 'command') throw new Error('info() needs --batch-command');
