@@ -186,3 +186,16 @@ describe('leakguard purge --plan', () => {
     expect(cli(['purge', '--plan', '--from', worktreeReport], r.dir).stderr).toMatch(/is not a history scan/);
   }, 60_000);
 });
+
+describe('nothing to purge', () => {
+  it('says so, and its script rewrites nothing', () => {
+    const r = Repo.init();
+    r.write('README.md', 'hello\n').add().commit();
+    const head = r.git('rev-parse', 'HEAD').trim();
+    expect(cli(['purge', '--plan'], r.dir).stdout).toMatch(/Nothing to purge/);
+    const res = runPlan(r);
+    expect(res.status).toBe(0);
+    expect(res.stdout).toMatch(/Nothing to purge/);
+    expect(r.git('rev-parse', 'HEAD').trim()).toBe(head);
+  });
+});

@@ -85,8 +85,16 @@ export function renderJson(plan: Plan): string {
   return `${JSON.stringify({ ...publicPlan(plan), steps: planSteps(plan) }, null, 2)}\n`;
 }
 
+const NOTHING = 'Nothing to purge: a history scan of every ref found no secret, credential file or oversized artifact, so history needs no rewrite.';
+
+/** A rewrite with nothing to remove would still rewrite every commit (signatures included): never plan one. */
+export function nothingToPurge(plan: Plan): boolean {
+  return plan.removePaths.length === 0 && plan.replacements.length === 0;
+}
+
 export function renderMarkdown(plan: Plan): string {
   const out: string[] = [`# Purge plan for ${plan.repository.root}`, ''];
+  if (nothingToPurge(plan)) return `${[...out, NOTHING, ''].join('\n')}`;
   out.push(`${plan.credentials.length} credential(s) to rotate, ${plan.removePaths.length} path target(s) to remove from history, ${plan.replacements.length} secret(s) to replace inside kept files, ${plan.repository.remotes.length} remote(s) to push to.`, '');
   out.push('Run it with the generated script: `leakguard purge --plan --format sh --output purge.sh`, review it, then `bash purge.sh` from inside this repository (it stops at each manual step; `--yes` skips the pauses).', '');
   if (!plan.filterRepo.installed) out.push(`> **git-filter-repo is not installed.** The rewrite needs it: ${INSTALL_HINT}.`, '');
@@ -101,6 +109,7 @@ export function renderMarkdown(plan: Plan): string {
 }
 
 export function renderShell(plan: Plan, leakguard: { node: string; bin: string }): string {
+  if (nothingToPurge(plan)) return `#!/usr/bin/env bash\n# leakguard purge plan for ${plan.repository.root}\necho ${q(NOTHING)}\n`;
   const remotes = plan.repository.remotes;
   const pathsFile = plan.removePaths.map((t) => t.spec).join('\n');
   const manualBlock = (s: Step) => `manual ${q(`${s.n}. ${s.title}`)} ${s.text.map(q).join(' \\\n  ')}`;
