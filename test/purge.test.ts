@@ -199,3 +199,16 @@ describe('nothing to purge', () => {
     expect(r.git('rev-parse', 'HEAD').trim()).toBe(head);
   });
 });
+
+describe('manual steps', () => {
+  it('without a terminal and without --yes, the script stops at the first manual step and changes nothing', () => {
+    const { r } = incidentOnThreeRemotes({ remotes: false });
+    const script = join(tempDir(), 'purge.sh');
+    cli(['purge', '--plan', '--format', 'sh', '--output', script], r.dir);
+    const backups = tempDir();
+    const res = run('setsid', ['bash', script], r.dir, { ...GIT_ENV, LEAKGUARD_BACKUP_DIR: backups });
+    expect(res.status).toBe(2);
+    expect(res.stderr).toMatch(/a manual step needs confirmation: run this from a terminal, or with --yes/);
+    expect(run('ls', ['-A', backups], '/').stdout).toBe('');
+  });
+});

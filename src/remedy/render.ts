@@ -147,7 +147,7 @@ manual() {
   printf '\\n[manual] %s\\n' "$1"; shift
   for line in "$@"; do printf '  - %s\\n' "$line"; done
   if [ "$YES" = 1 ]; then echo '  (--yes: continuing)'; return; fi
-  if [ ! -t 0 ] && [ ! -e /dev/tty ]; then echo 'a manual step needs confirmation: run from a terminal, or with --yes' >&2; exit 2; fi
+  if ! { : </dev/tty; } 2>/dev/null; then echo 'a manual step needs confirmation: run this from a terminal, or with --yes' >&2; exit 2; fi
   read -r -p '  Press Enter when this is done (Ctrl-C stops here) ' _ </dev/tty
 }
 
