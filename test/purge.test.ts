@@ -212,3 +212,28 @@ describe('manual steps', () => {
     expect(run('ls', ['-A', backups], '/').stdout).toBe('');
   });
 });
+
+describe('verification guards the push', () => {
+  it('a rewrite that leaves a purged path behind is never pushed', () => {
+    const { r, remotes } = incidentOnThreeRemotes();
+    const before = refsOf(remotes.origin!);
+    const script = join(tempDir(), 'purge.sh');
+    cli(['purge', '--plan', '--format', 'sh', '--output', script], r.dir);
+    // a reviewer drops the .gemini/ rule from the paths file by mistake
+    const text = readFileSync(script, 'utf8');
+    expect(text).toContain('regex:(^|/)\\.gemini(/|$)\n');
+    writeFileSync(script, text.replace('regex:(^|/)\\.gemini(/|$)\n', ''));
+    const res = run('bash', [script, '--yes'], r.dir, { ...GIT_ENV, LEAKGUARD_BACKUP_DIR: tempDir() });
+    expect(res.status).toBe(1);
+    expect(res.stderr).toMatch(/still present after the rewrite: gemini-state-folder/);
+    expect(res.stderr).toMatch(/verification failed: nothing was pushed/);
+    expect(refsOf(remotes.origin!)).toEqual(before);
+  }, 120_000);
+
+  it('warns about local commits that are on no remote', () => {
+    const { r } = incidentOnThreeRemotes();
+    r.write('local.txt', 'not pushed\n').add().commit('local only');
+    const md = cli(['purge', '--plan'], r.dir).stdout;
+    expect(md).toMatch(/1 local commit\(s\) are on no remote/);
+  }, 60_000);
+});
