@@ -46,6 +46,11 @@ const NONE: readonly BlobMatch[] = Object.freeze([]);
 const BLANK_LINE = Buffer.from('\n\n');
 const LFS_HEAD = Buffer.from('version https://git-lfs.github.com/spec/');
 
+/** Clean blobs are the vast majority: only results that carry something travel back. */
+export function carriesSomething(r: BlobResult | { error: string }): boolean {
+  return 'error' in r || r.matches.length > 0 || Boolean(r.binary || r.lfs || r.timeouts);
+}
+
 export function isLfsPointer(buf: Buffer): boolean {
   return buf.length < 1024 && buf.subarray(0, LFS_HEAD.length).equals(LFS_HEAD);
 }

@@ -232,7 +232,7 @@ export function countGroups(source: string): number {
   return n;
 }
 
-function escapeRegex(s: string): string {
+export function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 

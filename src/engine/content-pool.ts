@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { CatFileReader } from '../sources/catfile.js';
 import { HISTORY_ENV } from '../sources/history.js';
-import { BlobScanner, type BlobResult } from './blob-scan.js';
+import { BlobScanner, carriesSomething, type BlobResult } from './blob-scan.js';
 import type { Ruleset } from './compile.js';
 import { packageRoot } from './rule-pack.js';
 import type { WorkerInit, WorkerReply } from './scan-worker.js';
@@ -190,7 +190,7 @@ export class ContentPool {
           const results: BlobOutcome[] = [];
           for (const p of pending) {
             const x = await p;
-            if ('error' in x || x.matches.length || x.binary || x.lfs || x.timeouts) results.push(x);
+            if (carriesSomething(x)) results.push(x);
           }
           this.done(lane, results, batch.oids.length, batch.bytes);
         })().catch((e) => this.fail(e));

@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { compileRuleset } from './compile.js';
-import { BlobScanner, type BlobResult } from './blob-scan.js';
+import { BlobScanner, carriesSomething, type BlobResult } from './blob-scan.js';
 import { CatFileReader } from '../sources/catfile.js';
 import { HISTORY_ENV } from '../sources/history.js';
 import type { AllowlistSpec, RuleSpec } from './rule-spec.js';
@@ -34,8 +34,7 @@ parentPort!.on('message', async (msg: WorkerRequest) => {
   const results: (BlobResult | { oid: string; error: string })[] = [];
   for (const p of pending) {
     const r = await p;
-    // clean blobs are the vast majority: send only what the main thread needs
-    if ('error' in r || r.matches.length || r.binary || r.lfs || r.timeouts) results.push(r);
+    if (carriesSomething(r)) results.push(r);
   }
   parentPort!.postMessage({ type: 'results', id: msg.id, results } satisfies WorkerReply);
 });

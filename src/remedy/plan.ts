@@ -7,6 +7,7 @@ import type { Finding } from '../types.js';
 import type { Ruleset } from '../engine/compile.js';
 import { sha256Hex, redact } from '../engine/fingerprint.js';
 import { git, gitRaw } from '../sources/git.js';
+import { escapeRegex } from '../engine/compile.js';
 import { detectFilterRepo, type FilterRepoInfo } from './filter-repo.js';
 import { listRemotes, type RemoteInfo } from './remotes.js';
 
@@ -50,9 +51,6 @@ export interface Plan {
 
 const DEFAULT_ROTATE = 'Revoke or rotate it with whatever issued it, then load it from a secret manager or the environment.';
 
-function escapeRegex(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
 
 /** Removal targets for path and size findings: folders by a regex that catches every depth. */
 export function removalTargets(findings: Finding[], ruleset: Ruleset): PathTarget[] {
@@ -76,8 +74,9 @@ export function removalTargets(findings: Finding[], ruleset: Ruleset): PathTarge
   return [...targets.values()];
 }
 
-function removedBy(targets: PathTarget[], path: string): boolean {
-  return targets.some((t) => t.spec.startsWith('regex:') ? new RegExp(t.spec.slice(6)).test(path) : t.spec.slice(8) === path);
+/** Whether filter-repo removes `path` under these targets (`regex:` searched, `literal:` exact). */
+export function removedBy(targets: Pick<PathTarget, 'spec'>[], path: string): boolean {
+  return targets.some((t) => (t.spec.startsWith('regex:') ? new RegExp(t.spec.slice(6)).test(path) : t.spec.slice(8) === path));
 }
 
 export async function buildPlan(root: string, findings: Finding[], ruleset: Ruleset): Promise<Plan> {

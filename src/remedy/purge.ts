@@ -6,7 +6,7 @@ import { LeakguardError } from '../errors.js';
 import { sha256Hex } from '../engine/fingerprint.js';
 import { gitRaw } from '../sources/git.js';
 import type { Finding } from '../types.js';
-import { buildPlan, replaceTextLines, type Plan, type Replacement } from './plan.js';
+import { buildPlan, removedBy, replaceTextLines, type Plan, type Replacement } from './plan.js';
 import { verifyRewrite, type VerifyResult } from './verify.js';
 
 /** A saved JSON report, checked to be a history report of this very repository. */
@@ -47,8 +47,7 @@ export async function writeReplacements(file: string, planFile: string, opts: Sc
   const report = await scan({ ...opts, history: true, redact: false });
   const wantedFp = new Set(plan.replacements.map((r) => r.fingerprint));
   const wantedHash = new Set(plan.replacements.map((r) => r.secretHash).filter(Boolean));
-  const targets = plan.removePaths;
-  const kept = (p: string) => !targets.some((t) => (t.spec.startsWith('regex:') ? new RegExp(t.spec.slice(6)).test(p) : t.spec.slice(8) === p));
+  const kept = (p: string) => !removedBy(plan.removePaths, p);
   const chosen: Replacement[] = [];
   for (const f of report.findings) {
     if (f.kind !== 'content' || f.secret === undefined) continue;

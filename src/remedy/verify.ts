@@ -7,15 +7,13 @@ import { readFileSync } from 'node:fs';
 import { scan } from '../api.js';
 import { sha256Hex } from '../engine/fingerprint.js';
 import { git, gitRaw, splitNul } from '../sources/git.js';
-import type { Plan } from './plan.js';
+import { removedBy, type Plan } from './plan.js';
 
 export interface VerifyResult { problems: string[]; refsChecked: number; findingsChecked: number }
 
 type PublicPlan = Omit<Plan, 'replacements'> & { replacements: { ruleId: string; fingerprint: string; secretHash?: string; paths: string[] }[] };
 
-function targeted(plan: PublicPlan, path: string): boolean {
-  return plan.removePaths.some((t) => (t.spec.startsWith('regex:') ? new RegExp(t.spec.slice(6)).test(path) : t.spec.slice(8) === path));
-}
+const targeted = (plan: PublicPlan, path: string) => removedBy(plan.removePaths, path);
 
 /** Reads the expressions file this tool writes: literal and regex lines, `==>` then the replacement. */
 function readReplacements(file: string): ((s: Buffer) => Buffer) {

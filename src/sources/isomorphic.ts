@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { LeakguardError } from '../errors.js';
-import { BlobScanner } from '../engine/blob-scan.js';
+import { BlobScanner, carriesSomething } from '../engine/blob-scan.js';
 import type { Ruleset } from '../engine/compile.js';
 import type { Gathered, HistoryOptions } from '../engine/history-scan.js';
 import type { BlobOutcome } from '../engine/content-pool.js';
@@ -173,7 +173,7 @@ export async function gatherWithIsomorphic(dir: string, ruleset: Ruleset, opts: 
     if (blob.length > opts.maxContentBytes || !ruleset.contentRules.length) continue;
     scanned++;
     const r = scanner.scan(oid, Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength), index.paths[occ[1]!]);
-    if (r.matches.length || r.binary || r.lfs || r.timeouts) outcomes.push(r);
+    if (carriesSomething(r)) outcomes.push(r);
   }
   return { index, partial: false, sizes, outcomes, missing, scanned, counters: scanner.counters };
 }
