@@ -3,6 +3,9 @@ import { mkdirSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, cliJson, fake, Repo, run, tempDir } from './helpers.js';
+import { hasTool, withTool } from './helpers.js';
+
+const itTime = withTool(hasTool('/usr/bin/time', ['true']), 'GNU time');
 
 function oneLineError(res: { code: number; stderr: string; stdout: string }, pattern: RegExp) {
   expect(res.code).toBe(2);
@@ -34,7 +37,7 @@ describe('bad input', () => {
     expect(cli(['scan'], r.dir).code).toBe(1);
   });
 
-  it('a 2 GB file is never read into memory; path and size rules still apply', () => {
+  itTime('a 2 GB file is never read into memory; path and size rules still apply', () => {
     const r = Repo.init();
     mkdirSync(join(r.dir, 'exports'));
     const big = join(r.dir, 'exports', 'dump.jsonl');
@@ -48,7 +51,7 @@ describe('bad input', () => {
     expect(rssKb).toBeLessThan(200_000);
   });
 
-  it('a 2 GB staged blob is never read into memory', () => {
+  itTime('a 2 GB staged blob is never read into memory', () => {
     const r = Repo.init();
     const big = join(r.dir, 'model.ckpt');
     writeFileSync(big, '');

@@ -3,7 +3,7 @@ import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { afterAll } from 'vitest';
+import { afterAll, it } from 'vitest';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 export const BIN = join(ROOT, 'bin', 'leakguard.js');
@@ -71,6 +71,20 @@ export class Repo {
     return this;
   }
 }
+
+/**
+ * Tests that need a tool outside Node (git-filter-repo, GNU time, script) run where it is installed
+ * and always in CI (.ci/run installs them there); elsewhere they are skipped, and say why.
+ */
+export function hasTool(cmd: string, args: string[] = ['--version']): boolean {
+  const r = spawnSync(cmd, args, { stdio: 'ignore' });
+  return r.status === 0;
+}
+export const withTool = (available: boolean, what: string) => {
+  if (available || process.env.CI) return it;
+  console.warn(`skipping tests that need ${what} (not installed here; CI installs it)`);
+  return it.skip;
+};
 
 export interface CliResult { code: number; stdout: string; stderr: string }
 

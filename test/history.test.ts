@@ -3,6 +3,10 @@ import { chmodSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, cliJson, fake, Repo, run, tempDir } from './helpers.js';
+import { hasTool, withTool } from './helpers.js';
+
+const itTime = withTool(hasTool('/usr/bin/time', ['true']), 'GNU time');
+const itScript = withTool(hasTool('script', ['-qec', 'true', '/dev/null']), 'script (util-linux)');
 
 const BIG = 51 * 1000 * 1000;
 
@@ -225,7 +229,7 @@ describe('leakguard scan --history', () => {
 });
 
 describe('history with a 2 GB blob', () => {
-  it('reads its size from metadata and never its content', () => {
+  itTime('reads its size from metadata and never its content', () => {
     const r = Repo.init();
     sparse(r, 'exports/dump.zip', 2 * 1024 ** 3);
     r.write('a.txt', `k=${fake.googleKey()}\n`).add().commit('huge');
@@ -258,7 +262,7 @@ describe('baselines over history', () => {
 });
 
 describe('progress', () => {
-  it('shows commits, blobs and bytes on a terminal, and nothing with --quiet', () => {
+  itScript('shows commits, blobs and bytes on a terminal, and nothing with --quiet', () => {
     const r = Repo.init();
     for (let i = 0; i < 20; i++) r.write(`f${i}.txt`, `${i}\n`.repeat(100)).add().commit(`c${i}`);
     const bin = join(import.meta.dirname, '..', 'bin', 'leakguard.js');

@@ -6,7 +6,9 @@
 import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, cliJson, fake, GIT_ENV, Repo, run, tempDir } from './helpers.js';
+import { cli, cliJson, fake, GIT_ENV, hasTool, Repo, run, tempDir, withTool } from './helpers.js';
+
+const itFR = withTool(hasTool('git', ['filter-repo', '-h']), 'git-filter-repo');
 
 const REMOTES = {
   origin: 'git@github.com:acme/app.git',
@@ -74,7 +76,7 @@ function runPlan(r: Repo, extraEnv: NodeJS.ProcessEnv = {}) {
 }
 
 describe('leakguard purge --plan', () => {
-  it('the sh plan, run with --yes, removes every purged secret and path from every remote and keeps everything else', () => {
+  itFR('the sh plan, run with --yes, removes every purged secret and path from every remote and keeps everything else', () => {
     const { r, remotes } = incidentOnThreeRemotes();
     const before = Object.fromEntries(Object.entries(remotes).map(([n, b]) => [n, refsOf(b)]));
     const beforeTrees = new Map([...before.origin!.keys()].map((ref) => [ref, treeOf(remotes.origin!, ref)]));
@@ -128,7 +130,7 @@ describe('leakguard purge --plan', () => {
     for (const text of ['Rotate every exposed credential first', 'refs/pull/*', 'Allowed to force push', 'Atlassian Support', 'git clone --mirror', "'+refs/tags/*:refs/tags/*'"]) expect(md).toContain(text);
   }, 60_000);
 
-  it('a remote that rejects the push stops the script, naming it', () => {
+  itFR('a remote that rejects the push stops the script, naming it', () => {
     const { r, remotes } = incidentOnThreeRemotes();
     remotes.bitbucket!.git('config', 'receive.denyNonFastForwards', 'true');
     const res = runPlan(r);
@@ -153,7 +155,7 @@ describe('leakguard purge --plan', () => {
     expect(res.stderr).toMatch(/git-filter-repo is not installed; install git-filter-repo: apt-get install git-filter-repo/);
   }, 60_000);
 
-  it('no remotes, a dirty work tree and unpushed work: warned, rewritten, never lost', () => {
+  itFR('no remotes, a dirty work tree and unpushed work: warned, rewritten, never lost', () => {
     const { r } = incidentOnThreeRemotes({ remotes: false });
     r.write('src/app.js', 'uncommitted edit\n');
     const md = cli(['purge', '--plan'], r.dir).stdout;
@@ -201,7 +203,7 @@ describe('nothing to purge', () => {
 });
 
 describe('manual steps', () => {
-  it('without a terminal and without --yes, the script stops at the first manual step and changes nothing', () => {
+  itFR('without a terminal and without --yes, the script stops at the first manual step and changes nothing', () => {
     const { r } = incidentOnThreeRemotes({ remotes: false });
     const script = join(tempDir(), 'purge.sh');
     cli(['purge', '--plan', '--format', 'sh', '--output', script], r.dir);
@@ -214,7 +216,7 @@ describe('manual steps', () => {
 });
 
 describe('verification guards the push', () => {
-  it('a rewrite that leaves a purged path behind is never pushed', () => {
+  itFR('a rewrite that leaves a purged path behind is never pushed', () => {
     const { r, remotes } = incidentOnThreeRemotes();
     const before = refsOf(remotes.origin!);
     const script = join(tempDir(), 'purge.sh');
