@@ -93,7 +93,8 @@ export function redactFindings(findings: Finding[]): Finding[] {
 }
 
 /** Scans the work tree (tracked plus untracked, not ignored) or, with `staged`, the index. */
-export async function scan(opts: ScanOptions = {}): Promise<ScanReport & { ruleset: Ruleset }> {
+/** The report, with the compiled rules and the repository it came from for callers that go on from it. */
+export async function scan(opts: ScanOptions = {}): Promise<ScanReport & { ruleset: Ruleset; repo: RepoInfo }> {
   // For --staged, list the index while the repository is opened and the rules compiled; an error
   // there waits until prepare() has had the chance to say something clearer (not a repository).
   const listing = opts.staged ? settle(stagedEntries(await existingDir(resolve(opts.path ?? '.')))) : undefined;
@@ -133,6 +134,7 @@ export async function scan(opts: ScanOptions = {}): Promise<ScanReport & { rules
       target: { mode: opts.range ? 'range' : 'history', root: p.root, range: opts.range },
       redacted,
       ruleset: p.ruleset,
+      repo: p.repo,
     };
   }
   if (opts.staged) {
@@ -149,5 +151,6 @@ export async function scan(opts: ScanOptions = {}): Promise<ScanReport & { rules
     target: { mode: opts.staged ? 'staged' : 'worktree', root: p.root },
     redacted,
     ruleset: p.ruleset,
+    repo: p.repo,
   };
 }

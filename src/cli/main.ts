@@ -9,6 +9,8 @@ import yargs, { type Argv } from 'yargs';
 import { EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, LeakguardError } from '../errors.js';
 import { VERSION } from './version.js';
 import type { Format } from './output.js';
+import type { ScanReport } from '../types.js';
+import type { Ruleset as CompiledRuleset } from '../engine/compile.js';
 import { parseSize } from '../engine/units.js';
 
 interface ScanArgs {
@@ -43,7 +45,7 @@ async function runScan(a: ScanArgs): Promise<number> {
   ]);
   const history = a.history || a.range !== undefined;
   const progress = history && !a.quiet ? await startProgress() : undefined;
-  const write = (report: Awaited<ReturnType<typeof scan>>) => {
+  const write = (report: ScanReport & { ruleset: CompiledRuleset }) => {
     const text = render(report, report.ruleset.rules, a.format, { quiet: a.quiet, color: !a.output && useColor() });
     emit(text, a.output);
     if (a.output && !a.quiet) process.stderr.write(`leakguard: ${report.findings.length} finding(s); report written to ${a.output}\n`);

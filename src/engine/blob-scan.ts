@@ -46,6 +46,28 @@ const NONE: readonly BlobMatch[] = Object.freeze([]);
 const BLANK_LINE = Buffer.from('\n\n');
 const LFS_HEAD = Buffer.from('version https://git-lfs.github.com/spec/');
 
+/**
+ * Reads a batch of blobs and scans them. Every read is requested at once, so git streams the next
+ * blob while this one is scanned; only results that carry something are returned.
+ */
+export async function scanBatch(
+  scanner: BlobScanner,
+  readMany: (oids: string[]) => Promise<Buffer>[],
+  oids: string[],
+  paths: string[],
+): Promise<(BlobResult | { oid: string; error: string })[]> {
+  const pending = readMany(oids).map((read, i) => read.then(
+    (buf) => scanner.scan(oids[i]!, buf, paths[i]),
+    (e: Error) => ({ oid: oids[i]!, error: e.message }),
+  ));
+  const results: (BlobResult | { oid: string; error: string })[] = [];
+  for (const p of pending) {
+    const r = await p;
+    if (carriesSomething(r)) results.push(r);
+  }
+  return results;
+}
+
 /** Clean blobs are the vast majority: only results that carry something travel back. */
 export function carriesSomething(r: BlobResult | { error: string }): boolean {
   return 'error' in r || r.matches.length > 0 || Boolean(r.binary || r.lfs || r.timeouts);

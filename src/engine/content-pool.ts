@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { CatFileReader } from '../sources/catfile.js';
 import { HISTORY_ENV } from '../sources/history.js';
-import { BlobScanner, carriesSomething, type BlobResult } from './blob-scan.js';
+import { BlobScanner, scanBatch, type BlobResult } from './blob-scan.js';
 import type { Ruleset } from './compile.js';
 import { packageRoot } from './rule-pack.js';
 import type { WorkerInit, WorkerReply } from './scan-worker.js';
@@ -180,20 +180,9 @@ export class ContentPool {
     const lane: Lane = {
       pending: { oids: [], paths: [], bytes: 0 }, queue: [], inFlight: 0,
       dispatch: (batch) => {
-        reader ??= new CatFileReader(this.cwd, 'batch', HISTORY_ENV);
-        const r = reader;
-        const pending = r.readMany(batch.oids).map((read, i) => read.then(
-          (buf) => scanner.scan(batch.oids[i]!, buf, batch.paths[i]),
-          (e: Error) => ({ oid: batch.oids[i]!, error: e.message }),
-        ));
-        void (async () => {
-          const results: BlobOutcome[] = [];
-          for (const p of pending) {
-            const x = await p;
-            if (carriesSomething(x)) results.push(x);
-          }
-          this.done(lane, results, batch.oids.length, batch.bytes);
-        })().catch((e) => this.fail(e));
+        const r = (reader ??= new CatFileReader(this.cwd, 'batch', HISTORY_ENV));
+        scanBatch(scanner, (oids) => r.readMany(oids), batch.oids, batch.paths)
+          .then((results) => this.done(lane, results, batch.oids.length, batch.bytes), (e) => this.fail(e));
       },
       close: async () => {
         reader?.close();

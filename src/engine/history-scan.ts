@@ -104,7 +104,7 @@ export interface Gathered {
 }
 
 /** The git engine: git log, cat-file and worker threads, all streaming at once. */
-async function gatherWithGit(cwd: string, ruleset: Ruleset, opts: HistoryOptions, stats: ScanStats, lap: (p: string) => void): Promise<Gathered> {
+async function gatherWithGit(cwd: string, ruleset: Ruleset, opts: HistoryOptions, lap: (p: string) => void): Promise<Gathered> {
   // Threads start first; then the walk feeds new blobs to the sizer, and the sizer feeds the
   // threads, so git log, cat-file and the content rules all run at once.
   let done = 0;
@@ -149,7 +149,7 @@ export async function scanHistory(cwd: string, ruleset: Ruleset, opts: HistoryOp
   opts.onProgress?.({ phase: 'reading history' });
   const g = opts.engine === 'isomorphic'
     ? await (await import('../sources/isomorphic.js')).gatherWithIsomorphic(cwd, ruleset, opts, lap)
-    : await gatherWithGit(cwd, ruleset, opts, stats, lap);
+    : await gatherWithGit(cwd, ruleset, opts, lap);
   const { index, partial, sizes, outcomes, missing, counters } = g;
   stats.warnings.push(...index.warnings);
   stats.commits = index.commits.length;

@@ -5,7 +5,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { compileRuleset } from './compile.js';
-import { BlobScanner, carriesSomething, type BlobResult } from './blob-scan.js';
+import { BlobScanner, scanBatch, type BlobResult } from './blob-scan.js';
 import { CatFileReader } from '../sources/catfile.js';
 import { HISTORY_ENV } from '../sources/history.js';
 import type { AllowlistSpec, RuleSpec } from './rule-spec.js';
@@ -26,15 +26,6 @@ parentPort!.on('message', async (msg: WorkerRequest) => {
     parentPort!.postMessage({ type: 'closed', counters: scanner.counters } satisfies WorkerReply);
     return;
   }
-  // every read is requested at once, so git streams the next blob while this one is scanned
-  const pending = reader.readMany(msg.oids).map((read, i) => read.then(
-    (buf) => scanner.scan(msg.oids[i]!, buf, msg.paths[i]),
-    (e: Error) => ({ oid: msg.oids[i]!, error: e.message }),
-  ));
-  const results: (BlobResult | { oid: string; error: string })[] = [];
-  for (const p of pending) {
-    const r = await p;
-    if (carriesSomething(r)) results.push(r);
-  }
+  const results = await scanBatch(scanner, (oids) => reader.readMany(oids), msg.oids, msg.paths);
   parentPort!.postMessage({ type: 'results', id: msg.id, results } satisfies WorkerReply);
 });

@@ -2,22 +2,20 @@
 import { scan, type ScanOptions } from '../api.js';
 import { LeakguardError } from '../errors.js';
 import { git, hasHead } from '../sources/git.js';
-import type { Finding, ScanReport } from '../types.js';
+import type { Finding } from '../types.js';
 import type { Ruleset } from '../engine/compile.js';
 import { planGitignore, writePatch, type GitignorePatch } from './gitignore.js';
 
 /** History (when there is any) plus the work tree, unredacted only in memory. */
-export async function scanForRemedy(opts: ScanOptions): Promise<{ findings: Finding[]; ruleset: Ruleset; root: string; gitDir: string; history?: ScanReport }> {
+export async function scanForRemedy(opts: ScanOptions): Promise<{ findings: Finding[]; ruleset: Ruleset; root: string; gitDir: string }> {
   const work = await scan({ ...opts, redact: false });
   const root = work.target.root;
   let findings = work.findings;
-  let history: ScanReport | undefined;
   if (await hasHead(root)) {
-    history = await scan({ ...opts, history: true, redact: false });
+    const history = await scan({ ...opts, history: true, redact: false });
     findings = [...history.findings, ...work.findings];
   }
-  const gitDir = (await git(['rev-parse', '--path-format=absolute', '--git-dir'], root)).toString('utf8').trim();
-  return { findings, ruleset: work.ruleset, root, gitDir, history };
+  return { findings, ruleset: work.ruleset, root, gitDir: work.repo.gitDir };
 }
 
 export interface GitignoreResult extends GitignorePatch { written: boolean; untracked: string[] }
