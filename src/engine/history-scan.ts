@@ -10,10 +10,11 @@ import { detectPath } from './detect.js';
 import { fingerprint } from './fingerprint.js';
 import { countSkip } from './scan.js';
 import { ContentPool, type BlobOutcome } from './content-pool.js';
+import { BlobSizer } from '../sources/catfile.js';
 import type { BlobMatch, BlobResult } from './blob-scan.js';
 import type { AllowlistSpec, RuleSpec } from './rule-spec.js';
 import {
-  BlobSizer, completenessWarnings, listRefs, unreachableObjects, walkHistory, type HistoryIndex, type RefInfo,
+  completenessWarnings, HISTORY_ENV, listRefs, unreachableObjects, walkHistory, type HistoryIndex, type RefInfo,
 } from '../sources/history.js';
 
 export interface HistoryOptions {
@@ -123,7 +124,7 @@ async function gatherWithGit(cwd: string, ruleset: Ruleset, opts: HistoryOptions
     if (size === undefined) { missing.push(oid); return; }
     sizes.set(oid, size);
     if (size <= opts.maxContentBytes && scanContent) pool.add(oid, size, path);
-  });
+  }, HISTORY_ENV);
   try {
     const { index, partial } = await readHistory(cwd, opts, (oid, path, commits) => {
       commitsSeen = commits;

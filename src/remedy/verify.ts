@@ -7,11 +7,11 @@ import { readFileSync } from 'node:fs';
 import { scan } from '../api.js';
 import { sha256Hex } from '../engine/fingerprint.js';
 import { git, gitRaw, splitNul } from '../sources/git.js';
-import { removedBy, type Plan } from './plan.js';
+import { publicPlan, removedBy } from './plan.js';
 
 export interface VerifyResult { problems: string[]; refsChecked: number; findingsChecked: number }
 
-type PublicPlan = Omit<Plan, 'replacements'> & { replacements: { ruleId: string; fingerprint: string; secretHash?: string; paths: string[] }[] };
+type PublicPlan = ReturnType<typeof publicPlan>;
 
 const targeted = (plan: PublicPlan, path: string) => removedBy(plan.removePaths, path);
 

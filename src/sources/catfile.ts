@@ -4,21 +4,70 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { LeakguardError } from '../errors.js';
-import { gitRaw, gitComplaint } from './git.js';
+import { gitComplaint } from './git.js';
 
 export interface ObjectInfo { type: string; size: number }
 
-/** Types and sizes of many objects in one `git cat-file --batch-check` call; absent ids are missing. */
-export async function objectInfo(cwd: string, oids: string[]): Promise<Map<string, ObjectInfo>> {
-  const out = new Map<string, ObjectInfo>();
-  if (oids.length === 0) return out;
-  const r = await gitRaw(['cat-file', '--batch-check'], { cwd, input: `${oids.join('\n')}\n` });
-  if (r.code !== 0) throw new LeakguardError(`git cat-file failed: ${gitComplaint(r.stderr)}`);
-  for (const line of r.stdout.toString('utf8').split('\n')) {
-    const m = /^([0-9a-f]+) (\S+) (\d+)$/.exec(line);
-    if (m) out.set(m[1]!, { type: m[2]!, size: Number(m[3]) });
+/** Sizes of many objects; absent ids are missing. */
+export async function objectSizes(cwd: string, oids: string[]): Promise<Map<string, number>> {
+  const sizes = new Map<string, number>();
+  const sizer = new BlobSizer<undefined>(cwd, (oid, size) => { if (size !== undefined) sizes.set(oid, size); });
+  for (const oid of oids) sizer.push(oid, undefined);
+  await sizer.end();
+  return sizes;
+}
+
+/**
+ * Sizes from one long-lived `git cat-file --batch-check`, asked while the walk is still running:
+ * each answer (undefined for a missing object) comes back in the order asked, with its tag.
+ */
+export class BlobSizer<T> {
+  private child;
+  private rest = '';
+  private stderr = '';
+  private queue: { oid: string; tag: T }[] = [];
+  private head = 0;
+  private pending: string[] = [];
+  private done: Promise<void>;
+
+  constructor(cwd: string, private readonly onSize: (oid: string, size: number | undefined, tag: T) => void, env: NodeJS.ProcessEnv = process.env) {
+    this.child = spawn('git', ['cat-file', '--batch-check=%(objectname) %(objectsize)'], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child.stdout.on('data', (d: Buffer) => {
+      const lines = (this.rest + d.toString('latin1')).split('\n');
+      this.rest = lines.pop()!;
+      for (const l of lines) {
+        const q = this.queue[this.head++]!;
+        const sp = l.indexOf(' ');
+        const size = l.endsWith(' missing') ? undefined : Number(l.slice(sp + 1));
+        this.onSize(q.oid, size !== undefined && Number.isFinite(size) ? size : undefined, q.tag);
+        if (this.head > 65536) { this.queue = this.queue.slice(this.head); this.head = 0; }
+      }
+    });
+    this.child.stderr.on('data', (d: Buffer) => { this.stderr += d.toString('utf8'); });
+    this.child.stdin.on('error', () => { /* reported through close */ });
+    this.done = new Promise((resolve, reject) => {
+      this.child.on('error', (e) => reject(new LeakguardError(`could not run git cat-file: ${e.message}`)));
+      this.child.on('close', (code) => (code === 0 ? resolve() : reject(new LeakguardError(`git cat-file failed: ${gitComplaint(this.stderr)}`))));
+    });
   }
-  return out;
+
+  push(oid: string, tag: T): void {
+    this.queue.push({ oid, tag });
+    this.pending.push(oid);
+    if (this.pending.length >= 256) this.flush();
+  }
+
+  private flush(): void {
+    if (this.pending.length) this.child.stdin.write(`${this.pending.join('\n')}\n`);
+    this.pending = [];
+  }
+
+  /** Every size asked for has been answered. */
+  end(): Promise<void> {
+    this.flush();
+    this.child.stdin.end();
+    return this.done;
+  }
 }
 
 /** git older than 2.36 has no `cat-file --batch-command`. */
@@ -141,7 +190,7 @@ export class CatFileReader {
 }
 
 export interface ObjectSource {
-  sizes(oids: string[]): Promise<Map<string, ObjectInfo>>;
+  sizes(oids: string[]): Promise<Map<string, number>>;
   read(oid: string): Promise<Buffer>;
   close(): void;
 }
@@ -158,15 +207,15 @@ export function openObjects(cwd: string): ObjectSource {
       if (cmd) {
         try {
           const infos = await Promise.all(oids.map((o) => cmd!.info(o)));
-          const out = new Map<string, ObjectInfo>();
-          oids.forEach((o, i) => { const info = infos[i]; if (info) out.set(o, info); });
+          const out = new Map<string, number>();
+          oids.forEach((o, i) => { const info = infos[i]; if (info) out.set(o, info.size); });
           return out;
         } catch (e) {
           if (!(e instanceof BatchCommandUnsupported)) throw e;
           cmd = undefined;
         }
       }
-      return objectInfo(cwd, oids);
+      return objectSizes(cwd, oids);
     },
     read(oid) {
       return cmd ? cmd.read(oid) : (legacy ??= new CatFileReader(cwd, 'batch')).read(oid);

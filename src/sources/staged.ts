@@ -52,7 +52,7 @@ export async function stagedItems(root: string, onSkip: SkipSink, listed?: Promi
   const items: SourceItem[] = [];
   // A symlink's blob is its target path: scanned like any small text.
   for (const e of blobs) {
-    const size = info.get(e.oid)?.size;
+    const size = info.get(e.oid);
     if (size === undefined) { objects.close(); throw new LeakguardError(`object ${e.oid} (${e.path}) is missing from the repository`); }
     items.push({ path: e.path, blobId: e.oid, size, read: () => objects.read(e.oid) });
   }
