@@ -41,8 +41,12 @@ const RECENT_BYTES = 8 * 1024 * 1024;
 const PROBE = 24;
 
 interface ChunkRecord { start: number; end: number; found: readonly BlobMatch[] }
-interface Version { buf: Buffer; chunks: Map<string, ChunkRecord> }
+/** A file's last version seen: its bytes, its chunks, and whether it holds no keyword at all. */
+interface Version { buf: Buffer; chunks: Map<string, ChunkRecord>; keywordFree: boolean }
+/** No match, though a keyword occurs. */
 const NONE: readonly BlobMatch[] = Object.freeze([]);
+/** No match, because no keyword occurs: the same emptiness, told apart by identity. */
+const CLEAN: readonly BlobMatch[] = Object.freeze([]);
 const BLANK_LINE = Buffer.from('\n\n');
 const LFS_HEAD = Buffer.from('version https://git-lfs.github.com/spec/');
 
@@ -106,7 +110,10 @@ export class BlobScanner {
     // a blank line), read the whole blob.
     const sniff = buf.subarray(0, 8000);
     const plain = sniff.indexOf(0) === -1 && !(buf[0] === 0xff && buf[1] === 0xfe) && !(buf[0] === 0xfe && buf[1] === 0xff);
-    if (plain && this.ruleset.unkeyed.length === 0 && buf.length < 2 * CHUNK_MIN && !this.filter.any(buf, 0, buf.length)) {
+    const keyed = plain && this.ruleset.unkeyed.length === 0;
+    if (keyed && path !== undefined && this.keywordFreeEdit(buf, path)) return result;
+    if (keyed && buf.length < 2 * CHUNK_MIN && !this.filter.any(buf, 0, buf.length)) {
+      if (path !== undefined) this.keepVersion(path, { buf, chunks: new Map(), keywordFree: true });
       return result; // small text without a single keyword: no rule can match
     }
     if (!plain || this.ruleset.unkeyed.length > 0 || buf.length < 2 * CHUNK_MIN) {
@@ -122,6 +129,24 @@ export class BlobScanner {
   }
 
   /**
+   * Most versions of most files hold no keyword, and most edits are small. When the previous
+   * version of this file held no keyword, only the bytes that changed (plus a keyword's length on
+   * either side, for a keyword formed across the edit) can hold one: if they do not, the whole
+   * version is keyword-free and no rule can match, without chunking, hashing or filtering the rest.
+   */
+  private keywordFreeEdit(buf: Buffer, path: string): boolean {
+    const prev = this.recent.get(path);
+    if (!prev?.keywordFree) return false;
+    const old = prev.buf;
+    const prefix = commonPrefix(old, buf);
+    const suffix = commonSuffix(old, buf, Math.min(old.length, buf.length) - prefix);
+    const reach = this.filter.longest - 1;
+    if (this.filter.any(buf, Math.max(0, prefix - reach), Math.min(buf.length, buf.length - suffix + reach))) return false;
+    this.keepVersion(path, { buf, chunks: new Map(), keywordFree: true });
+    return true;
+  }
+
+  /**
    * Chunks are first looked up in the previous version of the same file by a cheap probe (length,
    * first and last bytes) and confirmed with a byte comparison (memcmp speed); only chunks that are
    * new to that file are hashed and looked up across the whole history.
@@ -134,6 +159,7 @@ export class BlobScanner {
     // newlines before `start`, counted only as far as a chunk with matches needs
     let linesBefore = 0;
     let countedTo = 0;
+    let keywordFree = true;
     while (start < buf.length) {
       let end = buf.length;
       if (buf.length - start > CHUNK_MIN) {
@@ -159,7 +185,7 @@ export class BlobScanner {
       if (found) { if (key) this.counters.reused++; }
       else if (!this.filter.any(buf, start, end)) {
         // no keyword at all: nothing can match here (rules without keywords never take this path)
-        found = NONE;
+        found = CLEAN;
         this.remember(key, found);
       } else {
         const o = opts();
@@ -179,6 +205,7 @@ export class BlobScanner {
         }
       }
       if (cacheable) mine.set(probe, { start, end, found });
+      if (found !== CLEAN) keywordFree = false;
       if (found.length) {
         for (let i = buf.indexOf(10, countedTo); i !== -1 && i < start; i = buf.indexOf(10, i + 1)) linesBefore++;
         countedTo = start;
@@ -186,11 +213,14 @@ export class BlobScanner {
       }
       start = end;
     }
-    if (path !== undefined) this.keepVersion(path, { buf, chunks: mine });
+    if (path !== undefined) this.keepVersion(path, { buf, chunks: mine, keywordFree });
     return out;
   }
 
   private keepVersion(path: string, v: Version): void {
+    // a blob that arrived in one read is a view into the read's whole buffer: keep a copy of
+    // just its bytes, or a small file would hold a much larger buffer alive
+    if (v.buf.byteLength * 2 < v.buf.buffer.byteLength) v.buf = Buffer.from(v.buf);
     const old = this.recent.get(path);
     if (old) { this.recentBytes -= old.buf.length; this.recent.delete(path); }
     this.recent.set(path, v);
@@ -206,6 +236,30 @@ export class BlobScanner {
     if (this.cache.size >= CACHE_LIMIT) this.cache.clear(); // bounded memory on huge histories
     this.cache.set(key, found);
   }
+}
+
+/** Length of the longest common prefix of a and b: a binary search of native comparisons. */
+export function commonPrefix(a: Buffer, b: Buffer): number {
+  let lo = 0;
+  let hi = Math.min(a.length, b.length);
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (a.compare(b, lo, mid, lo, mid) === 0) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
+}
+
+/** Length of the longest common suffix of a and b, at most `max`. */
+export function commonSuffix(a: Buffer, b: Buffer, max: number): number {
+  let lo = 0;
+  let hi = max;
+  while (lo < hi) {
+    const mid = (lo + hi + 1) >>> 1;
+    if (a.compare(b, b.length - mid, b.length - lo, a.length - mid, a.length - lo) === 0) lo = mid;
+    else hi = mid - 1;
+  }
+  return lo;
 }
 
 function toMatch(r: RawFinding): BlobMatch {

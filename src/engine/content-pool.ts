@@ -22,6 +22,11 @@ const BATCH_BYTES = 4 * 1024 * 1024;
 const BATCH_COUNT = 128;
 /** Batches sent ahead to a thread: one being scanned, one being read. */
 const AHEAD = 2;
+/**
+ * A file moves to another lane only when its lane is this much further behind the least loaded
+ * one: moving costs one version read without its predecessor, so it must buy real balance.
+ */
+const REBALANCE_BYTES = 8 * 1024 * 1024;
 
 function workerFile(): string | undefined {
   try {
@@ -32,15 +37,11 @@ function workerFile(): string | undefined {
   }
 }
 
-function hashKey(s: string): number {
-  let h = 2166136261;
-  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
-  return h >>> 0;
-}
-
 /** What one lane (a thread, or the calling thread) needs: send a batch, learn when it is done. */
 interface Batch { oids: string[]; paths: string[]; bytes: number }
 interface Lane {
+  /** Bytes given to this lane and not yet scanned. */
+  owed: number;
   pending: Batch;
   queue: Batch[];
   inFlight: number;
@@ -50,6 +51,8 @@ interface Lane {
 
 export class ContentPool {
   private lanes: Lane[] = [];
+  /** Which lane each file's versions go to, so the lane holding its previous version gets the next. */
+  private laneOf = new Map<string, Lane>();
   private outcomes: BlobOutcome[] = [];
   private failure: unknown;
   private finished = false;
@@ -69,9 +72,22 @@ export class ContentPool {
     else for (let i = 0; i < n; i++) this.lanes.push(this.workerLane(file));
   }
 
-  /** Queues one blob; versions of one file (same key) go to the same lane, where its chunk cache lives. */
+  /**
+   * Queues one blob. Versions of one file (same key) stay on one lane, where its previous version
+   * and chunk cache live; a new file goes to the least loaded lane, and a file whose lane has
+   * fallen far behind moves. One long-lived file (a changelog with a thousand versions) would
+   * otherwise keep one thread busy while the other sits idle at the end.
+   */
   add(oid: string, size: number, key: string): void {
-    const lane = this.lanes[this.lanes.length === 1 ? 0 : hashKey(key) % this.lanes.length]!;
+    let lane = this.laneOf.get(key);
+    if (!lane || lane.owed > REBALANCE_BYTES) {
+      const lightest = this.lanes.reduce((a, b) => (b.owed < a.owed ? b : a));
+      if (!lane || lane.owed > lightest.owed + REBALANCE_BYTES) {
+        lane = lightest;
+        this.laneOf.set(key, lane);
+      }
+    }
+    lane.owed += size;
     this.added++;
     lane.pending.oids.push(oid);
     lane.pending.paths.push(key);
@@ -116,6 +132,7 @@ export class ContentPool {
 
   private done(lane: Lane, results: BlobOutcome[], count: number, bytes: number): void {
     lane.inFlight--;
+    lane.owed -= bytes;
     this.outcomes.push(...results);
     this.onBlobs?.(count, bytes);
     this.flush(lane);
@@ -148,7 +165,7 @@ export class ContentPool {
     const closing = new Promise<Counters>((r) => { closed = r; });
     let exited = false;
     const lane: Lane = {
-      pending: { oids: [], paths: [], bytes: 0 }, queue: [], inFlight: 0,
+      owed: 0, pending: { oids: [], paths: [], bytes: 0 }, queue: [], inFlight: 0,
       dispatch: (batch) => {
         const id = nextId++;
         sent.set(id, batch);
@@ -178,7 +195,7 @@ export class ContentPool {
     const scanner = new BlobScanner(this.ruleset, this.init.guardMs);
     let reader: CatFileReader | undefined;
     const lane: Lane = {
-      pending: { oids: [], paths: [], bytes: 0 }, queue: [], inFlight: 0,
+      owed: 0, pending: { oids: [], paths: [], bytes: 0 }, queue: [], inFlight: 0,
       dispatch: (batch) => {
         const r = (reader ??= new CatFileReader(this.cwd, 'batch', HISTORY_ENV));
         scanBatch(scanner, (oids) => r.readMany(oids), batch.oids, batch.paths)

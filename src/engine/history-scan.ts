@@ -44,7 +44,10 @@ export async function readHistory(
   opts: Pick<HistoryOptions, 'range' | 'allObjects' | 'shallow'>,
   onBlob?: (oid: string, path: string, commits: number) => void,
 ): Promise<{ index: HistoryIndex; partial: boolean }> {
-  const { warnings, partial } = await completenessWarnings(cwd, opts.shallow);
+  // the two questions to git run at once: start-up time is on the pre-walk critical path
+  const completeness = completenessWarnings(cwd, opts.shallow);
+  completeness.catch(() => undefined); // awaited below; a walk that fails first must not leave it unhandled
+  const warnings: string[] = [];
   let index: HistoryIndex;
   if (opts.range) {
     if (opts.range.startsWith('-')) throw new LeakguardError(`invalid revision range: ${opts.range}`);
@@ -63,7 +66,8 @@ export async function readHistory(
     index.refs = refs;
     if (opts.allObjects) index.dangling = unreachableBlobs.filter((b) => !index.blobs.has(b));
   }
-  index.warnings.unshift(...warnings);
+  const { warnings: incomplete, partial } = await completeness;
+  index.warnings.unshift(...incomplete, ...warnings);
   return { index, partial };
 }
 

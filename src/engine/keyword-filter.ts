@@ -10,11 +10,15 @@ export class KeywordFilter {
   private readonly pairs = new Uint8Array(65536);
   private readonly byPair = new Map<number, Uint8Array[]>();
   private readonly single = new Uint8Array(256);
+  /** Length of the longest keyword, in bytes. */
+  readonly longest: number = 0;
+  private readonly hasSingle: boolean = false;
 
   constructor(keywords: Iterable<string>) {
     for (const k of keywords) {
       const bytes = Uint8Array.from(Buffer.from(k.toLowerCase(), 'latin1'));
-      if (bytes.length === 1) { this.single[bytes[0]!] = 1; continue; }
+      this.longest = Math.max(this.longest, bytes.length);
+      if (bytes.length === 1) { this.single[bytes[0]!] = 1; this.hasSingle = true; continue; }
       const pair = (bytes[0]! << 8) | bytes[1]!;
       this.pairs[pair] = 1;
       const list = this.byPair.get(pair) ?? [];
@@ -28,7 +32,9 @@ export class KeywordFilter {
     if (end - start < 1) return false;
     const pairs = this.pairs;
     let prev = FOLD[buf[start]!]!;
-    if (this.single[prev]) return true;
+    if (this.hasSingle) {
+      for (let i = start; i < end; i++) if (this.single[FOLD[buf[i]!]!]) return true;
+    }
     for (let i = start + 1; i < end; i++) {
       const cur = FOLD[buf[i]!]!;
       const pair = (prev << 8) | cur;

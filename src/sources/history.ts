@@ -38,6 +38,9 @@ export const HISTORY_ENV = { ...process.env, GIT_NO_LAZY_FETCH: '1' };
 
 /** A snapshot of every ref, peeled to commits, so refs that move during the scan change nothing. */
 export async function listRefs(cwd: string): Promise<{ refs: RefInfo[]; warnings: string[] }> {
+  // older stash entries live only in the stash's reflog; asked for alongside the refs
+  const stashLog = gitRaw(['log', '-g', '--format=%H', 'refs/stash', '--'], { cwd });
+  stashLog.catch(() => undefined); // awaited below, after the refs
   const out = await git(['for-each-ref', '--format=%(objectname) %(objecttype) %(*objectname) %(*objecttype) %(refname)'], cwd);
   const refs: RefInfo[] = [];
   const warnings: string[] = [];
@@ -51,8 +54,7 @@ export async function listRefs(cwd: string): Promise<{ refs: RefInfo[]; warnings
     if (targetType === 'commit') refs.push({ name: name!, commit: target });
     else warnings.push(`ref ${name} points at a ${targetType}, not a commit; it is not walked`);
   }
-  // older stash entries live only in the stash's reflog
-  const stash = await gitRaw(['log', '-g', '--format=%H', 'refs/stash', '--'], { cwd });
+  const stash = await stashLog;
   if (stash.code === 0) {
     const lines = stash.stdout.toString('utf8').split('\n').filter(Boolean);
     lines.slice(1).forEach((oid, i) => refs.push({ name: `refs/stash@{${i + 1}}`, commit: oid }));
