@@ -225,6 +225,8 @@ export class BlobScanner {
     if (old) { this.recentBytes -= old.buf.length; this.recent.delete(path); }
     this.recent.set(path, v);
     this.recentBytes += v.buf.length;
+    // iterating starts by stepping over every deleted slot in the map's table: only when needed
+    if (this.recentBytes <= RECENT_BYTES) return;
     for (const [p, o] of this.recent) {
       if (this.recentBytes <= RECENT_BYTES) break;
       this.recent.delete(p);
