@@ -109,7 +109,10 @@ export interface Gathered {
 }
 
 /** The git engine: git log, cat-file and worker threads, all streaming at once. */
-async function gatherWithGit(cwd: string, ruleset: Ruleset, opts: HistoryOptions, lap: (p: string) => void): Promise<Gathered> {
+async function gatherWithGit(
+  cwd: string, ruleset: Ruleset, opts: HistoryOptions, lap: (p: string) => void,
+  onWalked: (index: HistoryIndex, sizes: Map<string, number>) => void,
+): Promise<Gathered> {
   // Threads start first; then the walk feeds new blobs to the sizer, and the sizer feeds the
   // threads, so git log, cat-file and the content rules all run at once.
   let done = 0;
@@ -139,6 +142,7 @@ async function gatherWithGit(cwd: string, ruleset: Ruleset, opts: HistoryOptions
     for (const oid of index.dangling) sizer.push(oid, DANGLING_PATH);
     await sizer.end();
     lap('blob sizes');
+    onWalked(index, sizes);
     const { outcomes, counters } = await pool.finish();
     return { index, partial, sizes, outcomes, missing, scanned: pool.added, counters };
   } catch (e) {
@@ -152,9 +156,15 @@ export async function scanHistory(cwd: string, ruleset: Ruleset, opts: HistoryOp
   const started = Date.now();
   const lap = timer();
   opts.onProgress?.({ phase: 'reading history' });
+  // path and size rules need only the walk and the sizes: they run while the threads still scan
+  let pathPass: Promise<Map<string, Group>> | undefined;
+  const onWalked = (index: HistoryIndex, sizes: Map<string, number>) => {
+    pathPass = pathRuleGroups(index, sizes, ruleset, opts.baseline, stats);
+    pathPass.catch(() => undefined); // awaited below; a failed content scan must not leave it unhandled
+  };
   const g = opts.engine === 'isomorphic'
     ? await (await import('../sources/isomorphic.js')).gatherWithIsomorphic(cwd, ruleset, opts, lap)
-    : await gatherWithGit(cwd, ruleset, opts, lap);
+    : await gatherWithGit(cwd, ruleset, opts, lap, onWalked);
   const { index, partial, sizes, outcomes, missing, counters } = g;
   stats.warnings.push(...index.warnings);
   stats.commits = index.commits.length;
@@ -192,37 +202,20 @@ export async function scanHistory(cwd: string, ruleset: Ruleset, opts: HistoryOp
   if (lfs) stats.warnings.push(`${lfs} Git LFS pointer(s): their objects live in LFS storage, and only the pointers were scanned`);
   for (const u of unreadable) countSkip(stats, pathOf(index, u.oid), 'missing');
 
-  const groups = new Map<string, Group>();
+  const groups = await (pathPass ?? pathRuleGroups(index, sizes, ruleset, opts.baseline, stats));
+  lap('path rules');
+  // an artifact stored in LFS is where the artifact rules want it
+  for (const [key, g] of groups) {
+    if (!g.rule.spec.tags?.includes('artifact')) continue;
+    g.occ = g.occ.filter((o) => !results.get(o.blob)?.lfs);
+    if (!g.occ.length) groups.delete(key);
+    else if (g.kind === 'size') g.size = g.occ.reduce((m, o) => Math.max(m, sizes.get(o.blob) ?? 0), 0);
+  }
   const groupOf = (key: string, make: () => Group) => {
     let g = groups.get(key);
     if (!g) { g = make(); groups.set(key, g); }
     return g;
   };
-
-  // path and size rules: every path that ever existed, every size from metadata
-  const pathMemo = new Map<number, ReturnType<typeof detectPath>>();
-  for (const [oid, occ] of index.blobs) {
-    const size = sizes.get(oid);
-    const isLfs = results.get(oid)?.lfs;
-    for (let i = 0; i < occ.length; i += 2) {
-      const commit = occ[i]!;
-      const pid = occ[i + 1]!;
-      const path = index.paths[pid]!;
-      if (ruleset.globalAllow.paths?.(path)) continue;
-      let raws = pathMemo.get(pid);
-      if (!raws) { raws = detectPath(ruleset, path, Number.MAX_SAFE_INTEGER); pathMemo.set(pid, raws); }
-      for (const r of raws) {
-        if (r.kind === 'size' && (size === undefined || size < (r.rule.minSize ?? 0))) continue;
-        // an artifact stored in LFS is where the rule wants it
-        if (isLfs && r.rule.spec.tags?.includes('artifact')) continue;
-        if (opts.baseline?.has(fingerprint(r.rule.id, path))) { stats.suppressed.baseline++; continue; }
-        const g = groupOf(`${r.rule.id}\0${path}`, () => ({ rule: r.rule, kind: r.kind, description: r.description, occ: [] }));
-        g.occ.push({ commit, path, blob: oid });
-        if (r.kind === 'size') g.size = Math.max(g.size ?? 0, size ?? 0);
-      }
-    }
-  }
-
   // content rules: a blob's matches hold at every {commit, path} the blob occurs at
   const ruleById = new Map(ruleset.rules.map((r) => [r.id, r]));
   for (const r of results.values()) {
@@ -259,6 +252,41 @@ export async function scanHistory(cwd: string, ruleset: Ruleset, opts: HistoryOp
     throw new IncompleteScan(findings, `${missing.length} blob(s) are missing from the object store (first: ${missing[0]} at ${pathOf(index, missing[0]!)}); the repository may be corrupt (git fsck)`);
   }
   return findings;
+}
+
+/**
+ * Path and size rules over every path that ever existed, sizes from metadata: findings grouped by
+ * rule and path. It yields to the event loop now and then, since it runs while the threads scan
+ * and they wait on this thread for their next batch.
+ */
+async function pathRuleGroups(
+  index: HistoryIndex, sizes: Map<string, number>, ruleset: Ruleset, baseline: Set<string> | undefined, stats: ScanStats,
+): Promise<Map<string, Group>> {
+  const groups = new Map<string, Group>();
+  const pathMemo = new Map<number, ReturnType<typeof detectPath>>();
+  let sinceYield = 0;
+  for (const [oid, occ] of index.blobs) {
+    if (++sinceYield === 1000) { sinceYield = 0; await new Promise((r) => setImmediate(r)); }
+    const size = sizes.get(oid);
+    for (let i = 0; i < occ.length; i += 2) {
+      const commit = occ[i]!;
+      const pid = occ[i + 1]!;
+      const path = index.paths[pid]!;
+      if (ruleset.globalAllow.paths?.(path)) continue;
+      let raws = pathMemo.get(pid);
+      if (!raws) { raws = detectPath(ruleset, path, Number.MAX_SAFE_INTEGER); pathMemo.set(pid, raws); }
+      for (const r of raws) {
+        if (r.kind === 'size' && (size === undefined || size < (r.rule.minSize ?? 0))) continue;
+        if (baseline?.has(fingerprint(r.rule.id, path))) { stats.suppressed.baseline++; continue; }
+        const key = `${r.rule.id}\0${path}`;
+        let g = groups.get(key);
+        if (!g) { g = { rule: r.rule, kind: r.kind, description: r.description, occ: [] }; groups.set(key, g); }
+        g.occ.push({ commit, path, blob: oid });
+        if (r.kind === 'size') g.size = Math.max(g.size ?? 0, size ?? 0);
+      }
+    }
+  }
+  return groups;
 }
 
 /** Raised after a scan that could not read everything: the findings are real, the all-clear is not. */
