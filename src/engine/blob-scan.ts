@@ -116,7 +116,7 @@ export class BlobScanner {
       if (path !== undefined) this.keepVersion(path, { buf, chunks: new Map(), keywordFree: true });
       return result; // small text without a single keyword: no rule can match
     }
-    if (!plain || this.ruleset.unkeyed.length > 0 || buf.length < 2 * CHUNK_MIN) {
+    if (!keyed || buf.length < 2 * CHUNK_MIN) {
       const d = decode(buf);
       if ('binary' in d) { result.binary = true; return result; }
       this.counters.bytesMatched += buf.length;

@@ -79,14 +79,10 @@ export class ContentPool {
    * otherwise keep one thread busy while the other sits idle at the end.
    */
   add(oid: string, size: number, key: string): void {
-    let lane = this.laneOf.get(key);
-    if (!lane || lane.owed > REBALANCE_BYTES) {
-      const lightest = this.lanes.reduce((a, b) => (b.owed < a.owed ? b : a));
-      if (!lane || lane.owed > lightest.owed + REBALANCE_BYTES) {
-        lane = lightest;
-        this.laneOf.set(key, lane);
-      }
-    }
+    const home = this.laneOf.get(key);
+    const lightest = this.lanes.reduce((a, b) => (b.owed < a.owed ? b : a));
+    const lane = home && home.owed <= lightest.owed + REBALANCE_BYTES ? home : lightest;
+    if (lane !== home) this.laneOf.set(key, lane);
     lane.owed += size;
     this.added++;
     lane.pending.oids.push(oid);

@@ -82,7 +82,6 @@ interface Group {
   description: string;
   /** [commit, path, blob] per occurrence; commit -1 for a dangling blob */
   occ: { commit: number; path: string; blob: string; line?: number; column?: number }[];
-  size?: number;
 }
 
 /** LEAKGUARD_TIMING=1 prints how long each phase took, for diagnosing a slow scan. */
@@ -209,7 +208,6 @@ export async function scanHistory(cwd: string, ruleset: Ruleset, opts: HistoryOp
     if (!g.rule.spec.tags?.includes('artifact')) continue;
     g.occ = g.occ.filter((o) => !results.get(o.blob)?.lfs);
     if (!g.occ.length) groups.delete(key);
-    else if (g.kind === 'size') g.size = g.occ.reduce((m, o) => Math.max(m, sizes.get(o.blob) ?? 0), 0);
   }
   const groupOf = (key: string, make: () => Group) => {
     let g = groups.get(key);
@@ -239,7 +237,7 @@ export async function scanHistory(cwd: string, ruleset: Ruleset, opts: HistoryOp
   }
 
   const reach = new RefReach(index);
-  const findings = [...groups.values()].map((g) => toFinding(g, index, reach, results));
+  const findings = [...groups.values()].map((g) => toFinding(g, index, reach, results, sizes));
   findings.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : (a.line ?? 0) - (b.line ?? 0)));
   lap('attribution');
   stats.durationMs += Date.now() - started;
@@ -282,7 +280,6 @@ async function pathRuleGroups(
         let g = groups.get(key);
         if (!g) { g = { rule: r.rule, kind: r.kind, description: r.description, occ: [] }; groups.set(key, g); }
         g.occ.push({ commit, path, blob: oid });
-        if (r.kind === 'size') g.size = Math.max(g.size ?? 0, size ?? 0);
       }
     }
   }
@@ -303,7 +300,9 @@ function pathOf(index: HistoryIndex, oid: string): string {
   return occ ? index.paths[occ[1]!]! : DANGLING_PATH;
 }
 
-function toFinding(g: Group, index: HistoryIndex, reach: RefReach, results: Map<string, BlobResult>): Finding {
+function toFinding(
+  g: Group, index: HistoryIndex, reach: RefReach, results: Map<string, BlobResult>, sizes: Map<string, number>,
+): Finding {
   const time = (c: number) => (c < 0 ? Number.MAX_SAFE_INTEGER : index.commits[c]!.time);
   const oid = (c: number) => (c < 0 ? '' : index.commits[c]!.oid);
   // Oldest first; among equal timestamps an ancestor comes before its descendants, whatever order
@@ -318,7 +317,8 @@ function toFinding(g: Group, index: HistoryIndex, reach: RefReach, results: Map<
     description: g.description, severity: g.rule.severity,
   };
   if (g.kind === 'content') { f.line = first.line; f.column = first.column; f.secret = g.secret; }
-  if (g.kind === 'size') f.size = g.size;
+  // the largest version among the occurrences that fired the rule
+  if (g.kind === 'size') f.size = g.occ.reduce((m, o) => Math.max(m, sizes.get(o.blob) ?? 0), 0);
   f.blobId = first.blob;
   if (results.get(first.blob)?.lfs) f.lfs = true;
   if (c) { f.commit = c.oid; f.author = c.author; f.date = c.date; f.subject = c.subject; }
