@@ -188,6 +188,24 @@ describe('leakguard scan --history', () => {
     expect(report.findings[0].refsTotal).toBe(10_001);
   });
 
+  it('refs to trees and blobs are named in a warning and not walked; tags are peeled to their commits', () => {
+    const r = Repo.init();
+    r.write('a.txt', `k=${fake.googleKey()}\n`).add().commit('base');
+    r.git('tag', '-a', '-m', 'annotated', 'v1');
+    r.git('tag', '-a', '-m', 'tag of a tag', 'v1-again', 'v1');
+    r.git('update-ref', 'refs/tags/a-tree', r.git('rev-parse', 'HEAD^{tree}').trim());
+    r.git('tag', '-a', '-m', 'a blob', 'a-blob', r.git('rev-parse', 'HEAD:a.txt').trim());
+    for (const engine of ['git', 'isomorphic']) {
+      const { code, report } = cliJson(['scan', '--history', '--engine', engine], r.dir);
+      expect(code).toBe(1);
+      expect(report.stats.warnings).toEqual(expect.arrayContaining([
+        'ref refs/tags/a-tree points at a tree, not a commit; it is not walked',
+        'ref refs/tags/a-blob points at a blob, not a commit; it is not walked',
+      ]));
+      expect(report.findings[0].refs).toEqual(['refs/heads/main', 'refs/tags/v1', 'refs/tags/v1-again']);
+    }
+  });
+
   it('a missing object is an error naming it, with the partial report still printed', () => {
     const r = Repo.init();
     r.write('a.txt', `k=${fake.googleKey()}\n`).write('b.txt', 'plain\n').add().commit();

@@ -14,7 +14,7 @@ import { BlobSizer } from '../sources/catfile.js';
 import type { BlobMatch, BlobResult } from './blob-scan.js';
 import type { AllowlistSpec, RuleSpec } from './rule-spec.js';
 import {
-  completenessWarnings, HISTORY_ENV, listRefs, unreachableObjects, walkHistory, type HistoryIndex, type RefInfo,
+  completenessWarnings, HISTORY_ENV, listRefs, nonCommitRefs, unreachableObjects, walkHistory, type HistoryIndex, type RefInfo,
 } from '../sources/history.js';
 
 export interface HistoryOptions {
@@ -53,9 +53,8 @@ export async function readHistory(
     if (opts.range.startsWith('-')) throw new LeakguardError(`invalid revision range: ${opts.range}`);
     index = await walkHistory(cwd, { args: [opts.range] }, onBlob);
   } else {
-    const { refs, warnings: refWarnings } = await listRefs(cwd);
-    warnings.push(...refWarnings);
-    let revs = [...new Set(refs.map((r) => r.commit))];
+    const listed = await listRefs(cwd);
+    let revs = [...new Set(listed.map((r) => r.commit))];
     let unreachableBlobs: string[] = [];
     if (opts.allObjects) {
       const extra = await unreachableObjects(cwd);
@@ -63,6 +62,8 @@ export async function readHistory(
       unreachableBlobs = extra.blobs;
     }
     index = revs.length ? await walkHistory(cwd, { stdin: revs }, onBlob) : emptyIndex();
+    const { refs, warnings: refWarnings } = await nonCommitRefs(cwd, index, listed);
+    warnings.push(...refWarnings);
     index.refs = refs;
     if (opts.allObjects) index.dangling = unreachableBlobs.filter((b) => !index.blobs.has(b));
   }
@@ -112,11 +113,17 @@ async function gatherWithGit(
   cwd: string, ruleset: Ruleset, opts: HistoryOptions, lap: (p: string) => void,
   onWalked: (index: HistoryIndex, sizes: Map<string, number>) => void,
 ): Promise<Gathered> {
-  // Threads start first; then the walk feeds new blobs to the sizer, and the sizer feeds the
-  // threads, so git log, cat-file and the content rules all run at once.
+  // The walk is asked for first: listing refs and starting git log is the path before any blob
+  // flows, and starting the threads costs this thread time. Then the walk feeds new blobs to the
+  // sizer, and the sizer feeds the threads, so git log, cat-file and the content rules all run at once.
+  let commitsSeen = 0;
+  const history = readHistory(cwd, opts, (oid, path, commits) => {
+    commitsSeen = commits;
+    sizer.push(oid, path);
+  });
+  history.catch(() => undefined); // awaited below
   let done = 0;
   let bytesDone = 0;
-  let commitsSeen = 0;
   const pool = new ContentPool(cwd, ruleset, { specs: opts.specs, allow: opts.allow, guardMs: opts.guardMs ?? 2000 }, opts.workers,
     (count, bytes) => {
       done += count;
@@ -132,10 +139,7 @@ async function gatherWithGit(
     if (size <= opts.maxContentBytes && scanContent) pool.add(oid, size, path);
   }, HISTORY_ENV);
   try {
-    const { index, partial } = await readHistory(cwd, opts, (oid, path, commits) => {
-      commitsSeen = commits;
-      sizer.push(oid, path);
-    });
+    const { index, partial } = await history;
     commitsSeen = index.commits.length;
     lap(`history walk (${index.commits.length} commits, ${index.blobs.size} blobs)`);
     for (const oid of index.dangling) sizer.push(oid, DANGLING_PATH);

@@ -36,30 +36,56 @@ export interface HistoryIndex {
 /** Git must not reach for a promisor remote mid-scan (partial clones). Ignored by older git. */
 export const HISTORY_ENV = { ...process.env, GIT_NO_LAZY_FETCH: '1' };
 
-/** A snapshot of every ref, peeled to commits, so refs that move during the scan change nothing. */
-export async function listRefs(cwd: string): Promise<{ refs: RefInfo[]; warnings: string[] }> {
+/**
+ * A snapshot of every ref, tags peeled, so refs that move during the scan change nothing.
+ * `show-ref -d` takes peeled ids from packed-refs instead of parsing every object: on a mirror
+ * with thousands of pull-request refs that is 3 ms against 27 ms, on the path before the walk.
+ * Whether each target is a commit is learnt from the walk itself (see `nonCommitRefs`).
+ */
+export async function listRefs(cwd: string): Promise<RefInfo[]> {
   // older stash entries live only in the stash's reflog; asked for alongside the refs
   const stashLog = gitRaw(['log', '-g', '--format=%H', 'refs/stash', '--'], { cwd });
   stashLog.catch(() => undefined); // awaited below, after the refs
-  const out = await git(['for-each-ref', '--format=%(objectname) %(objecttype) %(*objectname) %(*objecttype) %(refname)'], cwd);
-  const refs: RefInfo[] = [];
-  const warnings: string[] = [];
-  for (const line of out.toString('utf8').split('\n')) {
-    if (!line) continue;
-    const m = /^(\S+) (\S+) (\S*) (\S*) (.+)$/.exec(line);
-    if (!m) continue;
-    const [, oid, type, peeled, peeledType, name] = m;
-    const target = type === 'tag' ? peeled! : oid!;
-    const targetType = type === 'tag' ? peeledType : type;
-    if (targetType === 'commit') refs.push({ name: name!, commit: target });
-    else warnings.push(`ref ${name} points at a ${targetType}, not a commit; it is not walked`);
+  const r = await gitRaw(['show-ref', '-d'], { cwd });
+  // exit 1 with no output: a repository without refs
+  if (r.code !== 0 && (r.code !== 1 || r.stdout.length)) throw new LeakguardError(`git show-ref failed: ${gitComplaint(r.stderr)}`);
+  const target = new Map<string, string>();
+  for (const line of r.stdout.toString('utf8').split('\n')) {
+    const sp = line.indexOf(' ');
+    if (sp === -1) continue;
+    const name = line.slice(sp + 1);
+    // `name^{}` is the object an annotated tag finally points at; it comes after the tag's own line
+    if (name.endsWith('^{}')) target.set(name.slice(0, -3), line.slice(0, sp));
+    else target.set(name, line.slice(0, sp));
   }
+  const refs: RefInfo[] = [...target].map(([name, commit]) => ({ name, commit }));
   const stash = await stashLog;
   if (stash.code === 0) {
     const lines = stash.stdout.toString('utf8').split('\n').filter(Boolean);
     lines.slice(1).forEach((oid, i) => refs.push({ name: `refs/stash@{${i + 1}}`, commit: oid }));
   }
-  return { refs, warnings };
+  return refs;
+}
+
+/**
+ * Refs whose target the walk never met are not commits (git log passes over trees and blobs given
+ * as starting points): they are dropped, with a warning naming what they point at.
+ */
+export async function nonCommitRefs(cwd: string, index: HistoryIndex, refs: RefInfo[]): Promise<{ refs: RefInfo[]; warnings: string[] }> {
+  const odd = refs.filter((r) => !index.commitIndex.has(r.commit));
+  if (!odd.length) return { refs, warnings: [] };
+  const input = `${[...new Set(odd.map((r) => r.commit))].join('\n')}\n`;
+  const types = await gitRaw(['cat-file', '--batch-check=%(objectname) %(objecttype)'], { cwd, input, env: HISTORY_ENV });
+  const typeOf = new Map<string, string>();
+  for (const line of types.stdout.toString('latin1').split('\n')) {
+    const [oid, type] = line.split(' ');
+    if (oid && type) typeOf.set(oid, type);
+  }
+  const warnings = odd.map((r) => {
+    const type = typeOf.get(r.commit);
+    return type && type !== 'missing' ? `ref ${r.name} points at a ${type}, not a commit; it is not walked` : `ref ${r.name} points at a missing object (${r.commit}); it is not walked`;
+  });
+  return { refs: refs.filter((r) => index.commitIndex.has(r.commit)), warnings };
 }
 
 /** Notes that the repository is missing history: shallow or partial clones. */
