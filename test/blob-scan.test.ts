@@ -4,7 +4,8 @@
  * exactly the matches a scanner with no memory would find in it.
  */
 import { describe, expect, it } from 'vitest';
-import { BlobScanner, commonPrefix, commonSuffix, type BlobMatch } from '../src/engine/blob-scan.js';
+import { BlobScanner, type BlobMatch } from '../src/engine/blob-scan.js';
+import { commonPrefix, commonSuffix, editHasKeyword } from '../src/engine/edit-regions.js';
 import { compileRuleset } from '../src/engine/compile.js';
 import { KeywordFilter } from '../src/engine/keyword-filter.js';
 import { loadDefaultRules } from '../src/engine/rule-pack.js';
@@ -32,8 +33,60 @@ describe('common prefix and suffix', () => {
       const p = commonPrefix(a, b);
       expect(p).toBe(naivePrefix(a, b));
       const max = Math.min(a.length, b.length) - p;
-      expect(commonSuffix(a, b, max)).toBe(naiveSuffix(a, b, max));
+      expect(commonSuffix(a, b, a.length, b.length, max)).toBe(naiveSuffix(a, b, max));
     }
+  });
+});
+
+describe('edits to a keyword-free file', () => {
+  const filter = new KeywordFilter(ruleset.byKeyword.keys());
+  /** Counts the bytes handed to the filter, to show the copied text is not filtered again. */
+  class Counting extends KeywordFilter {
+    bytes = 0;
+    override any(buf: Uint8Array, start: number, end: number): boolean {
+      this.bytes += end - start;
+      return super.any(buf, start, end);
+    }
+  }
+
+  it('finds a keyword exactly when filtering the whole new version would, over scattered edits', () => {
+    const r = rng(5);
+    const word = () => Array.from({ length: 1 + Math.floor(r() * 8) }, () => 'bcdfjlmvz0123456789'[Math.floor(r() * 19)]).join('');
+    const pieces = ['gh', 'p_', 'ghp_', 'to', 'ken', 'token', '', '\n\n', 'sec', 'ret', 'q', '~'];
+    let hits = 0;
+    for (let n = 0; n < 200; n++) {
+      // halves of keywords, but no keyword: the premise is an old version without one
+      const halves = ['gh', 'p_', 'to', 'ken', 'sec', 'ret', 'q'];
+      const words = Array.from({ length: 200 + Math.floor(r() * 3000) }, () => (r() < 0.05 ? halves[Math.floor(r() * halves.length)]! : word()));
+      const old = Buffer.from(words.join(' '), 'latin1');
+      expect(filter.any(old, 0, old.length)).toBe(false);
+      let neu = old;
+      for (let e = Math.floor(r() * 6); e >= 0; e--) {
+        // delete, insert or replace somewhere; a deletion can join 'gh' and 'p_' across far-apart text
+        const at = Math.floor(r() * neu.length);
+        const cut = r() < 0.5 ? Math.floor(r() * (r() < 0.2 ? 3000 : 20)) : 0;
+        const ins = r() < 0.6 ? Buffer.from(r() < 0.5 ? pieces[Math.floor(r() * pieces.length)]! : word(), 'latin1') : Buffer.alloc(0);
+        neu = Buffer.concat([neu.subarray(0, at), ins, neu.subarray(Math.min(neu.length, at + cut))]);
+      }
+      const want = filter.any(neu, 0, neu.length);
+      if (want) hits++;
+      expect(editHasKeyword(filter, old, neu), `case ${n}`).toBe(want);
+    }
+    expect(hits).toBeGreaterThan(20);
+  });
+
+  it('filters only around the edits, not the text they left alone', () => {
+    const lines = Array.from({ length: 4000 }, (_, i) => `line ${i} of a long changelog with nothing to hide`);
+    const old = Buffer.from(lines.join('\n'));
+    const edited = [...lines];
+    edited[100] = 'an edited line near the top';
+    edited.splice(2000, 3);
+    edited[3900] += ' and an addition near the end';
+    const counting = new Counting(ruleset.byKeyword.keys());
+    expect(editHasKeyword(counting, old, Buffer.from(edited.join('\n')))).toBe(false);
+    expect(counting.bytes).toBeLessThan(1000);
+    edited[3000] = `token = ${TOKEN}`;
+    expect(editHasKeyword(counting, old, Buffer.from(edited.join('\n')))).toBe(true);
   });
 });
 

@@ -176,14 +176,21 @@ describe('leakguard scan --history', () => {
     writeFileSync(Buffer.concat([Buffer.from(`${r.dir}/`), Buffer.from([0x6e, 0xe9, 0xff, 0x2e, 0x70, 0x74])]), 'x');
     r.add();
     r.git('-c', 'i18n.commitEncoding=ISO-8859-1', 'commit', '-q', '-m', 'caf\xe9');
+    // a deleted path that starts like a raw entry (':'): its deletion must be read as a path
+    r.write(':x/.env', 'A=1\n').add().commit('colon');
+    r.git('--literal-pathspecs', 'rm', '-q', ':x/.env');
+    r.commit('colon gone');
     const head = r.git('rev-parse', 'HEAD').trim();
     const lines = Array.from({ length: 10_000 }, (_, i) => `create refs/tags/t${i} ${head}`).join('\n');
     run('git', ['update-ref', '--stdin'], r.dir, undefined, `${lines}\n`);
     const started = Date.now();
-    const { report } = cliJson(['scan', '--history'], r.dir);
+    const { code, report } = cliJson(['scan', '--history'], r.dir);
     expect(Date.now() - started).toBeLessThan(20_000);
+    expect(code).toBe(1);
+    expect(report.stats.commits).toBe(3);
     const paths = report.findings.map((f: any) => f.path).sort();
-    expect(paths).toEqual(['line\nbreak/.env', 'n\uFFFD\uFFFD.pt']);
+    expect(paths).toEqual([':x/.env', 'line\nbreak/.env', 'n\uFFFD\uFFFD.pt']);
+    expect(report.findings.find((f: any) => f.path === ':x/.env').subject).toBe('colon');
     expect(report.findings[0].refs.length).toBe(50);
     expect(report.findings[0].refsTotal).toBe(10_001);
   });

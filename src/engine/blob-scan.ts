@@ -13,6 +13,7 @@ import type { Ruleset } from './compile.js';
 import { detectContent, type RawFinding } from './detect.js';
 import { decode } from './text.js';
 import { KeywordFilter } from './keyword-filter.js';
+import { editHasKeyword } from './edit-regions.js';
 
 export interface BlobMatch {
   ruleId: string;
@@ -23,14 +24,15 @@ export interface BlobMatch {
   inlineAllowed: boolean;
 }
 
+/** Every field is always set, so results share one shape (the optimising compiler's code stays valid). */
 export interface BlobResult {
   oid: string;
   bytes: number;
-  binary?: boolean;
-  lfs?: boolean;
+  binary: boolean;
+  lfs: boolean;
   matches: BlobMatch[];
   /** Rules that exceeded their time limit on this blob. */
-  timeouts?: string[];
+  timeouts: string[] | undefined;
 }
 
 const CHUNK_MIN = 4096;
@@ -47,6 +49,8 @@ interface Version { buf: Buffer; chunks: Map<string, ChunkRecord>; keywordFree: 
 const NONE: readonly BlobMatch[] = Object.freeze([]);
 /** No match, because no keyword occurs: the same emptiness, told apart by identity. */
 const CLEAN: readonly BlobMatch[] = Object.freeze([]);
+/** The matches of a clean blob: one array (of one kind) for all of them. Never added to. */
+const NO_MATCHES: BlobMatch[] = [];
 const BLANK_LINE = Buffer.from('\n\n');
 const LFS_HEAD = Buffer.from('version https://git-lfs.github.com/spec/');
 
@@ -74,7 +78,7 @@ export async function scanBatch(
 
 /** Clean blobs are the vast majority: only results that carry something travel back. */
 export function carriesSomething(r: BlobResult | { error: string }): boolean {
-  return 'error' in r || r.matches.length > 0 || Boolean(r.binary || r.lfs || r.timeouts);
+  return 'error' in r || r.matches.length > 0 || r.binary || r.lfs || r.timeouts !== undefined;
 }
 
 export function isLfsPointer(buf: Buffer): boolean {
@@ -98,8 +102,10 @@ export class BlobScanner {
 
   /** `path` (any path the blob occurs at) lets the previous version of that file be reused cheaply. */
   scan(oid: string, buf: Buffer, path?: string): BlobResult {
-    const result: BlobResult = { oid, bytes: buf.length, matches: [] };
-    if (isLfsPointer(buf)) result.lfs = true;
+    // the result is built once, with every field: see BlobResult
+    const done = (matches: BlobMatch[], binary = false, timeouts?: string[]): BlobResult => ({
+      oid, bytes: buf.length, binary, lfs: isLfsPointer(buf), matches: matches.length ? matches : NO_MATCHES, timeouts: timeouts?.length ? timeouts : undefined,
+    });
     const timeouts: string[] = [];
     const opts = () => ({
       guardMs: this.guardMs,
@@ -111,37 +117,28 @@ export class BlobScanner {
     const sniff = buf.subarray(0, 8000);
     const plain = sniff.indexOf(0) === -1 && !(buf[0] === 0xff && buf[1] === 0xfe) && !(buf[0] === 0xfe && buf[1] === 0xff);
     const keyed = plain && this.ruleset.unkeyed.length === 0;
-    if (keyed && path !== undefined && this.keywordFreeEdit(buf, path)) return result;
+    if (keyed && path !== undefined && this.keywordFreeEdit(buf, path)) return done([]);
     if (keyed && buf.length < 2 * CHUNK_MIN && !this.filter.any(buf, 0, buf.length)) {
       if (path !== undefined) this.keepVersion(path, { buf, chunks: new Map(), keywordFree: true });
-      return result; // small text without a single keyword: no rule can match
+      return done([]); // small text without a single keyword: no rule can match
     }
-    if (!keyed || buf.length < 2 * CHUNK_MIN) {
-      const d = decode(buf);
-      if ('binary' in d) { result.binary = true; return result; }
-      this.counters.bytesMatched += buf.length;
-      result.matches = detectContent(this.ruleset, undefined, d.text, opts()).map(toMatch);
-    } else {
-      result.matches = this.scanChunks(buf, opts, path);
-    }
-    if (timeouts.length) result.timeouts = timeouts;
-    return result;
+    if (keyed && buf.length >= 2 * CHUNK_MIN) return done(this.scanChunks(buf, opts, path), false, timeouts);
+    const d = decode(buf);
+    if ('binary' in d) return done([], true);
+    this.counters.bytesMatched += buf.length;
+    return done(detectContent(this.ruleset, undefined, d.text, opts()).map(toMatch), false, timeouts);
   }
 
   /**
    * Most versions of most files hold no keyword, and most edits are small. When the previous
    * version of this file held no keyword, only the bytes that changed (plus a keyword's length on
-   * either side, for a keyword formed across the edit) can hold one: if they do not, the whole
+   * either side, for a keyword formed across an edit) can hold one: if they do not, the whole
    * version is keyword-free and no rule can match, without chunking, hashing or filtering the rest.
    */
   private keywordFreeEdit(buf: Buffer, path: string): boolean {
     const prev = this.recent.get(path);
     if (!prev?.keywordFree) return false;
-    const old = prev.buf;
-    const prefix = commonPrefix(old, buf);
-    const suffix = commonSuffix(old, buf, Math.min(old.length, buf.length) - prefix);
-    const reach = this.filter.longest - 1;
-    if (this.filter.any(buf, Math.max(0, prefix - reach), Math.min(buf.length, buf.length - suffix + reach))) return false;
+    if (editHasKeyword(this.filter, prev.buf, buf)) return false;
     this.keepVersion(path, { buf, chunks: new Map(), keywordFree: true });
     return true;
   }
@@ -238,30 +235,6 @@ export class BlobScanner {
     if (this.cache.size >= CACHE_LIMIT) this.cache.clear(); // bounded memory on huge histories
     this.cache.set(key, found);
   }
-}
-
-/** Length of the longest common prefix of a and b: a binary search of native comparisons. */
-export function commonPrefix(a: Buffer, b: Buffer): number {
-  let lo = 0;
-  let hi = Math.min(a.length, b.length);
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >>> 1;
-    if (a.compare(b, lo, mid, lo, mid) === 0) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
-}
-
-/** Length of the longest common suffix of a and b, at most `max`. */
-export function commonSuffix(a: Buffer, b: Buffer, max: number): number {
-  let lo = 0;
-  let hi = max;
-  while (lo < hi) {
-    const mid = (lo + hi + 1) >>> 1;
-    if (a.compare(b, b.length - mid, b.length - lo, a.length - mid, a.length - lo) === 0) lo = mid;
-    else hi = mid - 1;
-  }
-  return lo;
 }
 
 function toMatch(r: RawFinding): BlobMatch {

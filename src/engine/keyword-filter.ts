@@ -19,7 +19,6 @@ export class KeywordFilter {
   private readonly bySlot = new Map<number, Uint8Array[]>();
   private readonly single = new Uint8Array(256);
   private readonly hasSingle: boolean = false;
-  private readonly twoByte: Uint8Array[] = [];
   /** Length of the longest keyword, in bytes. */
   readonly longest: number = 0;
 
@@ -37,7 +36,6 @@ export class KeywordFilter {
       if (k.length === 0) continue;
       if (k.length === 1) { this.single[k[0]!] = 1; this.hasSingle = true; continue; }
       if (k.length === 2) {
-        this.twoByte.push(k);
         for (let c = 0; c < 256; c++) if (FOLD[c] === c) mark((k[0]! << 16) | (k[1]! << 8) | c, k);
         continue;
       }
@@ -53,13 +51,15 @@ export class KeywordFilter {
     }
     if (end - start < 2) return false;
     const marked = this.marked;
+    // The last two bytes start no triple of the region's own. A two-byte keyword marks its pair
+    // followed by any byte, 0 included, so one more step reads a 0 past the end. The same step as
+    // the others, not a check of its own: code reached only on rare text would have the optimising
+    // compiler throw its work away each time that text turns up.
     let triple = (FOLD[buf[start]!]! << 8) | FOLD[buf[start + 1]!]!;
-    for (let i = start + 2; i < end; i++) {
-      triple = ((triple << 8) | FOLD[buf[i]!]!) & 0xffffff;
+    for (let i = start + 2; i <= end; i++) {
+      triple = ((triple << 8) | (i < end ? FOLD[buf[i]!]! : 0)) & 0xffffff;
       if (marked[slot(triple)] !== 0 && this.confirm(slot(triple), buf, i - 2, end)) return true;
     }
-    // the last two bytes start no triple: a two-byte keyword there is compared directly
-    for (const k of this.twoByte) if (FOLD[buf[end - 2]!] === k[0] && FOLD[buf[end - 1]!] === k[1]) return true;
     return false;
   }
 

@@ -15,7 +15,7 @@ function looksUtf16le(buf: Buffer, n: number): boolean {
     if (buf[i] === 0) zeroEven++;
     if (buf[i + 1] === 0) zeroOdd++;
   }
-  const pairs = Math.floor(n / 2);
+  const pairs = n >> 1;
   return pairs >= 4 && zeroOdd >= pairs * 0.9 && zeroEven <= pairs * 0.02;
 }
 

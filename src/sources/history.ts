@@ -119,53 +119,62 @@ export function walkHistory(cwd: string, revs: { stdin?: string[]; args?: string
     const child = spawn('git', args, { cwd, env: HISTORY_ENV, stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
     let rest = Buffer.alloc(0);
-    // parser state: the commit being read, how many header fields are still due, a pending raw entry
+    // Parser state: the commit being read, how many header fields are still due and the ones read
+    // so far, and whether the next token is the path of a raw entry (and if so, its new blob id).
+    // Tokens are read in place, as byte ranges of the chunk git sent.
     let commit = -1;
     let headerLeft = 0;
-    let pendingMeta: string | undefined;
-    const onToken = (tok: Buffer) => {
-      if (headerLeft > 0) {
-        const c = index.commits[commit]!;
-        const v = tok.toString('utf8');
-        if (headerLeft === 4) c.time = Number(v);
-        else if (headerLeft === 3) c.author = v;
-        else if (headerLeft === 2) c.date = v;
-        else c.subject = v;
-        headerLeft--;
+    let head = { oid: '', parents: [] as string[], time: 0, author: '', date: '' };
+    let pendingOid: string | undefined; // '' for an entry whose path is to be passed over
+    let pendingGitlink = false;
+    const onHeader = (buf: Buffer, s: number, e: number) => {
+      const v = buf.toString('utf8', s, e);
+      if (headerLeft === 4) head.time = Number(v);
+      else if (headerLeft === 3) head.author = v;
+      else if (headerLeft === 2) head.date = v;
+      // the whole commit at once: objects built field by field change shape as they go
+      else index.commits.push({ oid: head.oid, parents: head.parents, time: head.time, author: head.author, date: head.date, subject: v });
+      headerLeft--;
+    };
+    const onPath = (buf: Buffer, s: number, e: number, oid: string) => {
+      const path = buf.toString('utf8', s, e);
+      if (pendingGitlink) { index.gitlinks.add(path); return; }
+      let pid = pathIds.get(path);
+      if (pid === undefined) { pid = index.paths.length; index.paths.push(path); pathIds.set(path, pid); }
+      const occ = index.blobs.get(oid);
+      if (occ) occ.push(commit, pid);
+      else {
+        index.blobs.set(oid, [commit, pid]);
+        onBlob?.(oid, path, commit + 1);
+      }
+    };
+    /** A raw entry after its ':': oldmode newmode oldoid newoid status; ids of 40 (SHA-1) or 64 (SHA-256) hex digits. */
+    const onRaw = (buf: Buffer, m: number, e: number) => {
+      const idLen = (e - m - 16) >> 1;
+      const status = buf[e - 1];
+      const oid = buf.toString('latin1', m + 15 + idLen, m + 15 + 2 * idLen);
+      // deletions, and entries git could not name a new blob for (all zeros), carry no content:
+      // their path token is still due, and is then passed over
+      pendingOid = status === 68 /* D */ || buf[m + 15 + idLen] === 48 && /^0+$/.test(oid) ? '' : oid;
+      pendingGitlink = buf.toString('latin1', m + 7, m + 13) === '160000';
+    };
+    const onToken = (buf: Buffer, s: number, e: number) => {
+      if (headerLeft > 0) { onHeader(buf, s, e); return; }
+      if (pendingOid !== undefined) {
+        const oid = pendingOid;
+        pendingOid = undefined;
+        if (oid) onPath(buf, s, e, oid);
         return;
       }
-      if (pendingMeta !== undefined) {
-        const meta = pendingMeta;
-        pendingMeta = undefined;
-        // oldmode newmode oldoid newoid status, after the ':'; ids are 40 (SHA-1) or 64 (SHA-256) hex digits
-        const idLen = (meta.length - 16) >> 1;
-        const mode = meta.slice(7, 13);
-        const oid = meta.slice(15 + idLen, 15 + 2 * idLen);
-        const status = meta[meta.length - 1]!;
-        if (status === 'D' || meta.charCodeAt(15 + idLen) === 48 && /^0+$/.test(oid)) return;
-        const path = tok.toString('utf8');
-        if (mode === '160000') { index.gitlinks.add(path); return; }
-        let pid = pathIds.get(path);
-        if (pid === undefined) { pid = index.paths.length; index.paths.push(path); pathIds.set(path, pid); }
-        const occ = index.blobs.get(oid);
-        if (occ) occ.push(commit, pid);
-        else {
-          index.blobs.set(oid, [commit, pid]);
-          onBlob?.(oid, path, commit + 1);
-        }
-        return;
-      }
-      let start = 0;
-      while (start < tok.length && tok[start] === 10) start++;
-      const first = tok[start];
-      if (first === 1) {
-        const [oid, ...parents] = tok.subarray(start + 1).toString('latin1').split(' ').filter(Boolean);
+      while (s < e && buf[s] === 10) s++;
+      if (buf[s] === 1) {
+        const [oid, ...parents] = buf.toString('latin1', s + 1, e).split(' ').filter(Boolean);
         commit = index.commits.length;
-        index.commits.push({ oid: oid!, parents, time: 0, author: '', date: '', subject: '' });
+        head = { oid: oid!, parents, time: 0, author: '', date: '' };
         index.commitIndex.set(oid!, commit);
         headerLeft = 4;
-      } else if (first === 58 /* : */) {
-        pendingMeta = tok.subarray(start + 1).toString('latin1');
+      } else if (buf[s] === 58 /* : */) {
+        onRaw(buf, s + 1, e);
       }
     };
     child.stdout.on('data', (d: Buffer) => {
@@ -174,7 +183,7 @@ export function walkHistory(cwd: string, revs: { stdin?: string[]; args?: string
       for (;;) {
         const i = buf.indexOf(0, s);
         if (i === -1) break;
-        onToken(buf.subarray(s, i));
+        onToken(buf, s, i);
         s = i + 1;
       }
       rest = Buffer.from(buf.subarray(s));
@@ -182,7 +191,7 @@ export function walkHistory(cwd: string, revs: { stdin?: string[]; args?: string
     child.stderr.on('data', (d: Buffer) => { stderr += d.toString('utf8'); });
     child.on('error', (e) => reject(new LeakguardError(`could not run git log: ${e.message}`)));
     child.on('close', (code) => {
-      if (rest.length) onToken(rest);
+      if (rest.length) onToken(rest, 0, rest.length);
       if (code !== 0) {
         const why = gitComplaint(stderr);
         reject(new LeakguardError(/bad revision|unknown revision|ambiguous argument/.test(why)
