@@ -43,9 +43,6 @@ export const HISTORY_ENV = { ...process.env, GIT_NO_LAZY_FETCH: '1' };
  * Whether each target is a commit is learnt from the walk itself (see `nonCommitRefs`).
  */
 export async function listRefs(cwd: string): Promise<RefInfo[]> {
-  // older stash entries live only in the stash's reflog; asked for alongside the refs
-  const stashLog = gitRaw(['log', '-g', '--format=%H', 'refs/stash', '--'], { cwd });
-  stashLog.catch(() => undefined); // awaited below, after the refs
   const r = await gitRaw(['show-ref', '-d'], { cwd });
   // exit 1 with no output: a repository without refs
   if (r.code !== 0 && (r.code !== 1 || r.stdout.length)) throw new LeakguardError(`git show-ref failed: ${gitComplaint(r.stderr)}`);
@@ -59,8 +56,9 @@ export async function listRefs(cwd: string): Promise<RefInfo[]> {
     else target.set(name, line.slice(0, sp));
   }
   const refs: RefInfo[] = [...target].map(([name, commit]) => ({ name, commit }));
-  const stash = await stashLog;
-  if (stash.code === 0) {
+  // older stash entries live only in the stash's reflog, asked for only when there is a stash
+  const stash = target.has('refs/stash') ? await gitRaw(['log', '-g', '--format=%H', 'refs/stash', '--'], { cwd }) : undefined;
+  if (stash?.code === 0) {
     const lines = stash.stdout.toString('utf8').split('\n').filter(Boolean);
     lines.slice(1).forEach((oid, i) => refs.push({ name: `refs/stash@{${i + 1}}`, commit: oid }));
   }
