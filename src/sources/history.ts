@@ -72,13 +72,7 @@ export async function listRefs(cwd: string): Promise<RefInfo[]> {
 export async function nonCommitRefs(cwd: string, index: HistoryIndex, refs: RefInfo[]): Promise<{ refs: RefInfo[]; warnings: string[] }> {
   const odd = refs.filter((r) => !index.commitIndex.has(r.commit));
   if (!odd.length) return { refs, warnings: [] };
-  const input = `${[...new Set(odd.map((r) => r.commit))].join('\n')}\n`;
-  const types = await gitRaw(['cat-file', '--batch-check=%(objectname) %(objecttype)'], { cwd, input, env: HISTORY_ENV });
-  const typeOf = new Map<string, string>();
-  for (const line of types.stdout.toString('latin1').split('\n')) {
-    const [oid, type] = line.split(' ');
-    if (oid && type) typeOf.set(oid, type);
-  }
+  const typeOf = new Map(await objectTypes(cwd, [], `${[...new Set(odd.map((r) => r.commit))].join('\n')}\n`));
   const warnings = odd.map((r) => {
     const type = typeOf.get(r.commit);
     return type && type !== 'missing' ? `ref ${r.name} points at a ${type}, not a commit; it is not walked` : `ref ${r.name} points at a missing object (${r.commit}); it is not walked`;
@@ -206,19 +200,25 @@ export function walkHistory(cwd: string, revs: { stdin?: string[]; args?: string
 
 /** Every commit and blob in the object store, reachable or not (--all-objects). */
 export async function unreachableObjects(cwd: string): Promise<{ commits: string[]; blobs: string[] }> {
-  const r = await gitRaw(['cat-file', '--batch-all-objects', '--batch-check=%(objectname) %(objecttype)'], { cwd, env: HISTORY_ENV });
-  if (r.code !== 0) throw new LeakguardError(`git cat-file --batch-all-objects failed: ${gitComplaint(r.stderr)}`);
   const commits: string[] = [];
   const blobs: string[] = [];
-  for (const line of r.stdout.toString('latin1').split('\n')) {
-    const sp = line.indexOf(' ');
-    if (sp === -1) continue;
-    const oid = line.slice(0, sp);
-    const type = line.slice(sp + 1);
+  for (const [oid, type] of await objectTypes(cwd, ['--batch-all-objects'])) {
     if (type === 'commit') commits.push(oid);
     else if (type === 'blob') blobs.push(oid);
   }
   return { commits, blobs };
+}
+
+/** `[id, type]` of the objects named on `input`, or of all of them with `--batch-all-objects`; type `missing` for an absent one. */
+async function objectTypes(cwd: string, args: string[], input?: string): Promise<[string, string][]> {
+  const r = await gitRaw(['cat-file', ...args, '--batch-check=%(objectname) %(objecttype)'], { cwd, input, env: HISTORY_ENV });
+  if (r.code !== 0) throw new LeakguardError(`git ${['cat-file', ...args, '--batch-check'].join(' ')} failed: ${gitComplaint(r.stderr)}`);
+  const out: [string, string][] = [];
+  for (const line of r.stdout.toString('latin1').split('\n')) {
+    const sp = line.indexOf(' ');
+    if (sp !== -1) out.push([line.slice(0, sp), line.slice(sp + 1)]);
+  }
+  return out;
 }
 
 
