@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, cliJson, fake, Repo } from './helpers.js';
+import { ACME_RULE, cli, cliJson, fake, Repo } from './helpers.js';
 
 function incidentRepo(): Repo {
   const r = Repo.init();
@@ -116,11 +116,7 @@ describe('config (.leakguard.yml)', () => {
       'allowlist:',
       '  paths: ["fixtures/**"]',
       'rules:',
-      '  - id: acme-token',
-      '    description: ACME internal token',
-      '    severity: high',
-      "    regex: '\\b(acme_[a-z0-9]{16})\\b'",
-      '    keywords: [acme_]',
+      ...ACME_RULE,
       '  - id: large-data-file',
       '    min_size: 10',
       '',

@@ -100,6 +100,15 @@ export function cliJson(args: string[], cwd: string): { code: number; report: an
   return { code: r.code, report, stderr: r.stderr };
 }
 
+/** A user rule for tests, as `.leakguard.yml` lines: ACME tokens, `acme_` and 16 more characters. */
+export const ACME_RULE = [
+  '  - id: acme-token',
+  '    description: ACME internal token',
+  '    severity: high',
+  "    regex: '\\b(acme_[a-z0-9]{16})\\b'",
+  '    keywords: [acme_]',
+];
+
 /** Fake credentials built at run time, so the test sources hold no literal key. */
 export const fake = {
   googleKey: () => 'AIza' + 'SyB3kF9x2LmQ7vT4nR8wZ1cY6hJ0pD5sE2a',

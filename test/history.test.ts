@@ -2,7 +2,7 @@
 import { chmodSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, cliJson, fake, Repo, run, tempDir } from './helpers.js';
+import { ACME_RULE, cli, cliJson, fake, Repo, run, tempDir } from './helpers.js';
 import { hasTool, withTool } from './helpers.js';
 
 const itTime = withTool(hasTool('/usr/bin/time', ['true']), 'GNU time');
@@ -254,7 +254,7 @@ describe('leakguard scan --history', () => {
 });
 
 describe('history with a 2 GB blob', () => {
-  itTime('reads its size from metadata and never its content', () => {
+  itTime('reads its size from git\'s answer and never its content', () => {
     const r = Repo.init();
     sparse(r, 'exports/dump.zip', 2 * 1024 ** 3);
     r.write('a.txt', `k=${fake.googleKey()}\n`).add().commit('huge');
@@ -264,6 +264,80 @@ describe('history with a 2 GB blob', () => {
     expect(report.stats.skipped['too-large']).toBe(1);
     expect(Number(/maxrss=(\d+)/.exec(res.stderr)![1])).toBeLessThan(300_000);
   }, 120_000);
+});
+
+describe('sizes come with the contents', () => {
+  const sizeRule = [
+    '  - id: big-bin',
+    '    description: big binary',
+    '    severity: low',
+    "    paths: ['**/*.bin']",
+    '    min_size: 3kB',
+  ];
+  const config = ['max_content_size: 2kB', 'rules:', ...ACME_RULE, ...sizeRule, ''].join('\n');
+  const token = (i: number) => `acme_${String(i).padStart(16, '0')}`;
+  const bigBin = (i: number) => `t = ${token(100 + i)}\n${'x'.repeat(3000 + i)}\n`;
+  const sizeFindings = Array.from({ length: 8 }, (_, i) => `big-bin big/${i}.bin ${bigBin(i).length}`);
+
+  /** Small files with a token each, between files over the content limit that hold tokens too. */
+  function mixed(): Repo {
+    const r = Repo.init();
+    r.write('.leakguard.yml', config).add().commit('config');
+    for (let i = 0; i < 8; i++) {
+      r.write(`small/${i}.txt`, `t = ${token(i)}\n`)
+        .write(`big/${i}.bin`, bigBin(i))
+        .write(`big/${i}.txt`, `${'y'.repeat(2500)}\nt = ${token(200 + i)}\n`)
+        .add().commit(`step ${i}`);
+    }
+    return r;
+  }
+
+  it('a blob over the content limit is sized from git\'s answer, not read, and the blobs queued behind it are still scanned', async () => {
+    const r = mixed();
+    const expected = Array.from({ length: 8 }, (_, i) => `acme-token small/${i}.txt ${token(i)}`)
+      .concat(sizeFindings).sort();
+    const seen: string[][] = [];
+    for (const engine of ['git', 'isomorphic']) {
+      const { code, report } = cliJson(['scan', '--history', '--no-redact', '--engine', engine], r.dir);
+      expect(code).toBe(1);
+      seen.push(report.findings.map((f: any) => `${f.ruleId} ${f.path} ${f.secret ?? f.size}`).sort());
+      expect(report.stats.skipped['too-large']).toBe(16);
+      expect(report.stats.files).toBe(25);
+    }
+    expect(seen[0]).toEqual(expected);
+    expect(seen[1]).toEqual(expected);
+    // one thread, where reads and scans share the calling thread
+    const { scan } = await import('../src/index.js');
+    const one = await scan({ path: r.dir, history: true, workers: 1, redact: false });
+    expect(one.findings.map((f) => `${f.ruleId} ${f.path} ${f.secret ?? f.size}`).sort()).toEqual(expected);
+  });
+
+  it('with no content rule at all, sizes are still read and size rules still fire', () => {
+    const r = mixed();
+    r.write('.leakguard.yml', ['rules:', ...sizeRule, ''].join('\n')).add().commit('a size rule only');
+    const { code, report } = cliJson(['scan', '--history', '--no-default-rules'], r.dir);
+    expect(code).toBe(1);
+    expect(report.findings.map((f: any) => `${f.ruleId} ${f.path} ${f.size}`).sort())
+      .toEqual([...sizeFindings].sort());
+    expect(report.stats.rules).toBe(1);
+  });
+
+  it('the reader answers oversized, missing and ordinary objects in order, around each restart', async () => {
+    const r = Repo.init();
+    r.write('a.txt', 'small a\n').write('b.txt', 'B'.repeat(5000)).write('c.txt', 'small c\n').write('d.txt', 'D'.repeat(7000)).add().commit();
+    const oid = (p: string) => r.git('rev-parse', `HEAD:${p}`).trim();
+    const { CatFileReader, MissingObject, TooLarge } = await import('../src/sources/catfile.js');
+    const reader = new CatFileReader(r.dir);
+    const absent = '0123456789abcdef0123456789abcdef01234567';
+    const order = [oid('a.txt'), oid('b.txt'), absent, oid('d.txt'), oid('c.txt'), oid('b.txt'), oid('a.txt')];
+    const answers = await Promise.allSettled(reader.readMany(order, 4096));
+    const shown = answers.map((a) => (a.status === 'rejected' ? (a.reason instanceof MissingObject ? 'missing' : 'error')
+      : a.value instanceof TooLarge ? `too large ${a.value.size}` : a.value.toString()));
+    expect(shown).toEqual(['small a\n', 'too large 5000', 'missing', 'too large 7000', 'small c\n', 'too large 5000', 'small a\n']);
+    // the reader keeps serving after the restarts
+    expect((await reader.read(oid('c.txt'))).toString()).toBe('small c\n');
+    reader.close();
+  });
 });
 
 describe('baselines over history', () => {

@@ -14,6 +14,7 @@ import { detectContent, type RawFinding } from './detect.js';
 import { decode } from './text.js';
 import { KeywordFilter } from './keyword-filter.js';
 import { editHasKeyword } from './edit-regions.js';
+import { MissingObject, TooLarge } from '../sources/catfile.js';
 
 export interface BlobMatch {
   ruleId: string;
@@ -54,26 +55,43 @@ const NO_MATCHES: BlobMatch[] = [];
 const BLANK_LINE = Buffer.from('\n\n');
 const LFS_HEAD = Buffer.from('version https://git-lfs.github.com/spec/');
 
+export type BlobOutcome = BlobResult | { oid: string; error: string };
+/** What a batch gives back: the results that carry something, and every blob's size. */
+export interface BatchOutcome { results: BlobOutcome[]; sizes: number[] }
+/** Sizes of blobs that could not be read: missing from the store, or unreadable (its error is in the results). */
+export const SIZE_MISSING = -1;
+export const SIZE_UNREADABLE = -2;
+
 /**
  * Reads a batch of blobs and scans them. Every read is requested at once, so git streams the next
- * blob while this one is scanned; only results that carry something are returned.
+ * blob while this one is scanned. Each blob's size comes back, read from git's header (so a blob
+ * over the reader's limit is sized without being read); only results that carry something do.
  */
 export async function scanBatch(
   scanner: BlobScanner,
-  readMany: (oids: string[]) => Promise<Buffer>[],
+  readMany: (oids: string[]) => Promise<Buffer | TooLarge>[],
   oids: string[],
   paths: string[],
-): Promise<(BlobResult | { oid: string; error: string })[]> {
-  const pending = readMany(oids).map((read, i) => read.then(
-    (buf) => scanner.scan(oids[i]!, buf, paths[i]),
-    (e: Error) => ({ oid: oids[i]!, error: e.message }),
+): Promise<BatchOutcome> {
+  const sizes: number[] = new Array<number>(oids.length).fill(0);
+  // each read is handled as soon as it settles: a failing process rejects all of them at once
+  const pending = readMany(oids).map((read, i): Promise<BlobOutcome | undefined> => read.then(
+    (got) => {
+      if (got instanceof TooLarge) { sizes[i] = got.size; return undefined; }
+      sizes[i] = got.length;
+      return scanner.scan(oids[i]!, got, paths[i]);
+    },
+    (e: Error) => {
+      sizes[i] = e instanceof MissingObject ? SIZE_MISSING : SIZE_UNREADABLE;
+      return e instanceof MissingObject ? undefined : { oid: oids[i]!, error: e.message };
+    },
   ));
-  const results: (BlobResult | { oid: string; error: string })[] = [];
+  const results: BlobOutcome[] = [];
   for (const p of pending) {
     const r = await p;
-    if (carriesSomething(r)) results.push(r);
+    if (r && carriesSomething(r)) results.push(r);
   }
-  return results;
+  return { results, sizes };
 }
 
 /** Clean blobs are the vast majority: only results that carry something travel back. */

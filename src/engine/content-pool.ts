@@ -1,6 +1,7 @@
 /**
  * Spreads blob reads and content scans over worker threads (one per core). Blobs stream in while
- * the history walk is still running, so walking, sizing, reading and matching all overlap.
+ * the history walk is still running, so walking, reading and matching all overlap. Sizes come back
+ * from the reads (git's header of each blob); a blob over the content limit is sized, not read.
  * Without the bundled worker (running from source) or with one thread, it works on the calling thread.
  */
 import { existsSync } from 'node:fs';
@@ -9,15 +10,19 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { CatFileReader } from '../sources/catfile.js';
 import { HISTORY_ENV } from '../sources/history.js';
-import { BlobScanner, scanBatch, type BlobResult } from './blob-scan.js';
+import { BlobScanner, scanBatch, SIZE_MISSING, type BatchOutcome, type BlobOutcome } from './blob-scan.js';
 import type { Ruleset } from './compile.js';
 import { packageRoot } from './rule-pack.js';
 import type { WorkerInit, WorkerReply } from './scan-worker.js';
 
-export type BlobOutcome = BlobResult | { oid: string; error: string };
+export type { BlobOutcome };
 export type Counters = BlobScanner['counters'];
 
-/** A batch holds at most this much content, so a thread's memory stays bounded. */
+/**
+ * A batch is cut at about this much expected content, or this many blobs: enough to keep a thread
+ * busy, little enough that lanes stay balanced. (A thread's memory is bounded by the content limit
+ * per blob: contents are scanned as they stream in, not held per batch.)
+ */
 const BATCH_BYTES = 4 * 1024 * 1024;
 const BATCH_COUNT = 128;
 /** Batches sent ahead to a thread: one being scanned, one being read. */
@@ -27,6 +32,11 @@ const AHEAD = 2;
  * one: moving costs one version read without its predecessor, so it must buy real balance.
  */
 const REBALANCE_BYTES = 8 * 1024 * 1024;
+/**
+ * Lanes are balanced on expected bytes: a version is expected to be as large as the last version
+ * of its file read, a file not read yet this large.
+ */
+const UNKNOWN_SIZE = 16 * 1024;
 
 function workerFile(): string | undefined {
   try {
@@ -54,6 +64,10 @@ export class ContentPool {
   /** Which lane each file's versions go to, so the lane holding its previous version gets the next. */
   private laneOf = new Map<string, Lane>();
   private outcomes: BlobOutcome[] = [];
+  /** Every blob's size, as read from git; missing blobs are listed apart. */
+  readonly sizes = new Map<string, number>();
+  readonly missing: string[] = [];
+  private lastSize = new Map<string, number>();
   private failure: unknown;
   private finished = false;
   private idle: (() => void) | undefined;
@@ -78,7 +92,8 @@ export class ContentPool {
    * fallen far behind moves. One long-lived file (a changelog with a thousand versions) would
    * otherwise keep one thread busy while the other sits idle at the end.
    */
-  add(oid: string, size: number, key: string): void {
+  add(oid: string, key: string): void {
+    const size = this.lastSize.get(key) ?? UNKNOWN_SIZE;
     const home = this.laneOf.get(key);
     const lightest = this.lanes.reduce((a, b) => (b.owed < a.owed ? b : a));
     const lane = home && home.owed <= lightest.owed + REBALANCE_BYTES ? home : lightest;
@@ -126,11 +141,20 @@ export class ContentPool {
     }
   }
 
-  private done(lane: Lane, results: BlobOutcome[], count: number, bytes: number): void {
+  private done(lane: Lane, batch: Batch, out: BatchOutcome): void {
     lane.inFlight--;
-    lane.owed -= bytes;
-    this.outcomes.push(...results);
-    this.onBlobs?.(count, bytes);
+    lane.owed -= batch.bytes;
+    this.outcomes.push(...out.results);
+    let bytes = 0;
+    for (let i = 0; i < batch.oids.length; i++) {
+      const size = out.sizes[i]!;
+      if (size === SIZE_MISSING) this.missing.push(batch.oids[i]!);
+      if (size < 0) continue;
+      this.sizes.set(batch.oids[i]!, size);
+      this.lastSize.set(batch.paths[i]!, size);
+      if (size <= this.init.maxContentBytes) bytes += size;
+    }
+    this.onBlobs?.(batch.oids.length, bytes);
     this.flush(lane);
     this.checkIdle();
   }
@@ -176,7 +200,7 @@ export class ContentPool {
       if (msg.type === 'results') {
         const batch = sent.get(msg.id)!;
         sent.delete(msg.id);
-        this.done(lane, msg.results, batch.oids.length, batch.bytes);
+        this.done(lane, batch, msg);
       } else {
         exited = true;
         void worker.terminate();
@@ -194,8 +218,8 @@ export class ContentPool {
       owed: 0, pending: { oids: [], paths: [], bytes: 0 }, queue: [], inFlight: 0,
       dispatch: (batch) => {
         const r = (reader ??= new CatFileReader(this.cwd, 'batch', HISTORY_ENV));
-        scanBatch(scanner, (oids) => r.readMany(oids), batch.oids, batch.paths)
-          .then((results) => this.done(lane, results, batch.oids.length, batch.bytes), (e) => this.fail(e));
+        scanBatch(scanner, (oids) => r.readMany(oids, this.init.maxContentBytes), batch.oids, batch.paths)
+          .then((out) => this.done(lane, batch, out), (e) => this.fail(e));
       },
       close: async () => {
         reader?.close();

@@ -1,12 +1,12 @@
 /**
- * The history scan: metadata first (one `git log --raw` pass, one size lookup), then each unique
- * blob's content once, then attribution: every finding carries the commit that first introduced
- * it, every {commit, path} it occurs at, and the refs that reach it.
+ * The history scan: metadata first (one `git log --raw` pass), then each unique blob's content
+ * once (its size read from the same answer), then attribution: every finding carries the commit
+ * that first introduced it, every {commit, path} it occurs at, and the refs that reach it.
  */
 import type { Finding, Occurrence, ScanStats } from '../types.js';
 import { LeakguardError } from '../errors.js';
 import { allowedValue, type CompiledRule, type Ruleset } from './compile.js';
-import { detectPath } from './detect.js';
+import { detectPath, type RawFinding } from './detect.js';
 import { fingerprint } from './fingerprint.js';
 import { countSkip } from './scan.js';
 import { ContentPool, type BlobOutcome } from './content-pool.js';
@@ -108,49 +108,66 @@ export interface Gathered {
   counters: { chunks: number; reused: number; hashed: number; bytesMatched: number };
 }
 
-/** The git engine: git log, cat-file and worker threads, all streaming at once. */
+/**
+ * The git engine: git log, cat-file and worker threads, all streaming at once. Blob sizes come with
+ * the contents (each answer's header), so there is no separate sizing pass; only without content
+ * rules is a `--batch-check` asked for sizes alone.
+ */
 async function gatherWithGit(
   cwd: string, ruleset: Ruleset, opts: HistoryOptions, lap: (p: string) => void,
-  onWalked: (index: HistoryIndex, sizes: Map<string, number>) => void,
+  onWalked: (index: HistoryIndex) => void,
 ): Promise<Gathered> {
   // The walk is asked for first: listing refs and starting git log is the path before any blob
-  // flows, and starting the threads costs this thread time. Then the walk feeds new blobs to the
-  // sizer, and the sizer feeds the threads, so git log, cat-file and the content rules all run at once.
+  // flows, and starting the threads costs this thread time. The walk feeds each new blob straight
+  // to the threads, so git log, cat-file and the content rules all run at once.
   let commitsSeen = 0;
+  let feed = (_oid: string, _path: string): void => undefined;
   const history = readHistory(cwd, opts, (oid, path, commits) => {
     commitsSeen = commits;
-    sizer.push(oid, path);
+    feed(oid, path);
   });
   history.catch(() => undefined); // awaited below
+  if (!ruleset.contentRules.length) return sizesOnly(cwd, history, lap, onWalked);
   let done = 0;
   let bytesDone = 0;
-  const pool = new ContentPool(cwd, ruleset, { specs: opts.specs, allow: opts.allow, guardMs: opts.guardMs ?? 2000 }, opts.workers,
-    (count, bytes) => {
+  const pool = new ContentPool(cwd, ruleset, { specs: opts.specs, allow: opts.allow, guardMs: opts.guardMs ?? 2000, maxContentBytes: opts.maxContentBytes },
+    opts.workers, (count, bytes) => {
       done += count;
       bytesDone += bytes;
       opts.onProgress?.({ phase: 'scanning blobs', commits: commitsSeen, blobsDone: done, blobsTotal: pool.added, bytesDone });
     });
-  const sizes = new Map<string, number>();
-  const missing: string[] = [];
-  const scanContent = ruleset.contentRules.length > 0;
-  const sizer = new BlobSizer<string>(cwd, (oid, size, path) => {
-    if (size === undefined) { missing.push(oid); return; }
-    sizes.set(oid, size);
-    if (size <= opts.maxContentBytes && scanContent) pool.add(oid, size, path);
-  }, HISTORY_ENV);
+  feed = (oid, path) => pool.add(oid, path);
   try {
     const { index, partial } = await history;
     commitsSeen = index.commits.length;
     lap(`history walk (${index.commits.length} commits, ${index.blobs.size} blobs)`);
-    for (const oid of index.dangling) sizer.push(oid, DANGLING_PATH);
+    for (const oid of index.dangling) pool.add(oid, DANGLING_PATH);
+    onWalked(index);
+    const { outcomes, counters } = await pool.finish();
+    return { index, partial, sizes: pool.sizes, outcomes, missing: pool.missing, scanned: pool.added, counters };
+  } catch (e) {
+    await pool.abort();
+    throw e;
+  }
+}
+
+/** With no content rule to run, sizes are all a history scan reads: one `--batch-check`. */
+async function sizesOnly(
+  cwd: string, history: ReturnType<typeof readHistory>, lap: (p: string) => void, onWalked: (index: HistoryIndex) => void,
+): Promise<Gathered> {
+  const sizes = new Map<string, number>();
+  const missing: string[] = [];
+  const sizer = new BlobSizer<undefined>(cwd, (oid, size) => { if (size === undefined) missing.push(oid); else sizes.set(oid, size); }, HISTORY_ENV);
+  try {
+    const { index, partial } = await history;
+    for (const [oid] of index.blobs) sizer.push(oid, undefined);
+    for (const oid of index.dangling) sizer.push(oid, undefined);
+    onWalked(index);
     await sizer.end();
     lap('blob sizes');
-    onWalked(index, sizes);
-    const { outcomes, counters } = await pool.finish();
-    return { index, partial, sizes, outcomes, missing, scanned: pool.added, counters };
+    return { index, partial, sizes, outcomes: [], missing, scanned: 0, counters: { chunks: 0, reused: 0, hashed: 0, bytesMatched: 0 } };
   } catch (e) {
     void sizer.end().catch(() => undefined);
-    await pool.abort();
     throw e;
   }
 }
@@ -159,10 +176,10 @@ export async function scanHistory(cwd: string, ruleset: Ruleset, opts: HistoryOp
   const started = Date.now();
   const lap = timer();
   opts.onProgress?.({ phase: 'reading history' });
-  // path and size rules need only the walk and the sizes: they run while the threads still scan
+  // path rules need only the walk: they run while the threads still scan
   let pathPass: Promise<Map<string, Group>> | undefined;
-  const onWalked = (index: HistoryIndex, sizes: Map<string, number>) => {
-    pathPass = pathRuleGroups(index, sizes, ruleset, opts.baseline, stats);
+  const onWalked = (index: HistoryIndex) => {
+    pathPass = pathRuleGroups(index, ruleset, opts.baseline, stats);
     pathPass.catch(() => undefined); // awaited below; a failed content scan must not leave it unhandled
   };
   const g = opts.engine === 'isomorphic'
@@ -172,11 +189,19 @@ export async function scanHistory(cwd: string, ruleset: Ruleset, opts: HistoryOp
   stats.warnings.push(...index.warnings);
   stats.commits = index.commits.length;
   stats.blobs = index.blobs.size + index.dangling.length;
-  for (const [oid, size] of sizes) {
+  // Threads answer in whatever order they finish: counts and examples are taken in the order the
+  // walk met the blobs, so the report is the same from run to run.
+  const walked = [...index.blobs.keys(), ...index.dangling];
+  for (const oid of walked) {
+    const size = sizes.get(oid);
+    if (size === undefined) continue;
     stats.files++;
     if (size > opts.maxContentBytes) countSkip(stats, pathOf(index, oid), 'too-large');
     else if (ruleset.contentRules.length) stats.bytesScanned += size;
   }
+  const rank = missing.length || outcomes.some((o) => 'error' in o) ? new Map(walked.map((oid, i) => [oid, i])) : undefined;
+  const byWalk = (a: string, b: string) => rank!.get(a)! - rank!.get(b)!;
+  missing.sort(byWalk);
   for (const oid of missing) countSkip(stats, pathOf(index, oid), 'missing');
   if (index.gitlinks.size) {
     for (const p of index.gitlinks) countSkip(stats, p, 'submodule');
@@ -191,9 +216,12 @@ export async function scanHistory(cwd: string, ruleset: Ruleset, opts: HistoryOp
     if ('error' in o) unreadable.push(o);
     else results.set(o.oid, o);
   }
+  unreadable.sort((a, b) => byWalk(a.oid, b.oid));
   stats.contentScanned = g.scanned - unreadable.length;
   let lfs = 0;
-  for (const r of results.values()) {
+  for (const oid of results.size ? walked : []) {
+    const r = results.get(oid);
+    if (!r) continue;
     const where = pathOf(index, r.oid);
     if (r.binary) countSkip(stats, where, 'binary');
     if (r.lfs) lfs++;
@@ -205,8 +233,9 @@ export async function scanHistory(cwd: string, ruleset: Ruleset, opts: HistoryOp
   if (lfs) stats.warnings.push(`${lfs} Git LFS pointer(s): their objects live in LFS storage, and only the pointers were scanned`);
   for (const u of unreadable) countSkip(stats, pathOf(index, u.oid), 'missing');
 
-  const groups = await (pathPass ?? pathRuleGroups(index, sizes, ruleset, opts.baseline, stats));
-  lap('path rules');
+  const groups = await (pathPass ?? pathRuleGroups(index, ruleset, opts.baseline, stats));
+  sizeRuleGroups(groups, index, sizes, ruleset, opts.baseline, stats);
+  lap('path and size rules');
   // an artifact stored in LFS is where the artifact rules want it
   for (const [key, g] of groups) {
     if (!g.rule.spec.tags?.includes('artifact')) continue;
@@ -257,37 +286,64 @@ export async function scanHistory(cwd: string, ruleset: Ruleset, opts: HistoryOp
 }
 
 /**
- * Path and size rules over every path that ever existed, sizes from metadata: findings grouped by
- * rule and path. It yields to the event loop now and then, since it runs while the threads scan
- * and they wait on this thread for their next batch.
+ * Path rules over every path that ever existed: findings grouped by rule and path. It yields to
+ * the event loop now and then, since it runs while the threads scan and they wait on this thread
+ * for their next batch.
  */
 async function pathRuleGroups(
-  index: HistoryIndex, sizes: Map<string, number>, ruleset: Ruleset, baseline: Set<string> | undefined, stats: ScanStats,
+  index: HistoryIndex, ruleset: Ruleset, baseline: Set<string> | undefined, stats: ScanStats,
 ): Promise<Map<string, Group>> {
   const groups = new Map<string, Group>();
-  const pathMemo = new Map<number, ReturnType<typeof detectPath>>();
+  const pathMemo = new Map<number, RawFinding[]>();
   let sinceYield = 0;
   for (const [oid, occ] of index.blobs) {
     if (++sinceYield === 1000) { sinceYield = 0; await new Promise((r) => setImmediate(r)); }
-    const size = sizes.get(oid);
     for (let i = 0; i < occ.length; i += 2) {
-      const commit = occ[i]!;
       const pid = occ[i + 1]!;
-      const path = index.paths[pid]!;
-      if (ruleset.globalAllow.paths?.(path)) continue;
       let raws = pathMemo.get(pid);
-      if (!raws) { raws = detectPath(ruleset, path, Number.MAX_SAFE_INTEGER); pathMemo.set(pid, raws); }
-      for (const r of raws) {
-        if (r.kind === 'size' && (size === undefined || size < (r.rule.minSize ?? 0))) continue;
-        if (baseline?.has(fingerprint(r.rule.id, path))) { stats.suppressed.baseline++; continue; }
-        const key = `${r.rule.id}\0${path}`;
-        let g = groups.get(key);
-        if (!g) { g = { rule: r.rule, kind: r.kind, description: r.description, occ: [] }; groups.set(key, g); }
-        g.occ.push({ commit, path, blob: oid });
+      if (!raws) {
+        raws = detectPath(ruleset, index.paths[pid]!, 0).filter((r) => r.kind === 'path');
+        pathMemo.set(pid, raws);
       }
+      if (raws.length) addToGroups(groups, raws, occ[i]!, index.paths[pid]!, oid, ruleset, baseline, stats);
     }
   }
   return groups;
+}
+
+/**
+ * Size rules, once the sizes are in (they come with the contents): only a blob at least as large
+ * as the smallest `min_size` can fire one, and those are few.
+ */
+function sizeRuleGroups(
+  groups: Map<string, Group>, index: HistoryIndex, sizes: Map<string, number>, ruleset: Ruleset,
+  baseline: Set<string> | undefined, stats: ScanStats,
+): void {
+  const floor = Math.min(...ruleset.pathRules.filter((r) => r.kind === 'size').map((r) => r.minSize ?? 0));
+  for (const [oid, size] of sizes) {
+    if (size < floor) continue;
+    const occ = index.blobs.get(oid);
+    if (!occ) continue; // a dangling blob has no path
+    for (let i = 0; i < occ.length; i += 2) {
+      const path = index.paths[occ[i + 1]!]!;
+      const raws = detectPath(ruleset, path, size).filter((r) => r.kind === 'size');
+      if (raws.length) addToGroups(groups, raws, occ[i]!, path, oid, ruleset, baseline, stats);
+    }
+  }
+}
+
+function addToGroups(
+  groups: Map<string, Group>, raws: RawFinding[], commit: number, path: string, oid: string, ruleset: Ruleset,
+  baseline: Set<string> | undefined, stats: ScanStats,
+): void {
+  if (ruleset.globalAllow.paths?.(path)) return;
+  for (const r of raws) {
+    if (baseline?.has(fingerprint(r.rule.id, path))) { stats.suppressed.baseline++; continue; }
+    const key = `${r.rule.id}\0${path}`;
+    let g = groups.get(key);
+    if (!g) { g = { rule: r.rule, kind: r.kind, description: r.description, occ: [] }; groups.set(key, g); }
+    g.occ.push({ commit, path, blob: oid });
+  }
 }
 
 /** Raised after a scan that could not read everything: the findings are real, the all-clear is not. */

@@ -1,19 +1,23 @@
 /**
  * A worker thread of the history scan: it owns one `git cat-file --batch` process, reads the blobs
- * it is sent, runs the content rules over them and posts back only the matches. Blob contents never
- * cross threads.
+ * it is sent, runs the content rules over them and posts back the sizes and only the matches.
+ * Blob contents never cross threads.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { compileRuleset } from './compile.js';
-import { BlobScanner, scanBatch, type BlobResult } from './blob-scan.js';
+import { BlobScanner, scanBatch, type BatchOutcome } from './blob-scan.js';
 import { CatFileReader } from '../sources/catfile.js';
 import { HISTORY_ENV } from '../sources/history.js';
 import type { AllowlistSpec, RuleSpec } from './rule-spec.js';
 
-export interface WorkerInit { cwd: string; specs: RuleSpec[]; allow?: AllowlistSpec; guardMs: number }
+export interface WorkerInit {
+  cwd: string; specs: RuleSpec[]; allow?: AllowlistSpec; guardMs: number;
+  /** Blobs larger than this are sized from git's header and not read. */
+  maxContentBytes: number;
+}
 export type WorkerRequest = { type: 'scan'; id: number; oids: string[]; paths: string[] } | { type: 'close' };
 export type WorkerReply =
-  | { type: 'results'; id: number; results: (BlobResult | { oid: string; error: string })[] }
+  | ({ type: 'results'; id: number } & BatchOutcome)
   | { type: 'closed'; counters: BlobScanner['counters'] };
 
 const init = workerData as WorkerInit;
@@ -26,6 +30,6 @@ parentPort!.on('message', async (msg: WorkerRequest) => {
     parentPort!.postMessage({ type: 'closed', counters: scanner.counters } satisfies WorkerReply);
     return;
   }
-  const results = await scanBatch(scanner, (oids) => reader.readMany(oids), msg.oids, msg.paths);
-  parentPort!.postMessage({ type: 'results', id: msg.id, results } satisfies WorkerReply);
+  const out = await scanBatch(scanner, (oids) => reader.readMany(oids, init.maxContentBytes), msg.oids, msg.paths);
+  parentPort!.postMessage({ type: 'results', id: msg.id, ...out } satisfies WorkerReply);
 });

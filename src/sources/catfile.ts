@@ -73,10 +73,20 @@ export class BlobSizer<T> {
 /** git older than 2.36 has no `cat-file --batch-command`. */
 export class BatchCommandUnsupported extends Error {}
 
+/** A blob over the reader's size limit: its size, read from git's header; its content never read. */
+export class TooLarge {
+  constructor(readonly size: number) {}
+}
+
+/** The object store does not have the object. */
+export class MissingObject extends LeakguardError {}
+
 interface Pending {
   oid: string;
   content: boolean;
-  resolve: (v: Buffer | ObjectInfo | undefined) => void;
+  /** Content larger than this is not read: the request is answered with its size. */
+  limit: number;
+  resolve: (v: Buffer | TooLarge | ObjectInfo | undefined) => void;
   reject: (e: Error) => void;
 }
 
@@ -84,9 +94,14 @@ interface Pending {
  * Streams objects from one `git cat-file` process. With `--batch` it answers content requests;
  * with `--batch-command` (git 2.36+) it also answers size requests, so one process serves both.
  * Requests are answered in order; callers may keep several outstanding so the pipe never idles.
+ *
+ * Sizes come free with contents (each answer starts with a header holding the size), so a content
+ * request may carry a size limit instead of a separate size lookup first. git writes that header
+ * before it touches the content; when the size is over the limit, the process is stopped there and
+ * a new one takes the requests still queued, so a multi-gigabyte blob is never streamed, let alone held.
  */
 export class CatFileReader {
-  private child: ChildProcessWithoutNullStreams;
+  private child!: ChildProcessWithoutNullStreams;
   private queue: Pending[] = [];
   private buf: Buffer = Buffer.alloc(0);
   private want = -1; // bytes of content (plus newline) still expected for queue[0]; -1 while reading a header
@@ -96,17 +111,8 @@ export class CatFileReader {
   private failed: Error | undefined;
   private stderr = '';
 
-  constructor(cwd: string, private readonly mode: 'batch' | 'command' = 'batch', env: NodeJS.ProcessEnv = process.env) {
-    this.child = spawn('git', ['cat-file', mode === 'batch' ? '--batch' : '--batch-command'], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    this.child.stdout.on('data', (d: Buffer) => this.onData(d));
-    this.child.stderr.on('data', (d: Buffer) => { this.stderr += d.toString('utf8'); });
-    this.child.on('error', (e) => this.fail(new LeakguardError(`could not run git cat-file: ${e.message}`)));
-    this.child.on('close', (code) => {
-      if (!this.queue.length) return;
-      if (mode === 'command' && this.answered === 0 && code === 129) this.fail(new BatchCommandUnsupported());
-      else this.fail(new LeakguardError(`git cat-file exited (${code}) early: ${gitComplaint(this.stderr)}`));
-    });
-    this.child.stdin.on('error', () => { /* reported through close */ });
+  constructor(private readonly cwd: string, private readonly mode: 'batch' | 'command' = 'batch', private readonly env: NodeJS.ProcessEnv = process.env) {
+    this.start();
   }
 
   /** Content of a blob. */
@@ -114,13 +120,13 @@ export class CatFileReader {
     return this.request(oid, true) as Promise<Buffer>;
   }
 
-  /** Contents of many blobs, asked for in one write; answered in order. */
-  readMany(oids: string[]): Promise<Buffer>[] {
+  /** Contents of many blobs, asked for in one write; answered in order. Those over `limit` bytes answer with their size. */
+  readMany(oids: string[], limit = Number.POSITIVE_INFINITY): Promise<Buffer | TooLarge>[] {
     if (this.failed) return oids.map(() => Promise.reject(this.failed));
-    const out = oids.map((oid) => new Promise<Buffer>((resolve, reject) => {
-      this.queue.push({ oid, content: true, resolve: resolve as Pending['resolve'], reject });
+    const out = oids.map((oid) => new Promise<Buffer | TooLarge>((resolve, reject) => {
+      this.queue.push({ oid, content: true, limit, resolve: resolve as Pending['resolve'], reject });
     }));
-    this.child.stdin.write(this.mode === 'batch' ? `${oids.join('\n')}\n` : oids.map((o) => `contents ${o}\n`).join(''));
+    this.child.stdin.write(this.lines(this.queue.slice(this.queue.length - oids.length)));
     return out;
   }
 
@@ -134,11 +140,43 @@ export class CatFileReader {
     this.child.stdin.end();
   }
 
+  private start(): void {
+    const child = spawn('git', ['cat-file', this.mode === 'batch' ? '--batch' : '--batch-command'], { cwd: this.cwd, env: this.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = child;
+    this.stderr = '';
+    // a process stopped at an oversized blob still reports, later: only the current one counts
+    child.stdout.on('data', (d: Buffer) => { if (child === this.child) this.onData(d); });
+    child.stderr.on('data', (d: Buffer) => { if (child === this.child) this.stderr += d.toString('utf8'); });
+    child.on('error', (e) => { if (child === this.child) this.fail(new LeakguardError(`could not run git cat-file: ${e.message}`)); });
+    child.on('close', (code) => {
+      if (child !== this.child || !this.queue.length) return;
+      if (this.mode === 'command' && this.answered === 0 && code === 129) this.fail(new BatchCommandUnsupported());
+      else this.fail(new LeakguardError(`git cat-file exited (${code}) early: ${gitComplaint(this.stderr)}`));
+    });
+    child.stdin.on('error', () => { /* reported through close */ });
+  }
+
+  /** Stops git at an oversized blob's header and hands what is still queued to a new process. */
+  private restart(): void {
+    const old = this.child;
+    this.start();
+    old.kill();
+    this.buf = Buffer.alloc(0);
+    if (this.queue.length) this.child.stdin.write(this.lines(this.queue));
+  }
+
+  private lines(requests: Pending[]): string {
+    let s = '';
+    for (const p of requests) s += this.mode === 'batch' ? `${p.oid}\n` : `${p.content ? 'contents' : 'info'} ${p.oid}\n`;
+    return s;
+  }
+
   private request(oid: string, content: boolean): Promise<Buffer | ObjectInfo | undefined> {
     if (this.failed) return Promise.reject(this.failed);
     return new Promise((resolve, reject) => {
-      this.queue.push({ oid, content, resolve, reject });
-      this.child.stdin.write(this.mode === 'batch' ? `${oid}\n` : `${content ? 'contents' : 'info'} ${oid}\n`);
+      const p: Pending = { oid, content, limit: Number.POSITIVE_INFINITY, resolve: resolve as Pending['resolve'], reject };
+      this.queue.push(p);
+      this.child.stdin.write(this.lines([p]));
     });
   }
 
@@ -161,15 +199,23 @@ export class CatFileReader {
         if (!m) {
           this.queue.shift();
           if (!p.content && / missing$/.test(header)) p.resolve(undefined);
-          else p.reject(new LeakguardError(`object ${p.oid} is ${/missing/.test(header) ? 'missing' : `unreadable (${header})`} in the repository`));
+          else if (/ missing$/.test(header)) p.reject(new MissingObject(`object ${p.oid} is missing in the repository`));
+          else p.reject(new LeakguardError(`object ${p.oid} is unreadable (${header}) in the repository`));
           continue;
         }
+        const size = Number(m[3]);
         if (!p.content) {
           this.queue.shift();
-          p.resolve({ type: m[2]!, size: Number(m[3]) });
+          p.resolve({ type: m[2]!, size });
           continue;
         }
-        this.want = Number(m[3]) + 1;
+        if (size > p.limit) {
+          this.queue.shift();
+          p.resolve(new TooLarge(size));
+          this.restart();
+          return;
+        }
+        this.want = size + 1;
         this.parts = [];
         this.got = 0;
       }
