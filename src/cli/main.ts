@@ -12,6 +12,7 @@ import type { Format } from './output.js';
 import type { ScanReport } from '../types.js';
 import type { Ruleset as CompiledRuleset } from '../engine/compile.js';
 import { parseSize } from '../engine/units.js';
+import { tuneForLongRun } from './jit.js';
 
 interface ScanArgs {
   path?: string; staged?: boolean; history?: boolean; range?: string; 'all-objects'?: boolean; workers?: number; engine?: 'git' | 'isomorphic'; format: Format; output?: string; config?: string; baseline?: string;
@@ -44,6 +45,7 @@ async function runScan(a: ScanArgs): Promise<number> {
     import('../api.js'), import('./output.js'), import('./progress.js'), import('../engine/history-scan.js'),
   ]);
   const history = a.history || a.range !== undefined;
+  if (history) tuneForLongRun();
   const progress = history && !a.quiet ? await startProgress() : undefined;
   const write = (report: ScanReport & { ruleset: CompiledRuleset }) => {
     const text = render(report, report.ruleset.rules, a.format, { quiet: a.quiet, color: !a.output && useColor() });
@@ -69,6 +71,7 @@ async function runBaseline(a: ScanArgs & { output?: string }): Promise<number> {
   const [{ scan }, { baselineFromFindings, writeBaseline, BASELINE_FILE }] = await Promise.all([
     import('../api.js'), import('../engine/baseline.js'),
   ]);
+  if (a.history) tuneForLongRun();
   const report = await scan({ path: a.path, history: a.history, ...commonScanOptions(a), baseline: undefined, redact: true });
   const file = a.output ?? join(report.target.root, BASELINE_FILE);
   writeBaseline(file, baselineFromFindings(report.findings));
@@ -78,6 +81,7 @@ async function runBaseline(a: ScanArgs & { output?: string }): Promise<number> {
 
 async function runGitignore(a: ScanArgs & { check?: boolean; untrack?: boolean }): Promise<number> {
   const { gitignore } = await import('../remedy/api.js');
+  tuneForLongRun(); // it scans the history
   const { displayPath } = await import('../report/text.js');
   const r = await gitignore({ path: a.path, ...commonScanOptions(a), write: !a.check, untrack: a.untrack });
   const out: string[] = [];
@@ -115,6 +119,7 @@ async function runPurge(a: PurgeArgs): Promise<number> {
   if (!a.plan) throw new LeakguardError('purge needs --plan (the only mode that is not a helper of the generated script)');
   const render = await import('../remedy/render.js');
   const { emit } = await import('./output.js');
+  if (!a.from) tuneForLongRun(); // the plan comes from a history scan
   const plan = await purge.makePlan({ path: a.path, from: a.from, ...commonScanOptions(a) });
   const format = a.format === 'text' ? 'md' : a.format;
   const bin = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'leakguard.js');
