@@ -14,7 +14,7 @@ import { BlobSizer } from '../sources/catfile.js';
 import type { BlobMatch, BlobResult } from './blob-scan.js';
 import type { AllowlistSpec, RuleSpec } from './rule-spec.js';
 import {
-  completenessWarnings, HISTORY_ENV, listRefs, nonCommitRefs, unreachableObjects, walkHistory, type HistoryIndex, type RefInfo,
+  completenessWarnings, describeCommits, HISTORY_ENV, listRefs, nonCommitRefs, unreachableObjects, walkHistory, type HistoryIndex, type RefInfo,
 } from '../sources/history.js';
 
 export interface HistoryOptions {
@@ -270,6 +270,8 @@ export async function scanHistory(cwd: string, ruleset: Ruleset, opts: HistoryOp
   }
 
   const reach = new RefReach(index);
+  for (const g of groups.values()) orderOccurrences(g, index, reach);
+  await describeFirsts(cwd, index, [...groups.values()].map((g) => g.occ[0]!.commit));
   const findings = [...groups.values()].map((g) => toFinding(g, index, reach, results, sizes));
   findings.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : (a.line ?? 0) - (b.line ?? 0)));
   lap('attribution');
@@ -360,15 +362,29 @@ function pathOf(index: HistoryIndex, oid: string): string {
   return occ ? index.paths[occ[1]!]! : DANGLING_PATH;
 }
 
+/**
+ * Oldest first; among equal timestamps an ancestor comes before its descendants, whatever order
+ * the walk met them in, so both engines name the same first commit.
+ */
+function orderOccurrences(g: Group, index: HistoryIndex, reach: RefReach): void {
+  const time = (c: number) => (c < 0 ? Number.MAX_SAFE_INTEGER : index.commits[c]!.time);
+  const oid = (c: number) => (c < 0 ? '' : index.commits[c]!.oid);
+  g.occ.sort((a, b) => time(a.commit) - time(b.commit) || reach.generation(a.commit) - reach.generation(b.commit)
+    || (oid(a.commit) < oid(b.commit) ? -1 : oid(a.commit) > oid(b.commit) ? 1 : 0) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+/** Author, date and subject of the commits that findings name first, where the walk did not read them. */
+async function describeFirsts(cwd: string, index: HistoryIndex, firsts: number[]): Promise<void> {
+  const todo = [...new Set(firsts)].filter((c) => c >= 0 && !index.commits[c]!.about).map((c) => index.commits[c]!);
+  if (!todo.length) return;
+  const about = await describeCommits(cwd, todo.map((c) => c.oid));
+  for (const c of todo) c.about = about.get(c.oid);
+}
+
+/** One finding from a group whose occurrences are in order (see `orderOccurrences`). */
 function toFinding(
   g: Group, index: HistoryIndex, reach: RefReach, results: Map<string, BlobResult>, sizes: Map<string, number>,
 ): Finding {
-  const time = (c: number) => (c < 0 ? Number.MAX_SAFE_INTEGER : index.commits[c]!.time);
-  const oid = (c: number) => (c < 0 ? '' : index.commits[c]!.oid);
-  // Oldest first; among equal timestamps an ancestor comes before its descendants, whatever order
-  // the walk met them in, so both engines name the same first commit.
-  g.occ.sort((a, b) => time(a.commit) - time(b.commit) || reach.generation(a.commit) - reach.generation(b.commit)
-    || (oid(a.commit) < oid(b.commit) ? -1 : oid(a.commit) > oid(b.commit) ? 1 : 0) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   const first = g.occ[0]!;
   const c = first.commit >= 0 ? index.commits[first.commit] : undefined;
   const f: Finding = {
@@ -381,7 +397,7 @@ function toFinding(
   if (g.kind === 'size') f.size = g.occ.reduce((m, o) => Math.max(m, sizes.get(o.blob) ?? 0), 0);
   f.blobId = first.blob;
   if (results.get(first.blob)?.lfs) f.lfs = true;
-  if (c) { f.commit = c.oid; f.author = c.author; f.date = c.date; f.subject = c.subject; }
+  if (c) { f.commit = c.oid; f.author = c.about?.author; f.date = c.about?.date; f.subject = c.about?.subject; }
   const seen = new Set<string>();
   const occurrences: Occurrence[] = [];
   for (const o of g.occ) {

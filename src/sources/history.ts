@@ -14,10 +14,11 @@ export interface Commit {
   parents: string[];
   /** Committer time, seconds: orders occurrences to find the first. */
   time: number;
-  author: string;
-  date: string;
-  subject: string;
+  /** Who, when and why: read only for the commits a report names (see `describeCommits`). */
+  about?: CommitAbout;
 }
+
+export interface CommitAbout { author: string; date: string; subject: string }
 
 /** Everything the walk saw; occurrence lists are flat [commitIndex, pathIndex, ...] pairs. */
 export interface HistoryIndex {
@@ -90,7 +91,23 @@ export async function completenessWarnings(cwd: string, shallow: boolean): Promi
   return { warnings, partial };
 }
 
-const FORMAT = '%x01%H %P%x00%ct%x00%an <%ae>%x00%aI%x00%s';
+/**
+ * The walk reads only what attribution needs for every commit: id, parents and time. Author, date
+ * and subject are asked for afterwards, for the few commits that findings name.
+ */
+const FORMAT = '%x01%H %P%x00%ct';
+
+/** Author, date and subject of the commits a report names: one `git log --no-walk`. */
+export async function describeCommits(cwd: string, oids: string[]): Promise<Map<string, CommitAbout>> {
+  const about = new Map<string, CommitAbout>();
+  if (!oids.length) return about;
+  const r = await gitRaw(['log', '--no-walk=unsorted', '--stdin', '-z', '--no-color', '--format=%H%x00%an <%ae>%x00%aI%x00%s', '--'],
+    { cwd, input: `${oids.join('\n')}\n`, env: HISTORY_ENV });
+  if (r.code !== 0) throw new LeakguardError(`git log failed while describing commits: ${gitComplaint(r.stderr)}`);
+  const f = r.stdout.toString('utf8').split('\0');
+  for (let i = 0; i + 3 < f.length; i += 4) about.set(f[i]!, { author: f[i + 1]!, date: f[i + 2]!, subject: f[i + 3]! });
+  return about;
+}
 
 /**
  * Streams `git log --raw` over `revs` (ref snapshot ids, or a range) and indexes every blob that a
@@ -116,16 +133,12 @@ export function walkHistory(cwd: string, revs: { stdin?: string[]; args?: string
     // Tokens are read in place, as byte ranges of the chunk git sent.
     let commit = -1;
     let headerLeft = 0;
-    let head = { oid: '', parents: [] as string[], time: 0, author: '', date: '' };
+    let head = { oid: '', parents: [] as string[] };
     let pendingOid: string | undefined; // '' for an entry whose path is to be passed over
     let pendingGitlink = false;
     const onHeader = (buf: Buffer, s: number, e: number) => {
-      const v = buf.toString('utf8', s, e);
-      if (headerLeft === 4) head.time = Number(v);
-      else if (headerLeft === 3) head.author = v;
-      else if (headerLeft === 2) head.date = v;
       // the whole commit at once: objects built field by field change shape as they go
-      else index.commits.push({ oid: head.oid, parents: head.parents, time: head.time, author: head.author, date: head.date, subject: v });
+      index.commits.push({ oid: head.oid, parents: head.parents, time: Number(buf.toString('latin1', s, e)) });
       headerLeft--;
     };
     const onPath = (buf: Buffer, s: number, e: number, oid: string) => {
@@ -162,9 +175,9 @@ export function walkHistory(cwd: string, revs: { stdin?: string[]; args?: string
       if (buf[s] === 1) {
         const [oid, ...parents] = buf.toString('latin1', s + 1, e).split(' ').filter(Boolean);
         commit = index.commits.length;
-        head = { oid: oid!, parents, time: 0, author: '', date: '' };
+        head = { oid: oid!, parents };
         index.commitIndex.set(oid!, commit);
-        headerLeft = 4;
+        headerLeft = 1;
       } else if (buf[s] === 58 /* : */) {
         onRaw(buf, s + 1, e);
       }

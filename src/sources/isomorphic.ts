@@ -138,9 +138,11 @@ export async function gatherWithIsomorphic(dir: string, ruleset: Ruleset, opts: 
     const parents = shallow.has(oid) ? [] : commit.parent;
     index.commits.push({
       oid, parents: commit.parent, time: commit.committer.timestamp,
-      author: `${commit.author.name} <${commit.author.email}>`,
-      date: isoDate(commit.author.timestamp, commit.author.timezoneOffset),
-      subject: subjectOf(commit.message),
+      about: {
+        author: `${commit.author.name} <${commit.author.email}>`,
+        date: isoDate(commit.author.timestamp, commit.author.timezoneOffset),
+        subject: subjectOf(commit.message),
+      },
     });
     index.commitIndex.set(oid, ci);
     // each commit is diffed against its first parent, even one outside a range, as git log does
