@@ -142,5 +142,5 @@ console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalm
 for (const repo of corpus()) {
   const bare = git(repo, 'rev-parse', '--is-bare-repository').trim() === 'true';
   if ((only === 'all' || only === 'staged') && !bare) benchStaged(repo);
-  if (only === 'all' || only === 'history') benchHistory(repo, Number(opt('history-runs', '3')));
+  if (only === 'all' || only === 'history') benchHistory(repo, Number(opt('history-runs', '5')));
 }
