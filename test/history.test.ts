@@ -322,22 +322,24 @@ describe('sizes come with the contents', () => {
     expect(report.stats.rules).toBe(1);
   });
 
-  it('the reader answers oversized, missing and ordinary objects in order, around each restart', async () => {
-    const r = Repo.init();
-    r.write('a.txt', 'small a\n').write('b.txt', 'B'.repeat(5000)).write('c.txt', 'small c\n').write('d.txt', 'D'.repeat(7000)).add().commit();
-    const oid = (p: string) => r.git('rev-parse', `HEAD:${p}`).trim();
-    const { CatFileReader, MissingObject, TooLarge } = await import('../src/sources/catfile.js');
-    const reader = new CatFileReader(r.dir);
-    const absent = '0123456789abcdef0123456789abcdef01234567';
-    const order = [oid('a.txt'), oid('b.txt'), absent, oid('d.txt'), oid('c.txt'), oid('b.txt'), oid('a.txt')];
-    const answers = await Promise.allSettled(reader.readMany(order, 4096));
-    const shown = answers.map((a) => (a.status === 'rejected' ? (a.reason instanceof MissingObject ? 'missing' : 'error')
-      : a.value instanceof TooLarge ? `too large ${a.value.size}` : a.value.toString()));
-    expect(shown).toEqual(['small a\n', 'too large 5000', 'missing', 'too large 7000', 'small c\n', 'too large 5000', 'small a\n']);
-    // the reader keeps serving after the restarts
-    expect((await reader.read(oid('c.txt'))).toString()).toBe('small c\n');
-    reader.close();
-  });
+  for (const [how, discardUpTo] of [['stopping git at the header', 0], ['dropping the content as it streams', undefined]] as const) {
+    it(`the reader answers oversized, missing and ordinary objects in order, ${how}`, async () => {
+      const r = Repo.init();
+      r.write('a.txt', 'small a\n').write('b.txt', 'B'.repeat(5000)).write('c.txt', 'small c\n').write('d.txt', 'D'.repeat(7000)).add().commit();
+      const oid = (p: string) => r.git('rev-parse', `HEAD:${p}`).trim();
+      const { CatFileReader, MissingObject, TooLarge } = await import('../src/sources/catfile.js');
+      const reader = new CatFileReader(r.dir, 'batch', process.env, discardUpTo);
+      const absent = '0123456789abcdef0123456789abcdef01234567';
+      const order = [oid('a.txt'), oid('b.txt'), absent, oid('d.txt'), oid('c.txt'), oid('b.txt'), oid('a.txt')];
+      const answers = await Promise.allSettled(reader.readMany(order, 4096));
+      const shown = answers.map((a) => (a.status === 'rejected' ? (a.reason instanceof MissingObject ? 'missing' : 'error')
+        : a.value instanceof TooLarge ? `too large ${a.value.size}` : a.value.toString()));
+      expect(shown).toEqual(['small a\n', 'too large 5000', 'missing', 'too large 7000', 'small c\n', 'too large 5000', 'small a\n']);
+      // and it keeps serving afterwards
+      expect((await reader.read(oid('c.txt'))).toString()).toBe('small c\n');
+      reader.close();
+    });
+  }
 });
 
 describe('baselines over history', () => {

@@ -96,22 +96,32 @@ interface Pending {
  * Requests are answered in order; callers may keep several outstanding so the pipe never idles.
  *
  * Sizes come free with contents (each answer starts with a header holding the size), so a content
- * request may carry a size limit instead of a separate size lookup first. git writes that header
- * before it touches the content; when the size is over the limit, the process is stopped there and
- * a new one takes the requests still queued, so a multi-gigabyte blob is never streamed, let alone held.
+ * request may carry a size limit instead of a separate size lookup first. A blob over the limit is
+ * never held: up to `discardUpTo` bytes its content is let through and dropped (cheaper than a new
+ * process), and above that the process is stopped at the header (git writes it before it touches
+ * the content) and a new one takes the requests still queued, so a multi-gigabyte blob is never
+ * even streamed.
  */
 export class CatFileReader {
   private child!: ChildProcessWithoutNullStreams;
   private queue: Pending[] = [];
   private buf: Buffer = Buffer.alloc(0);
   private want = -1; // bytes of content (plus newline) still expected for queue[0]; -1 while reading a header
+  /** The size of queue[0] when its content is over the limit and is being dropped. */
+  private dropping: number | undefined;
   private parts: Buffer[] = [];
   private got = 0;
   private answered = 0;
   private failed: Error | undefined;
   private stderr = '';
 
-  constructor(private readonly cwd: string, private readonly mode: 'batch' | 'command' = 'batch', private readonly env: NodeJS.ProcessEnv = process.env) {
+  constructor(
+    private readonly cwd: string,
+    private readonly mode: 'batch' | 'command' = 'batch',
+    private readonly env: NodeJS.ProcessEnv = process.env,
+    /** About what a restart costs in streaming time: beyond this, an oversized blob stops the process. */
+    private readonly discardUpTo = 8 * 1024 * 1024,
+  ) {
     this.start();
   }
 
@@ -209,23 +219,29 @@ export class CatFileReader {
           p.resolve({ type: m[2]!, size });
           continue;
         }
-        if (size > p.limit) {
+        if (size > p.limit && size > this.discardUpTo) {
           this.queue.shift();
           p.resolve(new TooLarge(size));
           this.restart();
           return;
         }
+        this.dropping = size > p.limit ? size : undefined;
         this.want = size + 1;
         this.parts = [];
         this.got = 0;
       }
       const take = Math.min(this.want - this.got, this.buf.length);
       if (take > 0) {
-        this.parts.push(this.buf.subarray(0, take));
+        if (this.dropping === undefined) this.parts.push(this.buf.subarray(0, take));
         this.buf = this.buf.subarray(take);
         this.got += take;
       }
       if (this.got < this.want) return;
+      if (this.dropping !== undefined) {
+        this.want = -1;
+        this.queue.shift()!.resolve(new TooLarge(this.dropping));
+        continue;
+      }
       // most blobs arrive in one read: hand out a view of it instead of a copy
       const content = this.parts.length === 1 ? this.parts[0]!.subarray(0, this.want - 1) : Buffer.concat(this.parts, this.want).subarray(0, this.want - 1);
       this.parts = [];
