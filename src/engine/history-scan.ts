@@ -127,7 +127,8 @@ async function gatherWithGit(
     feed(oid, path);
   });
   history.catch(() => undefined); // awaited below
-  if (!ruleset.contentRules.length) return sizesOnly(cwd, history, lap, onWalked);
+  // no content rule, or no content allowed (max_content_size 0): sizes are all there is to read
+  if (!ruleset.contentRules.length || opts.maxContentBytes <= 0) return sizesOnly(cwd, history, lap, onWalked);
   let done = 0;
   let bytesDone = 0;
   const pool = new ContentPool(cwd, ruleset, { specs: opts.specs, allow: opts.allow, guardMs: opts.guardMs ?? 2000, maxContentBytes: opts.maxContentBytes },
@@ -151,7 +152,7 @@ async function gatherWithGit(
   }
 }
 
-/** With no content rule to run, sizes are all a history scan reads: one `--batch-check`. */
+/** Sizes alone, for path and size rules: one `--batch-check`. */
 async function sizesOnly(
   cwd: string, history: ReturnType<typeof readHistory>, lap: (p: string) => void, onWalked: (index: HistoryIndex) => void,
 ): Promise<Gathered> {

@@ -73,7 +73,7 @@ export class BlobSizer<T> {
 /** git older than 2.36 has no `cat-file --batch-command`. */
 export class BatchCommandUnsupported extends Error {}
 
-/** A blob over the reader's size limit: its size, read from git's header; its content never read. */
+/** A blob over the reader's size limit: its size, read from git's header; its content is not kept. */
 export class TooLarge {
   constructor(readonly size: number) {}
 }
