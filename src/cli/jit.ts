@@ -17,11 +17,8 @@
 import v8 from 'node:v8';
 
 const LONG_RUN_BUDGET = 1_000_000;
-let tuned = false;
 
 /** Call before the long work starts (before worker threads are created). */
 export function tuneForLongRun(): void {
-  if (tuned) return;
-  tuned = true;
   v8.setFlagsFromString(`--interrupt-budget=${LONG_RUN_BUDGET}`);
 }

@@ -10,7 +10,7 @@ import { detectPath, type RawFinding } from './detect.js';
 import { fingerprint } from './fingerprint.js';
 import { countSkip } from './scan.js';
 import { ContentPool, type BlobOutcome } from './content-pool.js';
-import { BlobSizer } from '../sources/catfile.js';
+import { objectSizes } from '../sources/catfile.js';
 import type { BlobMatch, BlobResult } from './blob-scan.js';
 import type { AllowlistSpec, RuleSpec } from './rule-spec.js';
 import {
@@ -156,21 +156,13 @@ async function gatherWithGit(
 async function sizesOnly(
   cwd: string, history: ReturnType<typeof readHistory>, lap: (p: string) => void, onWalked: (index: HistoryIndex) => void,
 ): Promise<Gathered> {
-  const sizes = new Map<string, number>();
-  const missing: string[] = [];
-  const sizer = new BlobSizer<undefined>(cwd, (oid, size) => { if (size === undefined) missing.push(oid); else sizes.set(oid, size); }, HISTORY_ENV);
-  try {
-    const { index, partial } = await history;
-    for (const [oid] of index.blobs) sizer.push(oid, undefined);
-    for (const oid of index.dangling) sizer.push(oid, undefined);
-    onWalked(index);
-    await sizer.end();
-    lap('blob sizes');
-    return { index, partial, sizes, outcomes: [], missing, scanned: 0, counters: { chunks: 0, reused: 0, hashed: 0, bytesMatched: 0 } };
-  } catch (e) {
-    void sizer.end().catch(() => undefined);
-    throw e;
-  }
+  const { index, partial } = await history;
+  onWalked(index);
+  const oids = [...index.blobs.keys(), ...index.dangling];
+  const sizes = await objectSizes(cwd, oids, HISTORY_ENV);
+  lap('blob sizes');
+  const missing = oids.filter((oid) => !sizes.has(oid));
+  return { index, partial, sizes, outcomes: [], missing, scanned: 0, counters: { chunks: 0, reused: 0, hashed: 0, bytesMatched: 0 } };
 }
 
 export async function scanHistory(cwd: string, ruleset: Ruleset, opts: HistoryOptions, stats: ScanStats): Promise<Finding[]> {
@@ -200,8 +192,11 @@ export async function scanHistory(cwd: string, ruleset: Ruleset, opts: HistoryOp
     if (size > opts.maxContentBytes) countSkip(stats, pathOf(index, oid), 'too-large');
     else if (ruleset.contentRules.length) stats.bytesScanned += size;
   }
-  const rank = missing.length || outcomes.some((o) => 'error' in o) ? new Map(walked.map((oid, i) => [oid, i])) : undefined;
-  const byWalk = (a: string, b: string) => rank!.get(a)! - rank!.get(b)!;
+  let rank: Map<string, number> | undefined; // built only if there are two or more to order
+  const byWalk = (a: string, b: string) => {
+    rank ??= new Map(walked.map((oid, i) => [oid, i]));
+    return rank.get(a)! - rank.get(b)!;
+  };
   missing.sort(byWalk);
   for (const oid of missing) countSkip(stats, pathOf(index, oid), 'missing');
   if (index.gitlinks.size) {

@@ -4,70 +4,36 @@
  */
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { LeakguardError } from '../errors.js';
-import { gitComplaint } from './git.js';
+import { gitComplaint, gitRaw } from './git.js';
 
 export interface ObjectInfo { type: string; size: number }
 
-/** Sizes of many objects; absent ids are missing. */
-export async function objectSizes(cwd: string, oids: string[]): Promise<Map<string, number>> {
-  const sizes = new Map<string, number>();
-  const sizer = new BlobSizer<undefined>(cwd, (oid, size) => { if (size !== undefined) sizes.set(oid, size); });
-  for (const oid of oids) sizer.push(oid, undefined);
-  await sizer.end();
-  return sizes;
+/**
+ * One `git cat-file --batch-check` run: `[id, value]` of one field (type or size) for each object
+ * named on `input`, or for every object with `--batch-all-objects`; value `missing` for an absent one.
+ */
+export async function batchCheck(
+  cwd: string, field: 'objecttype' | 'objectsize', opts: { input?: string; args?: string[]; env?: NodeJS.ProcessEnv },
+): Promise<[string, string][]> {
+  const args = ['cat-file', ...(opts.args ?? []), `--batch-check=%(objectname) %(${field})`];
+  const r = await gitRaw(args, { cwd, input: opts.input, env: opts.env });
+  if (r.code !== 0) throw new LeakguardError(`git ${['cat-file', ...(opts.args ?? []), '--batch-check'].join(' ')} failed: ${gitComplaint(r.stderr)}`);
+  const out: [string, string][] = [];
+  for (const line of r.stdout.toString('latin1').split('\n')) {
+    const sp = line.indexOf(' ');
+    if (sp !== -1) out.push([line.slice(0, sp), line.slice(sp + 1)]);
+  }
+  return out;
 }
 
-/**
- * Sizes from one long-lived `git cat-file --batch-check`, asked while the walk is still running:
- * each answer (undefined for a missing object) comes back in the order asked, with its tag.
- */
-export class BlobSizer<T> {
-  private child;
-  private rest = '';
-  private stderr = '';
-  private queue: { oid: string; tag: T }[] = [];
-  private head = 0;
-  private pending: string[] = [];
-  private done: Promise<void>;
-
-  constructor(cwd: string, private readonly onSize: (oid: string, size: number | undefined, tag: T) => void, env: NodeJS.ProcessEnv = process.env) {
-    this.child = spawn('git', ['cat-file', '--batch-check=%(objectname) %(objectsize)'], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    this.child.stdout.on('data', (d: Buffer) => {
-      const lines = (this.rest + d.toString('latin1')).split('\n');
-      this.rest = lines.pop()!;
-      for (const l of lines) {
-        const q = this.queue[this.head++]!;
-        const sp = l.indexOf(' ');
-        const size = l.endsWith(' missing') ? undefined : Number(l.slice(sp + 1));
-        this.onSize(q.oid, size !== undefined && Number.isFinite(size) ? size : undefined, q.tag);
-        if (this.head > 65536) { this.queue = this.queue.slice(this.head); this.head = 0; }
-      }
-    });
-    this.child.stderr.on('data', (d: Buffer) => { this.stderr += d.toString('utf8'); });
-    this.child.stdin.on('error', () => { /* reported through close */ });
-    this.done = new Promise((resolve, reject) => {
-      this.child.on('error', (e) => reject(new LeakguardError(`could not run git cat-file: ${e.message}`)));
-      this.child.on('close', (code) => (code === 0 ? resolve() : reject(new LeakguardError(`git cat-file failed: ${gitComplaint(this.stderr)}`))));
-    });
+/** Sizes of many objects; absent ids are missing. */
+export async function objectSizes(cwd: string, oids: string[], env?: NodeJS.ProcessEnv): Promise<Map<string, number>> {
+  const sizes = new Map<string, number>();
+  if (!oids.length) return sizes;
+  for (const [oid, v] of await batchCheck(cwd, 'objectsize', { input: `${oids.join('\n')}\n`, env })) {
+    if (v !== 'missing') sizes.set(oid, Number(v));
   }
-
-  push(oid: string, tag: T): void {
-    this.queue.push({ oid, tag });
-    this.pending.push(oid);
-    if (this.pending.length >= 256) this.flush();
-  }
-
-  private flush(): void {
-    if (this.pending.length) this.child.stdin.write(`${this.pending.join('\n')}\n`);
-    this.pending = [];
-  }
-
-  /** Every size asked for has been answered. */
-  end(): Promise<void> {
-    this.flush();
-    this.child.stdin.end();
-    return this.done;
-  }
+  return sizes;
 }
 
 /** git older than 2.36 has no `cat-file --batch-command`. */

@@ -6,6 +6,7 @@
 import { spawn } from 'node:child_process';
 import { LeakguardError } from '../errors.js';
 import { git, gitComplaint, gitRaw } from './git.js';
+import { batchCheck } from './catfile.js';
 
 export interface RefInfo { name: string; commit: string }
 
@@ -73,7 +74,7 @@ export async function listRefs(cwd: string): Promise<RefInfo[]> {
 export async function nonCommitRefs(cwd: string, index: HistoryIndex, refs: RefInfo[]): Promise<{ refs: RefInfo[]; warnings: string[] }> {
   const odd = refs.filter((r) => !index.commitIndex.has(r.commit));
   if (!odd.length) return { refs, warnings: [] };
-  const typeOf = new Map(await objectTypes(cwd, [], `${[...new Set(odd.map((r) => r.commit))].join('\n')}\n`));
+  const typeOf = new Map(await batchCheck(cwd, 'objecttype', { input: `${[...new Set(odd.map((r) => r.commit))].join('\n')}\n`, env: HISTORY_ENV }));
   const warnings = odd.map((r) => {
     const type = typeOf.get(r.commit);
     return type && type !== 'missing' ? `ref ${r.name} points at a ${type}, not a commit; it is not walked` : `ref ${r.name} points at a missing object (${r.commit}); it is not walked`;
@@ -215,23 +216,9 @@ export function walkHistory(cwd: string, revs: { stdin?: string[]; args?: string
 export async function unreachableObjects(cwd: string): Promise<{ commits: string[]; blobs: string[] }> {
   const commits: string[] = [];
   const blobs: string[] = [];
-  for (const [oid, type] of await objectTypes(cwd, ['--batch-all-objects'])) {
+  for (const [oid, type] of await batchCheck(cwd, 'objecttype', { args: ['--batch-all-objects'], env: HISTORY_ENV })) {
     if (type === 'commit') commits.push(oid);
     else if (type === 'blob') blobs.push(oid);
   }
   return { commits, blobs };
 }
-
-/** `[id, type]` of the objects named on `input`, or of all of them with `--batch-all-objects`; type `missing` for an absent one. */
-async function objectTypes(cwd: string, args: string[], input?: string): Promise<[string, string][]> {
-  const r = await gitRaw(['cat-file', ...args, '--batch-check=%(objectname) %(objecttype)'], { cwd, input, env: HISTORY_ENV });
-  if (r.code !== 0) throw new LeakguardError(`git ${['cat-file', ...args, '--batch-check'].join(' ')} failed: ${gitComplaint(r.stderr)}`);
-  const out: [string, string][] = [];
-  for (const line of r.stdout.toString('latin1').split('\n')) {
-    const sp = line.indexOf(' ');
-    if (sp !== -1) out.push([line.slice(0, sp), line.slice(sp + 1)]);
-  }
-  return out;
-}
-
-
