@@ -5,6 +5,23 @@ export const SEVERITIES: readonly Severity[] = ['critical', 'high', 'medium', 'l
 
 export type FindingKind = 'path' | 'size' | 'content';
 
+/**
+ * Where a finding's text lives: a file version (the default when absent), or one of the texts git
+ * keeps outside trees: a commit's message, an annotated tag's message, a git note.
+ */
+export type TextSource = 'file' | 'commit-message' | 'tag-message' | 'note';
+
+/** How sure a rule is that a match is a live credential: a checksum-valid token is high, a generic assignment low. */
+export type Confidence = 'high' | 'medium' | 'low';
+export const CONFIDENCES: readonly Confidence[] = ['high', 'medium', 'low'];
+
+/** The `path` a message finding carries: messages have no path; these labels stand in for one. */
+export const MESSAGE_PATHS: Record<Exclude<TextSource, 'file'>, string> = {
+  'commit-message': '(commit message)',
+  'tag-message': '(tag message)',
+  note: '(note)',
+};
+
 /** One thing a source can hand to the engine: a file version, nothing else. */
 export interface SourceItem {
   /** Repository-relative path with `/` separators, decoded for display (invalid UTF-8 becomes U+FFFD). */
@@ -49,10 +66,23 @@ export interface Finding {
   refsTotal?: number;
   /** The file is a Git LFS pointer: the object itself lives in LFS storage and was not scanned. */
   lfs?: boolean;
+  /** Absent for files. For messages, `commit` is the commit carrying the message (for a note: the annotated commit). */
+  source?: TextSource;
+  /** tag-message: the annotated tag's ref (`refs/tags/v1`); note: the notes ref (`refs/notes/commits`). */
+  ref?: string;
+  confidence?: Confidence;
 }
 
 /** Where a history finding occurs; `fingerprint` is what a baseline records for that path. */
-export interface Occurrence { commit?: string; path: string; blobId: string; fingerprint: string }
+export interface Occurrence {
+  commit?: string;
+  path: string;
+  blobId: string;
+  fingerprint: string;
+  /** As on Finding: absent for files. */
+  source?: TextSource;
+  ref?: string;
+}
 
 export interface ScanStats {
   /** Files (or blobs) seen by the engine. */
