@@ -12,7 +12,7 @@ import { countSkip, Engine, newStats } from './engine/scan.js';
 import { GitNotFound, openRepo, openRepoWithoutGit, type RepoInfo } from './sources/git.js';
 import { stagedEntries, stagedItems } from './sources/staged.js';
 import { worktreeItems } from './sources/worktree.js';
-import type { Finding, ScanReport } from './types.js';
+import { CONFIDENCES, type Confidence, type Finding, type ScanReport, type ScanStats } from './types.js';
 import { effectiveRules } from './config.js';
 import { IncompleteScan, scanHistory, type HistoryOptions } from './engine/history-scan.js';
 
@@ -42,6 +42,8 @@ export interface ScanOptions {
   onProgress?: HistoryOptions['onProgress'];
   /** History reader: 'git' (default) or 'isomorphic' (isomorphic-git; used automatically without a git binary). */
   engine?: 'git' | 'isomorphic';
+  /** Drop findings below this confidence (counted in `stats.suppressed.confidence`). Default: keep all. */
+  minConfidence?: Confidence;
 }
 
 export interface PreparedScan {
@@ -92,11 +94,23 @@ export function redactFindings(findings: Finding[]): Finding[] {
   return findings.map((f) => (f.secret === undefined ? f : { ...f, secret: redact(f.secret) }));
 }
 
+/** Findings at or above `min` confidence; the others are counted, never silently lost. */
+function atLeastConfidence(findings: Finding[], min: Confidence | undefined, stats: ScanStats): Finding[] {
+  if (!min) return findings;
+  const rank = (c: Confidence | undefined) => CONFIDENCES.indexOf(c ?? 'low');
+  const kept = findings.filter((f) => rank(f.confidence) <= rank(min));
+  if (kept.length < findings.length) stats.suppressed.confidence = (stats.suppressed.confidence ?? 0) + findings.length - kept.length;
+  return kept;
+}
+
 /** Scans the work tree (tracked plus untracked, not ignored) or, with `staged`, the index. */
 /** The report, with the compiled rules and the repository it came from for callers that go on from it. */
 export async function scan(opts: ScanOptions = {}): Promise<ScanReport & { ruleset: Ruleset; repo: RepoInfo }> {
   // For --staged, list the index while the repository is opened and the rules compiled; an error
   // there waits until prepare() has had the chance to say something clearer (not a repository).
+  if (opts.minConfidence !== undefined && !CONFIDENCES.includes(opts.minConfidence)) {
+    throw new LeakguardError(`invalid minimum confidence '${String(opts.minConfidence)}' (expected ${CONFIDENCES.join(', ')})`);
+  }
   const listing = opts.staged ? settle(stagedEntries(await existingDir(resolve(opts.path ?? '.')))) : undefined;
   const p = await prepare(opts);
   const stats = newStats(p.ruleset.rules.length);
@@ -111,18 +125,19 @@ export async function scan(opts: ScanOptions = {}): Promise<ScanReport & { rules
     if (opts.staged) throw new LeakguardError('--staged cannot be combined with --history or --range');
     const cwd = p.repo.root ?? p.repo.gitDir;
     try {
-      findings = await scanHistory(cwd, p.ruleset, {
+      findings = atLeastConfidence(await scanHistory(cwd, p.ruleset, {
         range: opts.range, allObjects: opts.allObjects, workers: opts.workers, onProgress: opts.onProgress,
         maxContentBytes: opts.maxContentBytes ?? p.config.maxContentBytes, baseline: p.baseline,
         specs: await effectiveRules(p.config, { defaultRules: opts.defaultRules }), allow: p.config.allowlist,
         shallow: p.repo.shallow, engine: p.engine,
-      }, stats);
+      }, stats), opts.minConfidence, stats);
       if (p.engine === 'isomorphic' && !opts.engine) stats.warnings.push('git was not found on PATH: history was read with isomorphic-git');
     } catch (e) {
       if (e instanceof IncompleteScan) {
         // the findings are real and must still be reported; the error says the all-clear is not
+        const kept = atLeastConfidence(e.findings, opts.minConfidence, stats);
         e.report = {
-          findings: redacted ? redactFindings(e.findings) : e.findings, stats, redacted, ruleset: p.ruleset,
+          findings: redacted ? redactFindings(kept) : kept, stats, redacted, ruleset: p.ruleset,
           target: { mode: opts.range ? 'range' : 'history', root: p.root, range: opts.range },
         };
       }
@@ -145,6 +160,7 @@ export async function scan(opts: ScanOptions = {}): Promise<ScanReport & { rules
     if (!p.repo.root) throw new LeakguardError('a bare repository has no work tree to scan; use --history');
     findings = await engine.scanAll(worktreeItems(p.repo.root, resolve(opts.path ?? '.'), onSkip));
   }
+  findings = atLeastConfidence(findings, opts.minConfidence, stats);
   return {
     findings: redacted ? redactFindings(findings) : findings,
     stats,

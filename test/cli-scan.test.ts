@@ -13,7 +13,7 @@ function incidentRepo(): Repo {
     .add().commit('initial');
   // tracked change, untracked file, ignored file
   r.write('src/config.js', `export const key = "${fake.googleKey()}";\n`)
-    .write('.gemini/settings.json', '{"mcpServers": {"search": {"env": {"API_KEY": "x"}}}}\n')
+    .write('.gemini/settings.json', `{"mcpServers": {"search": {"httpUrl": "https://mcp.example.net", "headers": {"Authorization": "Bearer ${fake.mcpToken()}"}}}}\n`)
     .write('ignored.env', `TOKEN=${fake.githubPat()}\n`)
     .write('build/out.js', `const t = "${fake.githubPat()}";\n`);
   return r;
@@ -25,7 +25,7 @@ describe('leakguard scan (work tree)', () => {
     const { code, report } = cliJson(['scan'], r.dir);
     expect(code).toBe(1);
     const got = report.findings.map((f: any) => `${f.ruleId} ${f.path}`).sort();
-    expect(got).toEqual(['gemini-state-folder .gemini/settings.json', 'google-api-key src/config.js']);
+    expect(got).toEqual(['ai-assistant-config-credential .gemini/settings.json', 'google-api-key src/config.js']);
   });
 
   it('exits 0 with nothing to report, and says so', () => {
@@ -41,7 +41,7 @@ describe('leakguard scan (work tree)', () => {
     const r = incidentRepo();
     const { report } = cliJson(['scan'], r.dir);
     const f = report.findings.find((x: any) => x.ruleId === 'google-api-key');
-    expect(Object.keys(f).sort()).toEqual(['column', 'description', 'fingerprint', 'kind', 'line', 'path', 'ruleId', 'secret', 'severity']);
+    expect(Object.keys(f).sort()).toEqual(['column', 'confidence', 'description', 'fingerprint', 'kind', 'line', 'path', 'ruleId', 'secret', 'severity']);
     expect(f).toMatchObject({ kind: 'content', path: 'src/config.js', line: 1, column: 21, severity: 'high' });
     expect(f.secret).toBe('AIza********');
     expect(JSON.stringify(report)).not.toContain(fake.googleKey());
@@ -98,7 +98,7 @@ describe('leakguard scan (work tree)', () => {
     const { report } = cliJson(['scan', 'src'], r.dir);
     expect(report.findings.map((f: any) => f.path)).toEqual(['src/config.js']);
     const single = cliJson(['scan', join(r.dir, '.gemini', 'settings.json')], r.dir).report;
-    expect(single.findings.map((f: any) => f.ruleId)).toEqual(['gemini-state-folder']);
+    expect(single.findings.map((f: any) => f.ruleId)).toEqual(['ai-assistant-config-credential']);
   });
 
   it('works from a subdirectory of the repository', () => {

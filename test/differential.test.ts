@@ -21,7 +21,7 @@ function build(seed: number, packed: boolean): Repo {
   r.git('tag', 'v1');
   r.git('tag', '-a', '-m', 'annotated', 'v1-annotated');
   r.git('checkout', '-q', '--detach');
-  r.write('.gemini/settings.json', '{}').write('models/w.ckpt', 'x').add().commit('tag only');
+  r.write('.gemini/oauth_creds.json', '{}').write('models/w.ckpt', 'x').add().commit('tag only');
   r.git('tag', 'detached-tag');
   r.git('checkout', '-q', 'main');
   for (let i = 0; i < 5; i++) r.write('config.py', `# ${i} ${rnd()}\nKEY = "${fake.googleKey()}"\n`).add().commit(`config ${i}`);
@@ -41,7 +41,7 @@ describe('git and isomorphic-git engines', () => {
       const viaGit = await scan({ path: r.dir, history: true, engine: 'git', workers: 1 });
       const viaIso = await scan({ path: r.dir, history: true, engine: 'isomorphic' });
       expect(viaGit.findings.map((f) => `${f.ruleId} ${f.path}`).sort()).toEqual([
-        'aws-access-key-id données/clé.txt', 'dotenv-file .env', 'gemini-state-folder .gemini/settings.json',
+        'aws-access-key-id données/clé.txt', 'dotenv-file .env', 'gemini-state-folder .gemini/oauth_creds.json',
         'github-pat src/app.js', 'google-api-key .env', 'model-weights models/w.ckpt',
       ]);
       // the same key in .env and five versions of config.py: one finding, six occurrences

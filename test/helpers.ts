@@ -114,5 +114,7 @@ export const fake = {
   googleKey: () => 'AIza' + 'SyB3kF9x2LmQ7vT4nR8wZ1cY6hJ0pD5sE2a',
   aqKey: () => 'AQ.' + 'Ab8RN6' + 'k2Jd9LmQ4xT7vB1nR5wZ8cY3hF6pS0aE9gU2iO4kM7qW',
   githubPat: () => 'ghp' + '_' + 'R7tK2mX9qL4vN8bW3zY6cH1jF5dS0aG2pE4u',
+  /** A bearer token with no vendor prefix, as an MCP server's headers carry one. */
+  mcpToken: () => 'mcp' + 'Tk9vQ2xL7wR4' + 'nZ8yB3cF6hJ1',
   awsKeyId: () => 'AKIA' + 'Q3RZ7XW2LM4VN6BT',
 };

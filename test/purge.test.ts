@@ -84,7 +84,7 @@ describe('leakguard purge --plan', () => {
     expect(res.status, `${res.stdout}\n${res.stderr}`).toBe(0);
     expect(res.stderr).toMatch(/verify: passed \(\d+ refs compared/);
     expect(res.stderr + res.stdout).toMatch(/gitlab keeps refs the push cannot rewrite[\s\S]*refs\/merge-requests\/1\/head/);
-    const targeted = (p: string) => /(^|\/)\.gemini(\/|$)/.test(p) || ['.env', 'exports/chat.jsonl', 'models/model.pt'].includes(p);
+    const targeted = (p: string) => ['.gemini/settings.json', 'tools/.gemini/.env', '.env', 'exports/chat.jsonl', 'models/model.pt'].includes(p);
     for (const [name, b] of Object.entries(remotes)) {
       // every branch and tag still exists
       expect([...refsOf(b).keys()].sort(), name).toEqual([...before[name]!.keys()].sort());
@@ -123,7 +123,7 @@ describe('leakguard purge --plan', () => {
     const { r } = incidentOnThreeRemotes();
     const { report: plan } = cliJson(['purge', '--plan'], r.dir);
     expect(plan.repository.remotes.map((x: any) => `${x.name}:${x.provider}`).sort()).toEqual(['bitbucket:bitbucket', 'gitlab:gitlab', 'origin:github']);
-    expect(plan.removePaths.map((t: any) => t.spec)).toEqual(expect.arrayContaining(['regex:(^|/)\\.gemini(/|$)', 'literal:.env', 'literal:exports/chat.jsonl', 'literal:models/model.pt']));
+    expect(plan.removePaths.map((t: any) => t.spec)).toEqual(expect.arrayContaining(['literal:.gemini/settings.json', 'literal:tools/.gemini/.env', 'literal:.env', 'literal:exports/chat.jsonl', 'literal:models/model.pt']));
     expect(plan.replacements).toHaveLength(1);
     expect(JSON.stringify(plan)).not.toContain(fake.googleKey());
     const md = cli(['purge', '--plan'], r.dir).stdout;
@@ -221,10 +221,10 @@ describe('verification guards the push', () => {
     const before = refsOf(remotes.origin!);
     const script = join(tempDir(), 'purge.sh');
     cli(['purge', '--plan', '--format', 'sh', '--output', script], r.dir);
-    // a reviewer drops the .gemini/ rule from the paths file by mistake
+    // a reviewer drops the Gemini state file from the paths file by mistake
     const text = readFileSync(script, 'utf8');
-    expect(text).toContain('regex:(^|/)\\.gemini(/|$)\n');
-    writeFileSync(script, text.replace('regex:(^|/)\\.gemini(/|$)\n', ''));
+    expect(text).toContain('literal:tools/.gemini/.env\n');
+    writeFileSync(script, text.replace('literal:tools/.gemini/.env\n', ''));
     const res = run('bash', [script, '--yes'], r.dir, { ...GIT_ENV, LEAKGUARD_BACKUP_DIR: tempDir() });
     expect(res.status).toBe(1);
     expect(res.stderr).toMatch(/still present after the rewrite: gemini-state-folder/);

@@ -9,7 +9,7 @@ import yargs, { type Argv } from 'yargs';
 import { EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, LeakguardError } from '../errors.js';
 import { VERSION } from './version.js';
 import type { Format } from './output.js';
-import type { ScanReport } from '../types.js';
+import type { Confidence, ScanReport } from '../types.js';
 import type { Ruleset as CompiledRuleset } from '../engine/compile.js';
 import { parseSize } from '../engine/units.js';
 import { tuneForLongRun } from './jit.js';
@@ -56,6 +56,7 @@ async function runScan(a: ScanArgs): Promise<number> {
     const report = await scan({
       path: a.path, staged: a.staged, redact: a.redact, history: a.history, range: a.range, allObjects: a['all-objects'],
       workers: a.workers, engine: a.engine, onProgress: progress?.update, ...commonScanOptions(a),
+      minConfidence: (a as { 'min-confidence'?: Confidence })['min-confidence'],
     });
     progress?.stop();
     write(report);
@@ -182,6 +183,7 @@ export async function main(argv: string[]): Promise<number> {
         .option('all-objects', { type: 'boolean', default: false, describe: 'With --history: also unreachable objects (dropped stashes, deleted branches, amended commits)' })
         .option('workers', { type: 'number', describe: 'Threads for history content (default: one per core)' })
         .option('engine', { choices: ['git', 'isomorphic'] as const, describe: 'How history is read: git plumbing, or isomorphic-git (no git binary needed; automatic when git is missing)' })
+        .option('min-confidence', { choices: ['high', 'medium', 'low'] as const, describe: 'Report only findings at least this sure (high: checksum-valid or vendor-prefixed; low: guesses from a variable name)' })
         .check((a) => {
           if (a['all-objects'] && !a.history) throw new Error('--all-objects goes with --history');
           return true;

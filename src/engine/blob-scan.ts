@@ -9,6 +9,7 @@
  * span lines fired is scanned with the text that follows it and never reused.
  */
 import { createHash } from 'node:crypto';
+import type { Confidence, Severity } from '../types.js';
 import type { Ruleset } from './compile.js';
 import { detectContent, type RawFinding } from './detect.js';
 import { decode } from './text.js';
@@ -19,6 +20,9 @@ import { MissingObject, TooLarge } from '../sources/catfile.js';
 export interface BlobMatch {
   ruleId: string;
   description: string;
+  /** The rule's, or lower where the match itself says so (a password for a local host). */
+  severity: Severity;
+  confidence: Confidence;
   secret: string;
   line: number;
   column: number;
@@ -257,7 +261,7 @@ export class BlobScanner {
 
 function toMatch(r: RawFinding): BlobMatch {
   return {
-    ruleId: r.rule.id, description: r.description, secret: r.secret!, line: r.line!, column: r.column!,
+    ruleId: r.rule.id, description: r.description, severity: r.severity, confidence: r.confidence, secret: r.secret!, line: r.line!, column: r.column!,
     inlineAllowed: r.inlineAllowed ?? false,
   };
 }

@@ -81,6 +81,8 @@ interface Group {
   kind: Finding['kind'];
   secret?: string;
   description: string;
+  severity: Finding['severity'];
+  confidence: NonNullable<Finding['confidence']>;
   /** [commit, path, blob] per occurrence; commit -1 for a dangling blob */
   occ: { commit: number; path: string; blob: string; line?: number; column?: number }[];
 }
@@ -259,7 +261,7 @@ export async function scanHistory(cwd: string, ruleset: Ruleset, opts: HistoryOp
         if (path !== DANGLING_PATH && rule.matchPath && !rule.matchPath(path)) continue;
         if (ruleset.globalAllow.paths?.(path) || rule.allow.paths?.(path)) { stats.suppressed.allowlist++; continue; }
         if (opts.baseline?.has(fingerprint(rule.id, path, m.secret))) { stats.suppressed.baseline++; continue; }
-        const g = groupOf(`${rule.id}\0${m.secret}`, () => ({ rule, kind: 'content', secret: m.secret, description: m.description, occ: [] }));
+        const g = groupOf(`${rule.id}\0${m.secret}`, () => ({ rule, kind: 'content', secret: m.secret, description: m.description, severity: m.severity, confidence: m.confidence, occ: [] }));
         g.occ.push({ commit, path, blob: r.oid, line: m.line, column: m.column });
       }
     }
@@ -339,7 +341,7 @@ function addToGroups(
     if (baseline?.has(fingerprint(r.rule.id, path))) { stats.suppressed.baseline++; continue; }
     const key = `${r.rule.id}\0${path}`;
     let g = groups.get(key);
-    if (!g) { g = { rule: r.rule, kind: r.kind, description: r.description, occ: [] }; groups.set(key, g); }
+    if (!g) { g = { rule: r.rule, kind: r.kind, description: r.description, severity: r.severity, confidence: r.confidence, occ: [] }; groups.set(key, g); }
     g.occ.push({ commit, path, blob: oid });
   }
 }
@@ -386,7 +388,7 @@ function toFinding(
   const f: Finding = {
     ruleId: g.rule.id, kind: g.kind, path: first.path,
     fingerprint: fingerprint(g.rule.id, first.path, g.secret),
-    description: g.description, severity: g.rule.severity,
+    description: g.description, severity: g.severity, confidence: g.confidence,
   };
   if (g.kind === 'content') { f.line = first.line; f.column = first.column; f.secret = g.secret; }
   // the largest version among the occurrences that fired the rule

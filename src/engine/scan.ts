@@ -94,7 +94,7 @@ export class Engine {
       if (this.opts.baseline?.has(fp)) { stats.suppressed.baseline++; continue; }
       const f: Finding = {
         ruleId: r.rule.id, kind: r.kind, path: item.path,
-        fingerprint: fp, description: r.description, severity: r.severity,
+        fingerprint: fp, description: r.description, severity: r.severity, confidence: r.confidence,
       };
       if (r.line !== undefined) { f.line = r.line; f.column = r.column; }
       if (r.secret !== undefined) f.secret = r.secret;

@@ -48,7 +48,7 @@ export function formatText(report: ScanReport, opts: TextOptions): string {
       const sev = f.severity === 'critical' || f.severity === 'high' ? c('31', f.severity) : f.severity === 'medium' ? c('33', f.severity) : c('2', f.severity);
       const loc = f.line !== undefined ? `${f.line}:${f.column}` : f.kind;
       const detail = f.kind === 'content' ? `  ${c('2', f.secret ?? '')}` : f.kind === 'size' && f.size !== undefined ? `  ${c('2', formatBytes(f.size))}` : '';
-      lines.push(`  ${loc.padEnd(9)} ${sev.padEnd(opts.color ? 17 : 8)} ${f.description}${detail}  ${c('2', f.ruleId)}`);
+      lines.push(`  ${loc.padEnd(9)} ${sev.padEnd(opts.color ? 17 : 8)} ${f.description}${detail}  ${c('2', f.confidence ? `${f.ruleId} (${f.confidence} confidence)` : f.ruleId)}`);
       if (f.commit) lines.push(c('2', `            ${provenance(f)}`));
     }
     lines.push('');
