@@ -258,6 +258,7 @@ export async function main(argv: string[]): Promise<number> {
     return reportError(e);
   }
   if (usageError) {
+    result.catch(() => undefined); // the handler may have started anyway; the usage error is the answer
     process.stderr.write(`leakguard: ${usageError.replace(/\s*\n\s*/g, ' ')} (see leakguard --help)\n`);
     return EXIT_ERROR;
   }
