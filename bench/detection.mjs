@@ -52,6 +52,14 @@ function bring(repo, from) {
 
 const short = (s) => createHash('sha256').update(s).digest('hex').slice(0, 16);
 const keyOf = (repo, f) => (f.kind === 'content' ? `${repo}|${f.path}|${short(f.secret)}` : `${repo}|${f.path}|${f.kind}`);
+// A content finding is one secret wherever it appears (the first path names it): a label given
+// to the same value at another path of the same repository applies to it too.
+const byValue = new Map();
+for (const [k, v] of Object.entries(labels)) {
+  const [repo, , tail] = k.split('|');
+  if (tail !== 'path' && tail !== 'size') byValue.set(`${repo}|${tail}`, v);
+}
+const valueKey = (key) => { const [repo, , tail] = key.split('|'); return `${repo}|${tail}`; };
 
 const { scan, redact } = await import(join(ROOT, 'dist', 'index.js'));
 const from = opt('from') ? resolve(opt('from')) : undefined;
@@ -70,9 +78,10 @@ for (const repo of repos) {
   for (const f of report.findings) {
     const key = keyOf(repo.name, f);
     found.add(key);
+    if (f.kind === 'content') found.add(valueKey(key));
     const row = perRule.get(f.ruleId) ?? { tp: 0, fixture: 0, fp: 0, unlabelled: 0 };
     perRule.set(f.ruleId, row);
-    const label = labels[key]?.label;
+    const label = (labels[key] ?? (f.kind === 'content' ? byValue.get(valueKey(key)) : undefined))?.label;
     if (label) { row[label]++; continue; }
     row.unlabelled++;
     const shown = f.secret === undefined ? '' : redact(f.secret);
@@ -93,7 +102,7 @@ const total = (rs) => sum(rs, 'tp') + sum(rs, 'fixture') + sum(rs, 'fp') + sum(r
 const ratio = (rs) => `${sum(rs, 'fp')} of ${total(rs)} (${total(rs) ? ((100 * sum(rs, 'fp')) / total(rs)).toFixed(1) : '0.0'}%)`;
 console.log(`\nnot a credential: ${ratio(all)}; outside ${GENERIC}: ${ratio(outside)}`);
 const wanted = Object.entries(labels).filter(([k, v]) => v.label !== 'fp' && repos.some((r) => k.startsWith(`${r.name}|`)));
-const missed = wanted.filter(([k]) => !found.has(k));
+const missed = wanted.filter(([k]) => !found.has(k) && !found.has(valueKey(k)));
 console.log(`recall on labelled credentials and fixtures: ${wanted.length - missed.length} of ${wanted.length}${missed.length ? ` (missed: ${missed.map(([k, v]) => `${k.split('|').slice(0, 2).join(':')} ${v.rule}`).join(', ')})` : ''}`);
 if (unlabelled.length) console.log(`${unlabelled.length} finding(s) have no label yet${flag('unlabelled') ? ':' : ' (--unlabelled lists them)'}`);
 if (flag('unlabelled')) for (const u of unlabelled) console.log(`  ${u.key}  ${u.rule}  ${u.where}  ${u.shown}`);

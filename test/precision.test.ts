@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { scan } from '../src/api.js';
-import { ruleConfidence } from '../src/engine/compile.js';
+import { compileRuleset, ruleConfidence } from '../src/engine/compile.js';
+import { detectContent } from '../src/engine/detect.js';
 import { cli, cliJson, fake, Repo, run } from './helpers.js';
 
 // values built at run time, so this file holds no credential-shaped literal of its own
@@ -162,5 +163,17 @@ describe('confidence', () => {
     const r = Repo.init();
     r.write('a.txt', 'x\n').add().commit();
     await expect(scan({ path: r.dir, minConfidence: 'sure' as any })).rejects.toThrow(/invalid minimum confidence 'sure'/);
+  });
+});
+
+describe('keyword prefilter', () => {
+  it('a keyword that another keyword starts with still wakes its rules', () => {
+    const rule = (id: string, keywords: string[], regex: string) => ({ id, description: id, severity: 'low' as const, keywords, regex, builtin: true });
+    const rs = compileRuleset([
+      rule('short', ['password'], 'password = "([a-z]{6})"'),
+      rule('long', ['password ='], 'nothing-here-([0-9]+)'),
+    ]);
+    const found = detectContent(rs, 'a.py', 'x\n  a.password = "sadmin"\n', { guardMs: 2000 });
+    expect(found.map((f) => f.rule.id)).toEqual(['short']);
   });
 });

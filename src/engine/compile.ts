@@ -332,6 +332,15 @@ export function compileRuleset(specs: RuleSpec[], globalAllow?: AllowlistSpec, g
   }
   // Longest keywords first, so a keyword that contains another is still reported.
   const keys = [...byKeyword.keys()].sort((a, b) => b.length - a.length);
+  // At one position only the longest keyword is reported ('password =' hides 'password'), so a
+  // keyword also wakes the rules of every keyword it starts with.
+  for (const k of keys) {
+    for (const shorter of keys) {
+      if (shorter.length >= k.length || !k.startsWith(shorter)) continue;
+      const list = byKeyword.get(k)!;
+      for (const r of byKeyword.get(shorter)!) if (!list.includes(r)) list.push(r);
+    }
+  }
   return {
     rules,
     pathRules: rules.filter((r) => r.kind !== 'content'),
