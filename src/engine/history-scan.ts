@@ -361,7 +361,8 @@ class PlaceBook {
 
   pathOf(oid: string): string {
     const occ = this.index.blobs.get(oid);
-    return occ ? this.place(occ[0]!, occ[1]!, oid).path : DANGLING_PATH;
+    if (!occ) return DANGLING_PATH;
+    return this.noteRef.has(occ[0]!) ? MESSAGE_PATHS.note : this.index.paths[occ[1]!]!;
   }
 
   /** Whether the global allowlist covers every path the blob appears at (it is then not scanned at all). */
