@@ -259,7 +259,7 @@ export function secretPrefixLength(source: string, group: number | string | unde
       i = close + 1;
       continue;
     }
-    if (/[A-Za-z0-9_\-]/.test(c)) {
+    if (/[A-Za-z0-9_-]/.test(c)) {
       // a literal followed by a quantifier is not fixed
       if (/[?*+{]/.test(source[i + 1] ?? '')) break;
       n++; i++; continue;
