@@ -10,8 +10,11 @@
  */
 import type { CompiledRule } from './compile.js';
 
-/** Values that are never secrets whatever the rule: templates, placeholders and masks. */
-const TEMPLATE = /\$\{|\{\{|<[a-z_ -]*>|x{5,}|X{5,}|\*{5,}|^\*+$|\.\.\.|^\$[A-Za-z_][A-Za-z0-9_]*$|^%\(?[A-Za-z_]+\)?s?%?$|^__[A-Z_]+__$/;
+/**
+ * Values that are never secrets whatever the rule: templates, placeholders and masks. An ellipsis
+ * is matched both as text and as its UTF-8 bytes read one by one (history text is read that way).
+ */
+const TEMPLATE = /\$\{|\{\{|<[a-z_ -]*>|x{5,}|X{5,}|\*{5,}|^\*+$|\.\.\.|…|\u00e2\u0080\u00a6|^\$[A-Za-z_][A-Za-z0-9_]*$|^%\(?[A-Za-z_]+\)?s?%?$|^__[A-Z_]+__$/;
 
 /** Key names whose "token" is a cursor or a public value: `NextToken`, `VerificationToken`, `csrf_token`. */
 const NON_SECRET_KEY = /(?:next|continuation|pagination|page|cursor|marker|verification|idempotency|client_?request|sync|resume|csrf|xsrf|nonce|cancel(?:lation)?)[_-]?token|token[_-]?(?:type|url|uri|endpoint|name|file|path|ttl|expir\w*|length|count|limit|cache[_-]?key)/i;
