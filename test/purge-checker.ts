@@ -22,17 +22,19 @@ export function githubLike(b: Repo, pulls: Record<string, string>): void {
   b.git('config', 'receive.hideRefs', 'refs/pull');
 }
 
-/** GitLab: a protected branch, enforced by a pre-receive hook that refuses non-fast-forward updates to it. */
+/**
+ * GitLab: a protected branch, enforced ref by ref (an update hook) so that, without an atomic push,
+ * the other refs of the same push would go through.
+ */
 export function gitlabProtected(b: Repo, branch: string): string {
-  const hook = join(b.dir, 'hooks', 'pre-receive');
+  const hook = join(b.dir, 'hooks', 'update');
   writeFileSync(hook, `#!/bin/sh
 z=0000000000000000000000000000000000000000
-while read old new ref; do
-  if [ "$ref" = "refs/heads/${branch}" ] && [ "$old" != "$z" ] && [ "$new" != "$z" ] && ! git merge-base --is-ancestor "$old" "$new"; then
-    echo "GitLab: You are not allowed to force push code to a protected branch on this project." >&2
-    exit 1
-  fi
-done
+ref=$1 old=$2 new=$3
+if [ "$ref" = "refs/heads/${branch}" ] && [ "$old" != "$z" ] && [ "$new" != "$z" ] && ! git merge-base --is-ancestor "$old" "$new"; then
+  echo "GitLab: You are not allowed to force push code to a protected branch on this project." >&2
+  exit 1
+fi
 `);
   chmodSync(hook, 0o755);
   return hook;
