@@ -154,3 +154,32 @@ describe('purge: every remote gets back exactly its own refs, clean', () => {
     expect(allRefs(bb)).toEqual(allRefs(gh));
   }, 120_000);
 });
+
+describe('purge: incident mirrors and odd names', () => {
+  itFR('in a bare mirror whose remote is a relative path, with a file name holding a line break', () => {
+    const r = Repo.init();
+    const odd = 'we\nird/.env';
+    r.write('src/app.js', 'console.log(1)\n').add().commit('initial');
+    r.write(odd, `GOOGLE_API_KEY=${fake.googleKey()}\n`).write('src/config.js', INLINE()).add().commit('leak');
+    r.git('rm', '-q', '--cached', odd);
+    r.commit('untrack');
+    const dir = tempDir();
+    run('git', ['init', '-q', '--bare', join(dir, 'origin.git')], '/');
+    r.git('push', '-q', join(dir, 'origin.git'), 'main');
+    run('git', ['clone', '-q', '--bare', join(dir, 'origin.git'), join(dir, 'incident.git')], '/');
+    const mirror = new Repo(join(dir, 'incident.git'));
+    mirror.git('config', 'remote.origin.url', '../origin.git');
+    const origin = new Repo(join(dir, 'origin.git'));
+    const before = allRefs(origin);
+    const snap = snapshot(origin);
+    const md = cli(['purge', '--plan'], mirror.dir);
+    expect(md.code, md.stderr).toBe(0);
+    expect(md.stdout).toContain(JSON.stringify(odd));
+    const res = runScript(mirror);
+    expect(res.status, res.out).toBe(0);
+    // each message about the odd path stays on one line
+    expect(res.stdout).not.toMatch(/^ird\/\.env/m);
+    checkRemote('origin', origin, { secrets: SECRETS(), purged: (p) => p === odd, before, beforeRepo: snap });
+    expect(origin.git('show', 'main:src/config.js')).toMatch(/\*\*\*REMOVED:google-api-key\*\*\*/);
+  }, 60_000);
+});

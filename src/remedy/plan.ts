@@ -70,6 +70,8 @@ export function removalTargets(findings: Finding[], ruleset: Ruleset): PathTarge
     for (const p of paths) {
       const dirGlob = f.kind === 'path' ? rule?.spec.paths?.map((g) => /^\*\*\/([^*?[\]{}!]+)\/\*\*$/.exec(g)?.[1]).find((d) => d && (`/${p}`).includes(`/${d}/`)) : undefined;
       if (dirGlob) add(`regex:(^|/)${escapeRegex(dirGlob)}(/|$)`, f.ruleId, `${dirGlob}/ at any depth`, p);
+      // filter-repo reads one rule a line: a path with a line break (or one that looks like a rule) becomes an anchored regex
+      else if (/[\x00-\x1f\x7f]/.test(p) || /^(literal|regex|glob):/.test(p)) add(`regex:^${escapeRegex(p).replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}$`, f.ruleId, f.kind === 'size' ? 'large file' : rule?.description ?? f.ruleId, p);
       else add(`literal:${p}`, f.ruleId, f.kind === 'size' ? 'large file' : rule?.description ?? f.ruleId, p);
     }
   }

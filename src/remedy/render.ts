@@ -8,6 +8,7 @@ import { inMessages, publicPlan } from './plan.js';
 import { PROVIDERS } from './remotes.js';
 import { INSTALL_HINT } from './filter-repo.js';
 import { planId } from './execute.js';
+import { shown } from './verify.js';
 
 export interface Step { n: number; title: string; manual: boolean; text: string[]; commands: string[] }
 
@@ -22,8 +23,6 @@ function filterRepoArgs(plan: Plan): string[] {
   return args;
 }
 
-/** A path as one visible line: control characters (a newline in a file name) shown escaped. */
-export const shown = (p: string) => (/[\x00-\x1f\x7f]/.test(p) ? JSON.stringify(p) : p);
 const listed = (paths: string[], n: number) => `${paths.slice(0, n).map(shown).join(', ')}${paths.length > n ? ` and ${paths.length - n} more` : ''}`;
 
 /** Each remote's refs live in their own namespace in the backup and the rewrite (N counts the remotes' URLs). */

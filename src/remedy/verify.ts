@@ -10,11 +10,14 @@ import { git, gitRaw, splitNul } from '../sources/git.js';
 import type { Finding } from '../types.js';
 import { removedBy, type PathTarget, type Replacement } from './plan.js';
 
+/** A path as one visible line: control characters (a line break in a file name) shown escaped. */
+export const shown = (p: string) => (/[\x00-\x1f\x7f]/.test(p) ? JSON.stringify(p) : p);
+
 export interface VerifyResult { problems: string[]; refsChecked: number; findingsChecked: number }
 
 /** A finding as a one-line problem: rule, where, and the commit; never the secret. */
 export function describeFinding(f: Finding, prefix: string): string {
-  return `${prefix}: ${f.ruleId} at ${f.path}${f.commit ? ` (commit ${f.commit.slice(0, 12)})` : ''}${f.refs?.length ? ` reachable from ${f.refs.slice(0, 3).join(', ')}${(f.refsTotal ?? f.refs.length) > 3 ? ' and more' : ''}` : ''}`;
+  return `${prefix}: ${f.ruleId} at ${shown(f.path)}${f.commit ? ` (commit ${f.commit.slice(0, 12)})` : ''}${f.refs?.length ? ` reachable from ${f.refs.slice(0, 3).join(', ')}${(f.refsTotal ?? f.refs.length) > 3 ? ' and more' : ''}` : ''}`;
 }
 
 /** Applies the replacements the way filter-repo does, for comparing a kept file before and after. */
