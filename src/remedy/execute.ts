@@ -80,6 +80,7 @@ export async function stepBackup(c: StepContext): Promise<number> {
     say(`resuming: the backup of ${existing.created} is kept (${backupDir(c)})`);
     return 0;
   }
+  const started = Date.now();
   mkdirSync(c.stateDir, { recursive: true, mode: 0o700 });
   rmSync(backupDir(c), { recursive: true, force: true });
   await git(['clone', '-q', '--mirror', '--no-local', c.repo, backupDir(c)], c.stateDir);
@@ -97,6 +98,7 @@ export async function stepBackup(c: StepContext): Promise<number> {
     say(`backed up ${t.remote} ${t.role === 'push' ? '' : '(fetch URL, not pushed to) '}${t.display}: ${Object.keys(refs).length} refs`);
   }
   writeState(c.stateDir, { tool: 'leakguard', planId: id, created: new Date().toISOString(), phase: 'backed-up', targets: states });
+  say(`timing: backup (mirror clone and ${targets.length} fetch(es)) ${((Date.now() - started) / 1000).toFixed(1)} s`);
   return 0;
 }
 
@@ -206,12 +208,15 @@ export async function stepPush(c: StepContext, remote: string): Promise<number> 
   if (state.phase !== 'rewritten') throw new LeakguardError('the rewrite has not been verified: nothing is pushed');
   for (const t of state.targets.filter((x) => x.remote === remote && x.role === 'push')) {
     if (t.status === 'verified') { say(`${t.remote} (${t.display}): already rewritten and verified`); continue; }
+    const t0 = Date.now();
     if (t.status === 'planned') {
       const code = await pushTarget(c, state, t);
       if (code) return code;
     }
+    const t1 = Date.now();
     const v = await verifyTarget(c, state, t);
     if (v) return v;
+    say(`timing: ${t.remote}: push ${((t1 - t0) / 1000).toFixed(1)} s, fetch and fresh scan of what it serves ${((Date.now() - t1) / 1000).toFixed(1)} s`);
   }
   return 0;
 }

@@ -8,25 +8,8 @@
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { git, gitRaw } from '../sources/git.js';
-
-/** Reads many objects with one cat-file --batch: id -> raw body. */
-async function readObjects(repo: string, ids: string[]): Promise<Map<string, Buffer>> {
-  const out = new Map<string, Buffer>();
-  if (!ids.length) return out;
-  const r = await gitRaw(['cat-file', '--batch'], { cwd: repo, input: `${ids.join('\n')}\n` });
-  const buf = r.stdout;
-  let at = 0;
-  for (const id of ids) {
-    const nl = buf.indexOf(10, at);
-    const header = buf.subarray(at, nl).toString('latin1').split(' ');
-    if (header[1] === 'missing') { at = nl + 1; continue; }
-    const size = Number(header[2]);
-    out.set(id, buf.subarray(nl + 1, nl + 1 + size));
-    at = nl + 1 + size + 1;
-  }
-  return out;
-}
+import { git } from '../sources/git.js';
+import { readObjects } from './objects.js';
 
 /** Returns how many tags were put back. */
 export async function restoreNamespacedTags(backup: string, rewritten: string, stateDir: string): Promise<number> {
