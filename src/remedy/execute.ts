@@ -128,6 +128,7 @@ export async function stepRewrite(c: StepContext): Promise<number> {
   const work = rewrittenDir(c);
   rmSync(work, { recursive: true, force: true });
   await git(['clone', '-q', '--mirror', '--no-local', backupDir(c), work], c.stateDir);
+  const cloned = Date.now() - started;
   // this clone's remote-tracking refs are stale copies of what each remote's namespace holds exactly
   const stale = (await git(['for-each-ref', '--format=delete %(refname)', 'refs/remotes/'], work)).toString('utf8');
   if (stale.trim()) await git(['update-ref', '--stdin'], work, stale);
@@ -157,10 +158,12 @@ export async function stepRewrite(c: StepContext): Promise<number> {
   if (tags) say(`${tags} annotated tag(s) put back in their remotes' namespaces`);
   const notes = await rekeyNotes(work);
   if (notes) say(`notes re-attached to the rewritten commits: ${notes}`);
+  const fixed = Date.now() - t2;
   const v = await verifyRewrite({ backup: backupDir(c), rewritten: work, removePaths, replacements, scan: opts });
   for (const p of v.problems) say(`verify: ${p}`);
   say(`verify: ${v.problems.length ? `FAILED with ${v.problems.length} problem(s)` : 'passed'} (fresh scan of the rewrite: ${v.findingsChecked} finding(s); ${v.refsChecked} refs compared)`);
-  say(`timing: scan of the backup ${(scanned / 1000).toFixed(1)} s, filter-repo ${(filtered / 1000).toFixed(1)} s, verification ${((Date.now() - t2) / 1000).toFixed(1)} s, rewrite step ${((Date.now() - started) / 1000).toFixed(1)} s`);
+  const sec = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+  say(`timing: clone ${sec(cloned)}, scan of the backup ${sec(scanned)}, filter-repo ${sec(filtered)}, tags and notes put back ${sec(fixed)}, verification ${sec(Date.now() - t2 - fixed)}, rewrite step ${sec(Date.now() - started)}`);
   if (v.problems.length) {
     say('verification failed: nothing was pushed. The backup and this clone are unchanged. If a finding above is on a branch only a remote has, fetch it here and make a new plan; if it is meant to stay, allowlist it in .leakguard.yml');
     return 1;
