@@ -134,9 +134,12 @@ describe('leakguard purge --plan', () => {
   itFR('a remote that rejects the push stops the script, naming it', () => {
     const { r, remotes } = incidentOnThreeRemotes();
     remotes.bitbucket!.git('config', 'receive.denyNonFastForwards', 'true');
+    const before = remotes.bitbucket!.git('for-each-ref');
     const res = runPlan(r);
     expect(res.status).toBe(1);
-    expect(res.stderr).toMatch(/push to bitbucket \(git@bitbucket\.org:acme\/app\.git\) was rejected/);
+    expect(res.stderr).toMatch(/push to bitbucket \(git@bitbucket\.org:acme\/app\.git\) was rejected \(atomic: nothing on it changed\)/);
+    // denyNonFastForwards refuses the branches, not the annotated tag: only an atomic push keeps the tag from moving alone
+    expect(remotes.bitbucket!.git('for-each-ref')).toBe(before);
   }, 120_000);
 
   it('without git-filter-repo the script refuses with the install command, and the md plan still renders', () => {
