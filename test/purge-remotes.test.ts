@@ -141,6 +141,15 @@ describe('purge: every remote gets back exactly its own refs, clean', () => {
     expect(allRefs(bb)).toEqual(before.bitbucket);
     expect(allRefs(gh)).not.toEqual(before.origin);
 
+    // a freshly generated plan, backed up anew from the half-rewritten remotes, does not stumble on
+    // what the first run rewrote: origin is recognised as rewritten, gitlab still refuses
+    const fresh = runScript(r);
+    expect(fresh.status, fresh.out).toBe(1);
+    expect(fresh.stderr).not.toMatch(/differ|changed since the backup/);
+    expect(fresh.stderr).toMatch(/origin \(git@github\.com:acme\/app\.git\): every ref already equals the rewrite/);
+    expect(fresh.stderr).toMatch(/push to gitlab .* was rejected/);
+    expect(allRefs(gl)).toEqual(before.gitlab);
+
     run('rm', [hook], '/'); // the maintainer lifts the protection
     const second = run('bash', ['-c', resume!], '/', GIT_ENV);
     expect(second.status, `${second.stdout}\n${second.stderr}`).toBe(0);

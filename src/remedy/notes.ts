@@ -48,7 +48,9 @@ export async function rekeyNotes(repo: string): Promise<number> {
     if (lines.some((l) => l.slice(l.indexOf('\t') + 1).includes('/'))) continue; // not a notes tree we understand: leave it
     const tree = (await git(['mktree', '-z'], repo, lines.join('\0') + '\0')).toString('utf8').trim();
     const parent = (await git(['rev-parse', `${ref}^{commit}`], repo)).toString('utf8').trim();
-    const env = { ...IDENTITY, ...process.env };
+    // dated like the notes commit it follows, so every remote's copy of the same notes gets the same id
+    const when = (await git(['log', '-1', '--format=%ct', parent], repo)).toString('utf8').trim();
+    const env = { ...IDENTITY, ...process.env, GIT_COMMITTER_DATE: `@${when} +0000`, GIT_AUTHOR_DATE: `@${when} +0000` };
     const c = await gitRaw(['commit-tree', tree, '-p', parent, '-m', 'Notes re-filed under the rewritten commits'], { cwd: repo, env });
     if (c.code !== 0) throw new Error(`git commit-tree failed: ${c.stderr}`);
     await git(['update-ref', ref, c.stdout.toString('utf8').trim(), parent], repo);
