@@ -89,6 +89,8 @@ describe('purge: every remote gets back exactly its own refs, clean', () => {
     intWork.write('RELEASE', '2\n').add().commit('release 2');
     intWork.git('tag', 'internal-v0');
     intWork.git('push', '-q', 'origin', 'release/2', 'internal-v0');
+    // an older server without atomic pushes
+    internal.git('config', 'receive.advertiseAtomic', 'false');
     const remotes = { origin: gh, gitlab: gl, internal };
     const before = Object.fromEntries(Object.entries(remotes).map(([n, b]) => [n, allRefs(b)]));
     const snaps = Object.fromEntries(Object.entries(remotes).map(([n, b]) => [n, snapshot(b)]));
@@ -109,6 +111,8 @@ describe('purge: every remote gets back exactly its own refs, clean', () => {
     // internal's own branch and tag are still there; the fetch mirror was never written to, and that was said
     expect(internal.git('show', 'release/2:RELEASE')).toBe('2\n');
     expect(allRefs(fetchMirror)).toEqual(mirrorBefore);
+    expect(res.stderr).toMatch(/internal: the server does not support atomic pushes, so refs are updated one by one/);
+    expect(res.stderr).toMatch(/pushed \d+ ref\(s\) to origin \(git@github\.com:acme\/app\.git\) atomically/);
     expect(res.stderr).toMatch(/internal fetches from https:\/\/git\.internal\.example\/app\.git, which no push reaches/);
     // the working clone was never touched, and no secret reached the terminal or the script
     expect(r.git('rev-parse', 'HEAD~1').trim()).toBe(leak);
