@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect } from 'vitest';
 import { allRefs, checkRemote, githubLike, gitlabProtected } from './purge-checker.js';
 import { cli, fake, GIT_ENV, hasTool, Repo, run, tempDir, withTool } from './helpers.js';
 
