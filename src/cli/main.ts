@@ -99,11 +99,15 @@ async function runGitignore(a: ScanArgs & { check?: boolean; untrack?: boolean }
 
 interface PurgeArgs extends Omit<ScanArgs, 'format'> {
   plan?: boolean; verify?: boolean; 'write-replacements'?: string; 'plan-file'?: string; old?: string; new?: string;
-  replacements?: string; from?: string; format: Format | 'md' | 'sh';
+  replacements?: string; from?: string; format: Format | 'md' | 'sh'; step?: string; state?: string;
 }
 
 async function runPurge(a: PurgeArgs): Promise<number> {
   const purge = await import('../remedy/purge.js');
+  if (a.step) {
+    if (!a['plan-file'] || !a.state) throw new LeakguardError('--step needs --plan-file and --state');
+    return purge.runStep(a.step, { repo: resolve(a.path ?? '.'), planFile: a['plan-file'], stateDir: a.state, resume: process.env.LEAKGUARD_RESUME ?? 'the same purge script, again' });
+  }
   if (a['write-replacements']) {
     if (!a['plan-file']) throw new LeakguardError('--write-replacements needs --plan-file');
     const n = await purge.writeReplacements(a['write-replacements'], a['plan-file'], { path: a.path, ...commonScanOptions(a) });
@@ -227,7 +231,9 @@ export async function main(argv: string[]): Promise<number> {
         .option('plan-file', { type: 'string', hidden: true })
         .option('old', { type: 'string', hidden: true })
         .option('new', { type: 'string', hidden: true })
-        .option('replacements', { type: 'string', hidden: true }),
+        .option('replacements', { type: 'string', hidden: true })
+        .option('step', { type: 'string', hidden: true })
+        .option('state', { type: 'string', hidden: true }),
       (a) => { result = runPurge(a as unknown as PurgeArgs); })
     .command('hook <action>', 'Install or uninstall the pre-commit hook (runs leakguard scan --staged)',
       (y) => y.positional('action', { choices: ['install', 'uninstall'] as const, demandOption: true }),

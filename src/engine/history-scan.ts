@@ -111,7 +111,9 @@ class MessageMatcher {
   readonly timeouts: { where: string; ruleId: string }[] = [];
 
   constructor(ruleset: Ruleset, guardMs: number) {
-    if (ruleset.contentRules.length) this.scanner = new BlobScanner(ruleset, guardMs, false);
+    // the byte filter, as for blobs: tens of thousands of messages keep it optimised, and a message
+    // without a keyword is then passed over without being decoded
+    if (ruleset.contentRules.length) this.scanner = new BlobScanner(ruleset, guardMs);
   }
 
   private match(key: string, text: Buffer, where: string): BlobMatch[] {
