@@ -1,7 +1,7 @@
 /**
  * The programmatic API. The CLI is a thin layer over these functions.
  */
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { buildRuleset, loadConfig, type Config } from './config.js';
 import { LeakguardError } from './errors.js';
@@ -12,7 +12,8 @@ import { countSkip, Engine, newStats } from './engine/scan.js';
 import { GitNotFound, openRepo, openRepoWithoutGit, type RepoInfo } from './sources/git.js';
 import { stagedEntries, stagedItems } from './sources/staged.js';
 import { worktreeItems } from './sources/worktree.js';
-import type { Finding, ScanReport } from './types.js';
+import { MESSAGE_PATHS, type Finding, type ScanReport } from './types.js';
+import { git } from './sources/git.js';
 import { effectiveRules } from './config.js';
 import { IncompleteScan, scanHistory, type HistoryOptions } from './engine/history-scan.js';
 
@@ -153,4 +154,33 @@ export async function scan(opts: ScanOptions = {}): Promise<ScanReport & { rules
     ruleset: p.ruleset,
     repo: p.repo,
   };
+}
+
+/** A commit message to scan: the file git hands the commit-msg hook, or the text itself. */
+export type MessageOptions = Pick<ScanOptions, 'path' | 'config' | 'baseline' | 'defaultRules' | 'redact'> & ({ file: string; text?: undefined } | { text: string; file?: undefined });
+
+/**
+ * Scans a commit message with the same rules as a file. Comment lines are blanked as git strips
+ * them (so line numbers still match the file) and everything below the scissors line is cut.
+ */
+export async function scanMessage(opts: MessageOptions): Promise<ScanReport & { ruleset: Ruleset; repo: RepoInfo }> {
+  const raw = opts.file !== undefined
+    ? await readFile(resolve(opts.file), 'utf8').catch((e: NodeJS.ErrnoException) => { throw new LeakguardError(`cannot read ${opts.file}: ${e.code === 'ENOENT' ? 'no such file' : e.code ?? e.message}`); })
+    : opts.text;
+  const p = await prepare(opts);
+  const commentChar = (await git(['config', '--default', '#', 'core.commentChar'], p.root).catch(() => Buffer.from('#'))).toString('utf8').trim();
+  const text = stripComments(raw, commentChar === 'auto' || !commentChar ? '#' : commentChar);
+  const stats = newStats(p.ruleset.rules.length);
+  const engine = new Engine(p.ruleset, { maxContentBytes: Infinity, baseline: p.baseline }, stats);
+  const body = Buffer.from(text, 'utf8');
+  const found = await engine.scanAll([{ path: MESSAGE_PATHS['commit-message'], size: body.length, read: async () => body }]);
+  const findings = found.filter((f) => f.kind === 'content').map((f) => ({ ...f, source: 'commit-message' as const }));
+  const redacted = opts.redact !== false;
+  return { findings: redacted ? redactFindings(findings) : findings, stats, target: { mode: 'staged', root: p.root }, redacted, ruleset: p.ruleset, repo: p.repo };
+}
+
+function stripComments(message: string, commentChar: string): string {
+  const lines = message.split('\n');
+  const scissors = lines.findIndex((l) => l.startsWith(`${commentChar} `) && l.includes('>8'));
+  return (scissors === -1 ? lines : lines.slice(0, scissors)).map((l) => (l.startsWith(commentChar) ? '' : l)).join('\n');
 }

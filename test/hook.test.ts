@@ -58,7 +58,7 @@ describe('leakguard hook', () => {
     expect(existsSync(join(hooks, 'pre-commit.leakguard-chained'))).toBe(false);
     const again = cli(['hook', 'uninstall'], r.dir);
     expect(again.code).toBe(2);
-    expect(again.stderr).toMatch(/no leakguard pre-commit hook/);
+    expect(again.stderr).toMatch(/no leakguard hook installed/);
   });
 
   it('honours core.hooksPath', () => {

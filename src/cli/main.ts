@@ -13,23 +13,16 @@ import type { ScanReport } from '../types.js';
 import type { Ruleset as CompiledRuleset } from '../engine/compile.js';
 import { parseSize } from '../engine/units.js';
 import { tuneForLongRun } from './jit.js';
+import { BASELINE_KEYS, flagNames, GITIGNORE_KEYS, HOOK_KEYS, pick, PURGE_KEYS, RULES_KEYS, SCAN_KEYS, type OptionKey } from './options.js';
+import { usageMessage, type CommandShape } from './suggest.js';
+import type { HookName } from '../integrations/hook-commands.js';
 
 interface ScanArgs {
   path?: string; staged?: boolean; history?: boolean; range?: string; 'all-objects'?: boolean; workers?: number; engine?: 'git' | 'isomorphic'; format: Format; output?: string; config?: string; baseline?: string;
-  redact: boolean; quiet: boolean; 'default-rules': boolean; 'max-content-size'?: string;
+  redact: boolean; quiet: boolean; 'default-rules': boolean; 'max-content-size'?: string; 'commit-msg'?: string; 'pre-push'?: string;
 }
 
-function scanOptions<T>(y: Argv<T>) {
-  return y
-    .option('format', { alias: 'f', choices: ['text', 'json', 'sarif'] as const, default: 'text' as const, describe: 'Report format' })
-    .option('output', { alias: 'o', type: 'string', describe: 'Write the report to FILE instead of stdout' })
-    .option('config', { alias: 'c', type: 'string', describe: 'Config file (default: .leakguard.yml at the repository root)' })
-    .option('baseline', { alias: 'b', type: 'string', describe: 'Drop findings recorded in this baseline file' })
-    .option('redact', { type: 'boolean', default: true, describe: 'Redact secrets in output (--no-redact shows them)' })
-    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'Print nothing when there are no findings' })
-    .option('default-rules', { type: 'boolean', default: true, describe: 'Use the shipped rule pack (--no-default-rules: only the config\'s rules)' })
-    .option('max-content-size', { type: 'string', describe: 'Largest file whose content is scanned (e.g. 25MB); larger ones get path and size rules only' });
-}
+const HOOK_ACTIONS = ['install', 'uninstall'] as const;
 
 function commonScanOptions(a: Pick<ScanArgs, 'config' | 'baseline' | 'default-rules' | 'max-content-size'>) {
   return {
@@ -44,7 +37,7 @@ async function runScan(a: ScanArgs): Promise<number> {
   const [{ scan }, { render, emit, useColor }, { startProgress }, { IncompleteScan }] = await Promise.all([
     import('../api.js'), import('./output.js'), import('./progress.js'), import('../engine/history-scan.js'),
   ]);
-  const history = a.history || a.range !== undefined;
+  const history = a.history || a.range !== undefined || a['pre-push'] !== undefined;
   if (history) tuneForLongRun();
   const progress = history && !a.quiet ? await startProgress() : undefined;
   const write = (report: ScanReport & { ruleset: CompiledRuleset }) => {
@@ -52,6 +45,27 @@ async function runScan(a: ScanArgs): Promise<number> {
     emit(text, a.output);
     if (a.output && !a.quiet) process.stderr.write(`leakguard: ${report.findings.length} finding(s); report written to ${a.output}\n`);
   };
+  if (a['commit-msg'] !== undefined) {
+    const { scanMessage } = await import('../api.js');
+    const report = await scanMessage({ path: a.path, file: a['commit-msg'], config: a.config, baseline: a.baseline, defaultRules: a['default-rules'], redact: a.redact });
+    write(report);
+    return report.findings.length > 0 ? EXIT_FINDINGS : EXIT_CLEAN;
+  }
+  if (a['pre-push'] !== undefined) {
+    const { parsePushLines, pushRevisions } = await import('../integrations/pre-push.js');
+    const { readFileSync } = await import('node:fs');
+    let updates = parsePushLines(process.stdin.isTTY ? '' : readFileSync(0, 'utf8'));
+    let remote = a['pre-push'];
+    const env = process.env;
+    if (!updates.length && env.PRE_COMMIT_TO_REF) {
+      // the pre-commit framework keeps git's stdin and exports the push instead
+      updates = parsePushLines(`${env.PRE_COMMIT_LOCAL_BRANCH ?? 'HEAD'} ${env.PRE_COMMIT_TO_REF} ${env.PRE_COMMIT_REMOTE_BRANCH ?? 'HEAD'} ${env.PRE_COMMIT_FROM_REF ?? ''}`);
+      remote = env.PRE_COMMIT_REMOTE_NAME ?? remote;
+    }
+    const range = await pushRevisions(resolve(a.path ?? '.'), remote, updates);
+    if (range === undefined) return EXIT_CLEAN; // only deletions: no commit is sent
+    a = { ...a, range };
+  }
   try {
     const report = await scan({
       path: a.path, staged: a.staged, redact: a.redact, history: a.history, range: a.range, allObjects: a['all-objects'],
@@ -130,18 +144,11 @@ async function runPurge(a: PurgeArgs): Promise<number> {
   return EXIT_CLEAN;
 }
 
-async function runHook(action: 'install' | 'uninstall'): Promise<number> {
-  const hook = await import('../integrations/hook.js');
-  const { openRepo } = await import('../sources/git.js');
-  await openRepo(process.cwd());
-  if (action === 'install') {
-    const bin = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'leakguard.js');
-    const r = await hook.installHook(process.cwd(), bin);
-    process.stderr.write(`leakguard: pre-commit hook ${r.action} at ${r.hookPath}${r.chained ? ` (runs the existing hook first, kept as ${r.chained})` : ''}\n`);
-  } else {
-    const r = await hook.uninstallHook(process.cwd());
-    process.stderr.write(`leakguard: pre-commit hook removed from ${r.hookPath}${r.action === 'restored' ? '; the previous hook is back in place' : ''}\n`);
-  }
+async function runHook(action: 'install' | 'uninstall', hooks: HookName[] | undefined): Promise<number> {
+  const { installHooks, uninstallHooks } = await import('../integrations/install.js');
+  const bin = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'leakguard.js');
+  const r = action === 'install' ? await installHooks(process.cwd(), { bin, hooks }) : await uninstallHooks(process.cwd());
+  for (const line of r.messages) process.stderr.write(`leakguard: ${line}\n`);
   return EXIT_CLEAN;
 }
 
@@ -167,77 +174,82 @@ async function runRulesList(a: { config?: string; 'default-rules': boolean }): P
   return EXIT_CLEAN;
 }
 
+/** A command that parsed cleanly; it runs only after the whole command line is known to be valid. */
+type Pending = () => Promise<number>;
+
+const withOptions = (y: Argv, keys: OptionKey[]) => y.options(pick(keys));
+
+const COMMAND_SHAPES: Record<string, CommandShape> = {
+  scan: { options: flagNames(SCAN_KEYS) },
+  baseline: { options: flagNames(BASELINE_KEYS) },
+  gitignore: { options: flagNames(GITIGNORE_KEYS) },
+  purge: { options: flagNames(PURGE_KEYS) },
+  hook: { options: flagNames(HOOK_KEYS), choices: { action: HOOK_ACTIONS } },
+  rules: { options: flagNames(RULES_KEYS), choices: { action: ['list', 'check'] } },
+};
+
+/** Conflicts between scan modes, checked before anything runs. */
+function checkScan(a: ScanArgs): true {
+  const modes = (['staged', 'history', 'range', 'commit-msg', 'pre-push'] as const).filter((k) => a[k] !== undefined && a[k] !== false);
+  if (modes.length > 1) throw new Error(`--${modes[0]} and --${modes[1]} cannot be combined`);
+  if (a['all-objects'] && !a.history) throw new Error('--all-objects goes with --history');
+  if ((a.workers !== undefined || a.engine !== undefined) && !a.history && a.range === undefined) {
+    throw new Error(`--${a.workers !== undefined ? 'workers' : 'engine'} goes with --history or --range`);
+  }
+  if (a['max-content-size'] !== undefined) parseSize(a['max-content-size'], '--max-content-size');
+  return true;
+}
+
 export async function main(argv: string[]): Promise<number> {
-  let result: Promise<number> = Promise.resolve(EXIT_CLEAN);
+  let pending: Pending | undefined;
   let usageError: string | undefined;
   const parser = yargs(argv)
     .scriptName('leakguard')
     .usage('$0 <command> [options]')
     .command('scan [path]', 'Scan the work tree (tracked plus untracked, not ignored files), or the index with --staged',
-      (y) => scanOptions(y)
+      (y) => withOptions(y, SCAN_KEYS)
         .positional('path', { type: 'string', describe: 'Directory or file inside the repository (default: current directory)' })
-        .option('staged', { type: 'boolean', default: false, describe: 'Scan exactly what the next commit would contain' })
-        .option('history', { type: 'boolean', default: false, describe: 'Scan everything reachable from every ref, deleted files included' })
-        .option('range', { type: 'string', describe: 'Scan what the commits of a revision range introduced (e.g. origin/main..HEAD)' })
-        .option('all-objects', { type: 'boolean', default: false, describe: 'With --history: also unreachable objects (dropped stashes, deleted branches, amended commits)' })
-        .option('workers', { type: 'number', describe: 'Threads for history content (default: one per core)' })
-        .option('engine', { choices: ['git', 'isomorphic'] as const, describe: 'How history is read: git plumbing, or isomorphic-git (no git binary needed; automatic when git is missing)' })
-        .check((a) => {
-          if (a['all-objects'] && !a.history) throw new Error('--all-objects goes with --history');
-          return true;
-        }),
-      (a) => { result = runScan(a as unknown as ScanArgs); })
+        .check((a) => checkScan(a as unknown as ScanArgs)),
+      (a) => { pending = () => runScan(a as unknown as ScanArgs); })
     .command('baseline [path]', 'Record the current findings so later scans given --baseline ignore them',
-      (y) => y
-        .positional('path', { type: 'string' })
-        .option('output', { alias: 'o', type: 'string', describe: 'Baseline file (default: .leakguard-baseline.json at the repository root)' })
-        .option('history', { type: 'boolean', default: false, describe: 'Record what a history scan finds, at every path it occurs at' })
-        .option('config', { alias: 'c', type: 'string' })
-        .option('default-rules', { type: 'boolean', default: true })
-        .option('max-content-size', { type: 'string' })
-        .option('quiet', { alias: 'q', type: 'boolean', default: false }),
-      (a) => { result = runBaseline(a as unknown as ScanArgs); })
+      (y) => withOptions(y, BASELINE_KEYS)
+        .positional('path', { type: 'string', describe: 'Any directory inside the repository (default: current directory)' })
+        .check((a) => checkScan({ 'max-content-size': a['max-content-size'] } as ScanArgs)),
+      (a) => { pending = () => runBaseline(a as unknown as ScanArgs); })
     .command('gitignore [path]', 'Add .gitignore entries that would have prevented the findings (history and work tree)',
-      (y) => y
-        .positional('path', { type: 'string' })
-        .option('check', { type: 'boolean', default: false, describe: 'Change nothing; exit 1 and list the missing entries if any' })
-        .option('untrack', { type: 'boolean', default: false, describe: 'Also git rm --cached the tracked files the new entries cover' })
-        .option('config', { alias: 'c', type: 'string' })
-        .option('default-rules', { type: 'boolean', default: true })
-        .option('quiet', { alias: 'q', type: 'boolean', default: false })
+      (y) => withOptions(y, GITIGNORE_KEYS)
+        .positional('path', { type: 'string', describe: 'Any directory inside the repository (default: current directory)' })
         .check((a) => {
           if (a.check && a.untrack) throw new Error('--check changes nothing, so it cannot --untrack');
+          return checkScan({ 'max-content-size': a['max-content-size'] } as ScanArgs);
+        }),
+      (a) => { pending = () => runGitignore(a as unknown as ScanArgs & { check?: boolean; untrack?: boolean }); })
+    .command('purge [path]', 'Plan the removal of leaked secrets and files from history, and the push to every remote',
+      (y) => withOptions(y, PURGE_KEYS)
+        .positional('path', { type: 'string', describe: 'Any directory inside the repository (default: current directory)' })
+        .check((a) => {
+          if (!a.plan && !a.verify && !a['write-replacements']) throw new Error('purge needs --plan (the only mode that is not a helper of the generated script)');
+          return checkScan({ 'max-content-size': a['max-content-size'] } as ScanArgs);
+        }),
+      (a) => { pending = () => runPurge(a as unknown as PurgeArgs); })
+    .command('hook <action>', 'Install or uninstall the git hooks (through husky, lefthook, simple-git-hooks or pre-commit when the repository uses one)',
+      (y) => withOptions(y, HOOK_KEYS)
+        .positional('action', { choices: HOOK_ACTIONS, demandOption: true, describe: 'install or uninstall' })
+        .check((a) => {
+          if (a.hooks !== undefined && a.action === 'uninstall') throw new Error('--hooks goes with install (uninstall removes every leakguard hook)');
           return true;
         }),
-      (a) => { result = runGitignore(a as unknown as ScanArgs & { check?: boolean; untrack?: boolean }); })
-    .command('purge [path]', 'Plan the removal of leaked secrets and files from history, and the push to every remote',
-      (y) => y
-        .positional('path', { type: 'string' })
-        .option('plan', { type: 'boolean', default: false, describe: 'Write the plan (the only thing purge does on its own)' })
-        .option('format', { alias: 'f', choices: ['md', 'sh', 'json', 'text'] as const, default: 'md' as const, describe: 'md for people, sh to run, json as data' })
-        .option('output', { alias: 'o', type: 'string', describe: 'Write the plan to FILE (an sh plan is made executable)' })
-        .option('from', { type: 'string', describe: 'Plan from a saved history report (leakguard scan --history --format json) instead of a fresh scan' })
-        .option('config', { alias: 'c', type: 'string' })
-        .option('default-rules', { type: 'boolean', default: true })
-        .option('quiet', { alias: 'q', type: 'boolean', default: false })
-        .option('verify', { type: 'boolean', default: false, hidden: true })
-        .option('write-replacements', { type: 'string', hidden: true })
-        .option('plan-file', { type: 'string', hidden: true })
-        .option('old', { type: 'string', hidden: true })
-        .option('new', { type: 'string', hidden: true })
-        .option('replacements', { type: 'string', hidden: true }),
-      (a) => { result = runPurge(a as unknown as PurgeArgs); })
-    .command('hook <action>', 'Install or uninstall the pre-commit hook (runs leakguard scan --staged)',
-      (y) => y.positional('action', { choices: ['install', 'uninstall'] as const, demandOption: true }),
-      (a) => { result = runHook(a.action as 'install' | 'uninstall'); })
+      (a) => { pending = () => runHook(a.action as 'install' | 'uninstall', a.hooks as HookName[] | undefined); })
     .command('rules <action> [files..]', 'List the effective rules, or check rule files against their own examples',
-      (y) => y
-        .positional('action', { choices: ['list', 'check'] as const, demandOption: true })
+      (y) => withOptions(y, RULES_KEYS)
+        .positional('action', { choices: ['list', 'check'] as const, demandOption: true, describe: 'list or check' })
         .positional('files', { type: 'string', array: true, describe: 'Rule files to check (default: the shipped pack)' })
-        .option('config', { alias: 'c', type: 'string' })
-        .option('default-rules', { type: 'boolean', default: true }),
+        .check((a) => {
+          if (a.action === 'list' && (a.files as string[] | undefined)?.length) throw new Error(`'rules list' takes no files (did you mean 'rules check'?)`);
+          return true;
+        }),
       (a) => {
-        result = a.action === 'check' ? runRulesCheck((a.files as string[] | undefined) ?? []) : runRulesList(a as never);
+        pending = a.action === 'check' ? () => runRulesCheck((a.files as string[] | undefined) ?? []) : () => runRulesList(a as never);
       })
     .demandCommand(1, 'name a command: scan, baseline, gitignore, purge, hook or rules')
     .strict()
@@ -247,20 +259,21 @@ export async function main(argv: string[]): Promise<number> {
     .wrap(Math.min(100, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((msg, err) => {
-      if (err) throw err;
-      usageError = msg;
+      // every failure here is the command line's: a check, a coerce or yargs' own validation
+      usageError ??= msg || err?.message || 'invalid command line';
     });
   try {
     parser.parse();
   } catch (e) {
-    return reportError(e);
+    usageError ??= (e as Error)?.message ?? String(e);
   }
   if (usageError) {
-    process.stderr.write(`leakguard: ${usageError.replace(/\s*\n\s*/g, ' ')} (see leakguard --help)\n`);
+    process.stderr.write(`leakguard: ${usageMessage(usageError, argv, COMMAND_SHAPES)} (see leakguard --help)\n`);
     return EXIT_ERROR;
   }
+  if (!pending) return EXIT_CLEAN; // --help or --version
   try {
-    return await result;
+    return await pending();
   } catch (e) {
     return reportError(e);
   }

@@ -50,8 +50,10 @@ export async function readHistory(
   const warnings: string[] = [];
   let index: HistoryIndex;
   if (opts.range) {
-    if (opts.range.startsWith('-')) throw new LeakguardError(`invalid revision range: ${opts.range}`);
-    index = await walkHistory(cwd, { args: [opts.range] }, onBlob);
+    // several revisions separated by spaces (`tip ^known ...`, what the pre-push hook passes) are one range
+    const revs = opts.range.trim().split(/\s+/);
+    if (revs.some((r) => r.startsWith('-'))) throw new LeakguardError(`invalid revision range: ${opts.range}`);
+    index = await walkHistory(cwd, { args: revs }, onBlob);
   } else {
     const listed = await listRefs(cwd);
     let revs = [...new Set(listed.map((r) => r.commit))];
