@@ -29,8 +29,9 @@ export function huskyGeneration(ctx: ManagerContext): 9 | 8 | undefined {
 }
 
 function scriptLines(ctx: ManagerContext, gen: 9 | 8, hook: HookName): string[] {
-  // husky 9 puts node_modules/.bin on PATH itself; 5 to 8 do not
-  return [commandLine(gen === 9 ? 'leakguard' : ctx.runner, hook)];
+  // husky 9 puts node_modules/.bin on PATH itself (and runs the script with sh -e); 5 to 8 do
+  // neither, so a failure must end the script itself
+  return [`${commandLine(gen === 9 ? 'leakguard' : ctx.runner, hook)} || exit $?`];
 }
 
 export const husky: HookManager = {

@@ -71,11 +71,11 @@ export const lefthook: HookManager = {
       if (doc?.[hook]?.commands?.[COMMAND] !== undefined) {
         throw new LeakguardError(`${basename(file)} already has a '${COMMAND}' command under ${hook} that leakguard did not add; remove it or rename it first`);
       }
+      const unsafe = () => new LeakguardError(`cannot add leakguard to ${basename(file)} safely (its ${hook} section has a layout leakguard does not edit); add under ${hook}: commands: ${COMMAND}: ${commandBody(ctx, hook).join(', ')}`);
       text = addCommand(text, hook, commandBody(ctx, hook));
-      const check = safeLoad(text, file) as Record<string, any> | undefined;
-      if (check?.[hook]?.commands?.[COMMAND]?.run !== commandBody(ctx, hook)[0]!.slice('run: '.length)) {
-        throw new LeakguardError(`cannot add leakguard to ${basename(file)} safely (its ${hook} section has a layout leakguard does not edit); add under ${hook}: commands: ${COMMAND}: ${commandBody(ctx, hook).join(', ')}`);
-      }
+      let check: Record<string, any> | undefined;
+      try { check = yaml.load(text) as typeof check; } catch { throw unsafe(); }
+      if (check?.[hook]?.commands?.[COMMAND]?.run !== commandBody(ctx, hook)[0]!.slice('run: '.length)) throw unsafe();
     }
     writeFileSync(file, text);
     const ran = lefthookInstall(ctx);
