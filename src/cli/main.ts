@@ -2,7 +2,7 @@
  * The command line: thin yargs commands over the API. Exit codes: 0 clean, 1 findings, 2 usage or
  * runtime error (one line on stderr, never a stack trace).
  */
-import { chmodSync } from 'node:fs';
+import { chmodSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yargs, { type Argv } from 'yargs';
@@ -53,7 +53,6 @@ async function runScan(a: ScanArgs): Promise<number> {
   }
   if (a['pre-push'] !== undefined) {
     const { parsePushLines, pushRevisions } = await import('../integrations/pre-push.js');
-    const { readFileSync } = await import('node:fs');
     let updates = parsePushLines(process.stdin.isTTY ? '' : readFileSync(0, 'utf8'));
     let remote = a['pre-push'];
     const env = process.env;
