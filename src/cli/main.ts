@@ -34,20 +34,23 @@ function commonScanOptions(a: Pick<ScanArgs, 'config' | 'baseline' | 'default-ru
 }
 
 async function runScan(a: ScanArgs): Promise<number> {
-  const [{ scan }, { render, emit, useColor }, { startProgress }, { IncompleteScan }] = await Promise.all([
+  const [{ scan }, { render, emit, useColor, needsSecretExtent }, { startProgress }, { IncompleteScan }] = await Promise.all([
     import('../api.js'), import('./output.js'), import('./progress.js'), import('../engine/history-scan.js'),
   ]);
   const history = a.history || a.range !== undefined || a['pre-push'] !== undefined;
   if (history) tuneForLongRun();
   const progress = history && !a.quiet ? await startProgress() : undefined;
+  // SARIF and GitLab show where each secret ends: they scan unredacted and redact when rendering
+  const scanRedacted = a.redact && !needsSecretExtent(a.format);
+  const headCommit = a.format === 'gitlab' ? process.env.CI_COMMIT_SHA || await currentCommit(a.path) : undefined;
   const write = (report: ScanReport & { ruleset: CompiledRuleset }) => {
-    const text = render(report, report.ruleset.rules, a.format, { quiet: a.quiet, color: !a.output && useColor() });
+    const text = render(report, report.ruleset.rules, a.format, { quiet: a.quiet, color: !a.output && useColor(), redact: a.redact, headCommit });
     emit(text, a.output);
     if (a.output && !a.quiet) process.stderr.write(`leakguard: ${report.findings.length} finding(s); report written to ${a.output}\n`);
   };
   if (a['commit-msg'] !== undefined) {
     const { scanMessage } = await import('../api.js');
-    const report = await scanMessage({ path: a.path, file: a['commit-msg'], config: a.config, baseline: a.baseline, defaultRules: a['default-rules'], redact: a.redact });
+    const report = await scanMessage({ path: a.path, file: a['commit-msg'], config: a.config, baseline: a.baseline, defaultRules: a['default-rules'], redact: scanRedacted });
     write(report);
     return report.findings.length > 0 ? EXIT_FINDINGS : EXIT_CLEAN;
   }
@@ -67,7 +70,7 @@ async function runScan(a: ScanArgs): Promise<number> {
   }
   try {
     const report = await scan({
-      path: a.path, staged: a.staged, redact: a.redact, history: a.history, range: a.range, allObjects: a['all-objects'],
+      path: a.path, staged: a.staged, redact: scanRedacted, history: a.history, range: a.range, allObjects: a['all-objects'],
       workers: a.workers, engine: a.engine, onProgress: progress?.update, ...commonScanOptions(a),
     });
     progress?.stop();
@@ -78,6 +81,13 @@ async function runScan(a: ScanArgs): Promise<number> {
     if (e instanceof IncompleteScan && e.report) write(e.report);
     throw e;
   }
+}
+
+/** The commit a work-tree or staged report is about, for formats that need one (GitLab). */
+async function currentCommit(path: string | undefined): Promise<string | undefined> {
+  const { gitRaw } = await import('../sources/git.js');
+  const r = await gitRaw(['rev-parse', '--verify', '-q', 'HEAD'], { cwd: resolve(path ?? '.') }).catch(() => undefined);
+  return r?.code === 0 ? r.stdout.toString('utf8').trim() : undefined;
 }
 
 async function runBaseline(a: ScanArgs & { output?: string }): Promise<number> {

@@ -5,14 +5,33 @@ import type { CompiledRule } from '../engine/compile.js';
 import { formatText } from '../report/text.js';
 import { formatJson } from '../report/json.js';
 import { formatSarif } from '../report/sarif.js';
+import { formatGitlab } from '../report/gitlab.js';
+import { extentOf } from '../report/extent.js';
+import { redact } from '../engine/fingerprint.js';
 import { LeakguardError } from '../errors.js';
 import { VERSION } from './version.js';
 
-export type Format = 'text' | 'json' | 'sarif';
+export type Format = 'text' | 'json' | 'sarif' | 'gitlab';
 
-export function render(report: ScanReport, rules: CompiledRule[], format: Format, opts: { quiet: boolean; color: boolean }): string {
+/** Formats that show where a secret ends: they need the scan's findings before redaction. */
+export const needsSecretExtent = (format: Format) => format === 'sarif' || format === 'gitlab';
+
+export interface RenderOptions {
+  quiet: boolean;
+  color: boolean;
+  /** Redact here (a report scanned unredacted for its extents); never leaves a secret in the output. */
+  redact?: boolean;
+  headCommit?: string;
+}
+
+export function render(report: ScanReport, rules: CompiledRule[], format: Format, opts: RenderOptions): string {
+  const extents = needsSecretExtent(format) ? report.findings.map(extentOf) : undefined;
+  if (opts.redact && !report.redacted) {
+    report = { ...report, redacted: true, findings: report.findings.map((f) => (f.secret === undefined ? f : { ...f, secret: redact(f.secret) })) };
+  }
   if (format === 'json') return formatJson(report, VERSION);
-  if (format === 'sarif') return formatSarif(report, rules, VERSION);
+  if (format === 'sarif') return formatSarif(report, rules, VERSION, extents);
+  if (format === 'gitlab') return formatGitlab(report, rules, VERSION, { extents, headCommit: opts.headCommit });
   return formatText(report, opts);
 }
 
