@@ -7,7 +7,7 @@ import { formatJson } from '../report/json.js';
 import { formatSarif } from '../report/sarif.js';
 import { formatGitlab } from '../report/gitlab.js';
 import { extentOf } from '../report/extent.js';
-import { redact } from '../engine/fingerprint.js';
+import { redactReport } from '../engine/findings.js';
 import { LeakguardError } from '../errors.js';
 import { VERSION } from './version.js';
 
@@ -27,7 +27,8 @@ export interface RenderOptions {
 export function render(report: ScanReport, rules: CompiledRule[], format: Format, opts: RenderOptions): string {
   const extents = needsSecretExtent(format) ? report.findings.map(extentOf) : undefined;
   if (opts.redact && !report.redacted) {
-    report = { ...report, redacted: true, findings: report.findings.map((f) => (f.secret === undefined ? f : { ...f, secret: redact(f.secret) })) };
+    const known = (report as ScanReport & { knownSecrets?: Set<string> }).knownSecrets ?? [];
+    report = { ...redactReport(report, known), redacted: true };
   }
   if (format === 'json') return formatJson(report, VERSION);
   if (format === 'sarif') return formatSarif(report, rules, VERSION, extents);
