@@ -8,6 +8,7 @@ import { LeakguardError } from './errors.js';
 import { readBaseline } from './engine/baseline.js';
 import type { Ruleset } from './engine/compile.js';
 import { redactReport } from './engine/findings.js';
+import { GitleaksIgnore } from './engine/gitleaks-compat.js';
 import { countSkip, Engine, newStats } from './engine/scan.js';
 import { GitNotFound, openRepo, openRepoWithoutGit, type RepoInfo } from './sources/git.js';
 import { stagedEntries, stagedItems } from './sources/staged.js';
@@ -113,8 +114,10 @@ export async function scan(opts: ScanOptions = {}): Promise<ScanReport & { rules
   // the last step of the findings stage: the secret, and every known secret in any other field
   // unredacted, the report keeps the secrets it knows, so a caller that redacts later (the SARIF
   // and GitLab formats, which need each secret's extent first) scrubs every field as this would
-  const finish = <R extends Omit<ScanReport, 'redacted'>>(report: R): R & { redacted: boolean; knownSecrets?: Set<string> } =>
-    (redacted ? { ...redactReport(report, secrets), redacted } : { ...report, redacted, knownSecrets: secrets });
+  const finish = <R extends Omit<ScanReport, 'redacted'>>(unfiltered: R): R & { redacted: boolean; knownSecrets?: Set<string> } => {
+    const report = withGitleaksIgnore(unfiltered, p.root);
+    return redacted ? { ...redactReport(report, secrets), redacted } : { ...report, redacted, knownSecrets: secrets };
+  };
   if (opts.history || opts.range) {
     if (opts.staged) throw new LeakguardError('--staged cannot be combined with --history or --range');
     const cwd = p.repo.root ?? p.repo.gitDir;
@@ -147,6 +150,15 @@ export async function scan(opts: ScanOptions = {}): Promise<ScanReport & { rules
   }
   secrets = engine.secrets;
   return finish({ findings, stats, target: { mode: opts.staged ? 'staged' : 'worktree', root: p.root }, ruleset: p.ruleset, repo: p.repo });
+}
+
+/** Drops what the repository's .gitleaksignore accepts (a team moving from gitleaks keeps its decisions), counted with the baseline. */
+function withGitleaksIgnore<R extends Pick<ScanReport, 'findings' | 'stats'>>(report: R, root: string): R {
+  const ignore = GitleaksIgnore.load(root);
+  if (!ignore) return report;
+  const { kept, dropped } = ignore.filter(report.findings);
+  report.stats.suppressed.baseline += dropped;
+  return { ...report, findings: kept };
 }
 
 /** A commit message to scan: the file git hands the commit-msg hook, or the text itself. */

@@ -2,7 +2,7 @@
  * The command line: thin yargs commands over the API. Exit codes: 0 clean, 1 findings, 2 usage or
  * runtime error (one line on stderr, never a stack trace).
  */
-import { chmodSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yargs, { type Argv } from 'yargs';
@@ -13,7 +13,7 @@ import type { ScanReport } from '../types.js';
 import type { Ruleset as CompiledRuleset } from '../engine/compile.js';
 import { parseSize } from '../engine/units.js';
 import { tuneForLongRun } from './jit.js';
-import { BASELINE_KEYS, flagNames, GITIGNORE_KEYS, HOOK_KEYS, pick, PURGE_KEYS, RULES_KEYS, SCAN_KEYS, type OptionKey } from './options.js';
+import { BASELINE_KEYS, flagNames, GITIGNORE_KEYS, HOOK_KEYS, IMPORT_KEYS, pick, PURGE_KEYS, RULES_KEYS, SCAN_KEYS, type OptionKey } from './options.js';
 import { usageMessage, type CommandShape } from './suggest.js';
 import type { HookName } from '../integrations/hook-commands.js';
 
@@ -23,6 +23,7 @@ interface ScanArgs {
 }
 
 const HOOK_ACTIONS = ['install', 'uninstall'] as const;
+const IMPORT_TOOLS = ['gitleaks'] as const;
 
 function commonScanOptions(a: Pick<ScanArgs, 'config' | 'baseline' | 'default-rules' | 'max-content-size'>) {
   return {
@@ -161,6 +162,26 @@ async function runHook(action: 'install' | 'uninstall', hooks: HookName[] | unde
   return EXIT_CLEAN;
 }
 
+async function runImport(file: string | undefined, a: { output?: string; force: boolean }): Promise<number> {
+  const [{ convertGitleaks }, { loadDefaultRules }, { openRepo }, { emit }] = await Promise.all([
+    import('../integrations/gitleaks-import.js'), import('../engine/rule-pack.js'), import('../sources/git.js'), import('./output.js'),
+  ]);
+  const root = await openRepo(process.cwd()).then((r) => r.root ?? process.cwd(), () => process.cwd());
+  const source = file ?? join(root, '.gitleaks.toml');
+  let text: string;
+  try { text = readFileSync(source, 'utf8'); } catch (e) {
+    throw new LeakguardError(`cannot read ${source}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as NodeJS.ErrnoException).code}`);
+  }
+  const shipped = new Set((await loadDefaultRules()).map((r) => r.id));
+  const r = convertGitleaks(text, source, shipped);
+  const output = a.output ?? join(root, '.leakguard.yml');
+  if (output !== '-' && existsSync(output) && !a.force) throw new LeakguardError(`${output} already exists; --output elsewhere, or --force to replace it`);
+  emit(r.yaml, output === '-' ? undefined : output);
+  process.stderr.write(`leakguard: converted ${r.converted} rule(s)${output === '-' ? '' : ` into ${output}`}${r.notConverted.length ? `; not converted (${r.notConverted.length}):` : ''}\n`);
+  for (const n of r.notConverted) process.stderr.write(`leakguard:   ${n}\n`);
+  return EXIT_CLEAN;
+}
+
 async function runRulesCheck(files: string[]): Promise<number> {
   const { loadRuleFile, loadDefaultRules } = await import('../engine/rule-pack.js');
   const { checkRuleExamples } = await import('../engine/rule-check.js');
@@ -195,6 +216,7 @@ const COMMAND_SHAPES: Record<string, CommandShape> = {
   purge: { options: flagNames(PURGE_KEYS) },
   hook: { options: flagNames(HOOK_KEYS), choices: { action: HOOK_ACTIONS } },
   rules: { options: flagNames(RULES_KEYS), choices: { action: ['list', 'check'] } },
+  import: { options: flagNames(IMPORT_KEYS), choices: { tool: IMPORT_TOOLS } },
 };
 
 /** Conflicts between scan modes, checked before anything runs. */
@@ -260,7 +282,12 @@ export async function main(argv: string[]): Promise<number> {
       (a) => {
         pending = a.action === 'check' ? () => runRulesCheck((a.files as string[] | undefined) ?? []) : () => runRulesList(a as never);
       })
-    .demandCommand(1, 'name a command: scan, baseline, gitignore, purge, hook or rules')
+    .command('import <tool> [file]', 'Convert another scanner\'s config to .leakguard.yml (gitleaks: .gitleaks.toml), saying what could not be converted',
+      (y) => withOptions(y, IMPORT_KEYS)
+        .positional('tool', { choices: IMPORT_TOOLS, demandOption: true, describe: 'The scanner to migrate from' })
+        .positional('file', { type: 'string', describe: 'Its config (default: .gitleaks.toml at the repository root)' }),
+      (a) => { pending = () => runImport(a.file as string | undefined, a as unknown as { output?: string; force: boolean }); })
+    .demandCommand(1, 'name a command: scan, baseline, gitignore, purge, hook, rules or import')
     .strict()
     .version(VERSION)
     .help()

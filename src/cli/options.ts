@@ -71,13 +71,16 @@ export const OPTIONS = {
   old: text('Used by the generated purge script: the original mirror', { hidden: true }),
   new: text('Used by the generated purge script: the rewritten mirror', { hidden: true }),
   replacements: text('Used by the generated purge script: the replacement expressions file', { hidden: true }),
+  // import
+  'import-output': text("Where the converted config goes (default: .leakguard.yml at the repository root; '-' prints it)", { alias: 'o' }),
+  force: flag('Replace an existing output file'),
   // hook
   hooks: { ...text(`Which git hooks, comma-separated: ${HOOK_NAMES.join(', ')} (default: all of them)`), coerce: hookList } as Options,
 } satisfies Record<string, Options>;
 
 /** Options whose flag differs from their table key (one flag, different meanings per command). */
 const FLAG_OF: Partial<Record<keyof typeof OPTIONS, string>> = {
-  'baseline-output': 'output', 'baseline-history': 'history', 'plan-format': 'format', 'plan-output': 'output',
+  'baseline-output': 'output', 'baseline-history': 'history', 'plan-format': 'format', 'plan-output': 'output', 'import-output': 'output',
 };
 
 export type OptionKey = keyof typeof OPTIONS;
@@ -100,6 +103,7 @@ export const PURGE_KEYS: OptionKey[] = [
 ];
 export const HOOK_KEYS: OptionKey[] = ['hooks'];
 export const RULES_KEYS: OptionKey[] = ['config', 'default-rules'];
+export const IMPORT_KEYS: OptionKey[] = ['import-output', 'force'];
 
 /** Flag names (with aliases) a command accepts, for the nearest-spelling suggestion. */
 export function flagNames(keys: OptionKey[]): string[] {
