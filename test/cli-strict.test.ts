@@ -63,6 +63,9 @@ describe('strict command line', () => {
     [['rules', 'lst'], /did you mean list\?/],
     [['rules', 'list', 'x.yml'], /'rules list' takes no files/],
     [['baseline', '--histroy'], /did you mean --history\?/],
+    [['import', 'gitleak'], /import tool: 'gitleak' is not one of gitleaks \(did you mean gitleaks\?\)/],
+    [['import', 'gitleaks', '--forse'], /unknown option --forse for 'import' \(did you mean --force\?\)/],
+    [['import', 'gitleaks', '-o'], /^leakguard: -o needs a value/],
     [[], /name a command/],
   ];
 
@@ -84,7 +87,7 @@ describe('strict command line', () => {
   });
 
   it('every option of every command has help text', () => {
-    for (const command of ['scan', 'baseline', 'gitignore', 'purge', 'hook', 'rules']) {
+    for (const command of ['scan', 'baseline', 'gitignore', 'purge', 'hook', 'rules', 'import']) {
       const help = cli([command, '--help'], r.dir).stdout;
       const options = help.split('\n').filter((l) => /^\s+(-\w, )?--[\w-]+/.test(l));
       expect(options.length, command).toBeGreaterThan(0);

@@ -62,7 +62,7 @@ function trackedFilesHoldNoMachinePath(r: Repo) {
 }
 
 /** What every manager must do once leakguard is in and the manager has re-installed itself. */
-function guardWorks(r: Repo, opts: { messages?: boolean } = {}) {
+function guardWorks(r: Repo, opts: { messages?: boolean; push?: boolean } = {}) {
   const before = teamRan(r);
   r.write('src/config.js', `export const key = "${fake.googleKey()}";\n`).add('src/config.js');
   const blocked = commit(r);
@@ -79,6 +79,19 @@ function guardWorks(r: Repo, opts: { messages?: boolean } = {}) {
     expect(msg.status, msg.stdout + msg.stderr).not.toBe(0);
     expect(msg.stdout + msg.stderr).toMatch(/commit message/);
   }
+  if (opts.push) {
+    // pre-push, with git's ref lines on stdin passed through the manager
+    const remote = Repo.init({ bare: true });
+    r.git('remote', 'add', 'origin', remote.dir);
+    const first = run('git', ['push', '-q', 'origin', 'main'], r.dir, devEnv);
+    expect(first.status, first.stdout + first.stderr).toBe(0);
+    r.write('deploy.js', `token = "${fake.githubPat()}"\n`).add('deploy.js');
+    r.git('commit', '-q', '--no-verify', '-m', 'skipped the commit hooks');
+    const push = run('git', ['push', '-q', 'origin', 'main'], r.dir, devEnv);
+    expect(push.status, push.stdout + push.stderr).not.toBe(0);
+    expect(push.stdout + push.stderr).toMatch(/github-pat/);
+    expect(run('git', ['rev-parse', 'main'], remote.dir).stdout.trim()).toBe(r.git('rev-parse', 'HEAD~1').trim());
+  }
 }
 
 describe('husky', () => {
@@ -93,7 +106,7 @@ describe('husky', () => {
     expect(inst.stderr).toMatch(/pre-commit: added leakguard in .husky\/pre-commit/);
     expect(readFileSync(join(r.dir, '.husky/_/pre-commit'), 'utf8')).not.toMatch(/leakguard/); // husky's own stubs untouched
     npx(r, 'husky'); // what the next npm install does
-    guardWorks(r, { messages: true });
+    guardWorks(r, { messages: true, push: true });
     trackedFilesHoldNoMachinePath(r);
     expect(cli(['hook', 'install'], r.dir).code).toBe(0); // again: updated in place, not twice
     expect(readFileSync(join(r.dir, '.husky/pre-commit'), 'utf8').match(/leakguard scan/g)).toHaveLength(1);
@@ -147,7 +160,7 @@ describe('lefthook', () => {
     expect(edited).toMatch(/^pre-push:\n {2}commands:\n {4}leakguard:\n {6}run: .*--pre-push \{1\}\n {6}use_stdin: true$/m);
     npx(r, 'lefthook', 'install'); // the team's next install
     expect(existsSync(join(r.dir, '.git/hooks/pre-commit.old'))).toBe(false);
-    guardWorks(r, { messages: true });
+    guardWorks(r, { messages: true, push: true });
     trackedFilesHoldNoMachinePath(r);
     expect(cli(['hook', 'uninstall'], r.dir).code).toBe(0);
     expect(readFileSync(join(r.dir, 'lefthook.yml'), 'utf8')).toBe(config);

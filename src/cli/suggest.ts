@@ -79,7 +79,7 @@ export function usageMessage(raw: string, argv: string[], commands: Record<strin
     return `${label}: '${given}' is not one of ${choices.join(', ')}${didYouMean(nearest(given, choices))}`;
   }
   m = /^Not enough arguments following: ([\w-]+)$/.exec(msg);
-  if (m) return `--${m[1]} needs a value`;
+  if (m) return `${m[1]!.length === 1 ? '-' : '--'}${m[1]} needs a value`;
   m = /^Not enough non-option arguments: got 0, need at least (\d+)$/.exec(msg);
   if (m) {
     const positional = shape?.choices ? Object.entries(shape.choices)[0] : undefined;
