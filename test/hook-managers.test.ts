@@ -34,6 +34,14 @@ function nodeProject(pkg: Record<string, unknown> = {}): Repo {
   return r;
 }
 
+/** This checkout's files (tracked and new, not ignored) in a directory of their own. */
+function projectCopy(): Repo {
+  const copy = new Repo(tempDir('lg-project-copy-'));
+  const files = run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], ROOT).stdout.split('\0').filter((f) => f && existsSync(join(ROOT, f)));
+  for (const f of files) copy.write(f, readFileSync(join(ROOT, f)));
+  return copy;
+}
+
 /** Runs a tool from the project's node_modules/.bin, as npm scripts do. */
 function npx(r: Repo, tool: string, ...args: string[]) {
   const res = run(join(r.dir, 'node_modules', '.bin', tool), args, r.dir, { ...GIT_ENV, PATH: `${join(r.dir, 'node_modules', '.bin')}:${process.env.PATH}` });
@@ -220,6 +228,17 @@ describe('pre-commit framework', () => {
     r.write('README.md', 'again\n').add('README.md');
     const msg = attempt(`token ${fake.githubPat()}`);
     expect(msg.status, msg.stdout + msg.stderr).not.toBe(0);
+    // pre-push: pre-commit exports the push (PRE_COMMIT_FROM_REF/TO_REF) instead of passing stdin
+    const remote = Repo.init({ bare: true });
+    r.git('remote', 'add', 'origin', remote.dir);
+    r.git('commit', '-q', '-m', 'clean', '--no-verify');
+    const first = run('git', ['push', '-q', 'origin', 'main'], r.dir, preCommitEnv(home));
+    expect(first.status, first.stdout + first.stderr).toBe(0);
+    r.write('deploy.js', `token = "${fake.githubPat()}"\n`).add('deploy.js');
+    r.git('commit', '-q', '--no-verify', '-m', 'skipped the commit hooks');
+    const push = run('git', ['push', '-q', 'origin', 'main'], r.dir, preCommitEnv(home));
+    expect(push.status, push.stdout + push.stderr).not.toBe(0);
+    expect(push.stdout + push.stderr).toMatch(/github-pat/);
     trackedFilesHoldNoMachinePath(r);
     expect(cli(['hook', 'uninstall'], r.dir).code).toBe(0);
     expect(readFileSync(join(r.dir, '.pre-commit-config.yaml'), 'utf8')).toBe(config);
@@ -227,10 +246,8 @@ describe('pre-commit framework', () => {
 
   itPreCommitInstall('.pre-commit-hooks.yaml: pre-commit installs leakguard as a node hook (system node) and its hooks block a secret', () => {
     // the repository as pre-commit would clone it: this checkout's files, committed
-    const src = new Repo(tempDir('lg-as-hook-repo-'));
+    const src = projectCopy();
     src.git('init', '-q', '-b', 'main');
-    const files = run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], ROOT).stdout.split('\0').filter((f) => f && existsSync(join(ROOT, f)));
-    for (const f of files) src.write(f, readFileSync(join(ROOT, f)));
     src.add().commit('leakguard');
     const rev = src.git('rev-parse', 'HEAD').trim();
     const r = Repo.init();
@@ -251,8 +268,11 @@ describe('pre-commit framework', () => {
   }, 180_000);
 
   it('npm pack prints the tarball name alone (what pre-commit reads), the prepare build included', () => {
+    // in a copy: the prepare build replaces dist/, which the other tests run from
+    const copy = projectCopy();
+    symlinkSync(join(ROOT, 'node_modules'), join(copy.dir, 'node_modules'));
     const dest = tempDir('lg-pack-');
-    const res = run('npm', ['pack', '--pack-destination', dest], ROOT, process.env);
+    const res = run('npm', ['pack', '--pack-destination', dest], copy.dir, process.env);
     expect(res.status, res.stderr).toBe(0);
     expect(res.stdout.trim()).toMatch(/^leakguard-[\d.]+\.tgz$/);
     expect(existsSync(join(dest, res.stdout.trim()))).toBe(true);

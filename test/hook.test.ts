@@ -19,7 +19,8 @@ describe('leakguard hook', () => {
     expect(r.git('rev-list', '--all').trim()).toBe(''); // nothing committed
     r.git('rm', '-q', '-r', '--cached', '.gemini');
     r.write('README.md', 'hi\n').add('README.md');
-    expect(tryCommit(r).status).toBe(0);
+    const ok = tryCommit(r);
+    expect(ok.status, ok.stdout + ok.stderr).toBe(0);
   });
 
   it('checks the staged content of a partial commit (git commit <path>)', () => {

@@ -56,16 +56,8 @@ async function runScan(a: ScanArgs): Promise<number> {
     return report.findings.length > 0 ? EXIT_FINDINGS : EXIT_CLEAN;
   }
   if (a['pre-push'] !== undefined) {
-    const { parsePushLines, pushRevisions } = await import('../integrations/pre-push.js');
-    let updates = parsePushLines(process.stdin.isTTY ? '' : readFileSync(0, 'utf8'));
-    let remote = a['pre-push'];
-    const env = process.env;
-    if (!updates.length && env.PRE_COMMIT_TO_REF) {
-      // the pre-commit framework keeps git's stdin and exports the push instead
-      updates = parsePushLines(`${env.PRE_COMMIT_LOCAL_BRANCH ?? 'HEAD'} ${env.PRE_COMMIT_TO_REF} ${env.PRE_COMMIT_REMOTE_BRANCH ?? 'HEAD'} ${env.PRE_COMMIT_FROM_REF ?? ''}`);
-      remote = env.PRE_COMMIT_REMOTE_NAME ?? remote;
-    }
-    const range = await pushRevisions(resolve(a.path ?? '.'), remote, updates);
+    const { pushRange } = await import('../integrations/pre-push.js');
+    const range = await pushRange(resolve(a.path ?? '.'), a['pre-push'], process.stdin.isTTY ? '' : readFileSync(0, 'utf8'), process.env);
     if (range === undefined) return EXIT_CLEAN; // only deletions: no commit is sent
     a = { ...a, range };
   }

@@ -45,3 +45,21 @@ export async function pushRevisions(cwd: string, remote: string, updates: PushUp
   }
   return [...tips, ...[...known].map((s) => `^${s}`)].join(' ');
 }
+
+/**
+ * The range a pre-push hook scans, from git's lines on stdin or, under the pre-commit framework
+ * (which keeps stdin and exports the push instead: its first ref only, and for a push of a whole
+ * new history only the local branch), from its PRE_COMMIT_* variables. No usable FROM_REF means a
+ * new branch: only the remote-tracking refs are subtracted.
+ */
+export async function pushRange(cwd: string, remote: string, stdin: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+  let updates = parsePushLines(stdin);
+  const tip = env.PRE_COMMIT_TO_REF || env.PRE_COMMIT_LOCAL_BRANCH;
+  if (!updates.length && tip) {
+    const from = SHA.test(env.PRE_COMMIT_FROM_REF ?? '') ? env.PRE_COMMIT_FROM_REF! : '0'.repeat(40);
+    const sha = (await git(['rev-parse', '--verify', '--end-of-options', `${tip.trim()}^{commit}`], cwd)).toString('utf8').trim();
+    updates = parsePushLines(`HEAD ${sha} HEAD ${from}`);
+    remote = env.PRE_COMMIT_REMOTE_NAME || remote;
+  }
+  return pushRevisions(cwd, remote, updates);
+}
