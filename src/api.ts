@@ -92,7 +92,8 @@ const unsettle = <T>(s: Settled<T>): T => { if (s.ok) return s.value; throw s.er
 
 /** Findings with their secrets redacted, and any secret among them wherever else it appears. */
 export function redactFindings(findings: Finding[], secrets: Iterable<string> = []): Finding[] {
-  return redactReport({ findings, stats: { warnings: [], skippedExamples: {} } as unknown as ScanReport['stats'] }, secrets).findings;
+  const copies = findings.map((f) => ({ ...f, occurrences: f.occurrences?.map((o) => ({ ...o })), refs: f.refs && [...f.refs] }));
+  return redactReport({ findings: copies, stats: { warnings: [], skippedExamples: {} } as unknown as ScanReport['stats'] }, secrets).findings;
 }
 
 /** Scans the work tree (tracked plus untracked, not ignored) or, with `staged`, the index. */

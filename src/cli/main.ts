@@ -44,15 +44,15 @@ async function runScan(a: ScanArgs): Promise<number> {
   // SARIF and GitLab show where each secret ends: they scan unredacted and redact when rendering
   const scanRedacted = a.redact && !needsSecretExtent(a.format);
   const headCommit = a.format === 'gitlab' ? process.env.CI_COMMIT_SHA || await currentCommit(a.path) : undefined;
-  const write = (report: ScanReport & { ruleset: CompiledRuleset }) => {
+  const write = async (report: ScanReport & { ruleset: CompiledRuleset }) => {
     const text = render(report, report.ruleset.rules, a.format, { quiet: a.quiet, color: !a.output && useColor(), redact: a.redact, headCommit });
-    emit(text, a.output);
+    await emit(text, a.output);
     if (a.output && !a.quiet) process.stderr.write(`leakguard: ${report.findings.length} finding(s); report written to ${a.output}\n`);
   };
   if (a['commit-msg'] !== undefined) {
     const { scanMessage } = await import('../api.js');
     const report = await scanMessage({ path: a.path, file: a['commit-msg'], config: a.config, baseline: a.baseline, defaultRules: a['default-rules'], redact: scanRedacted });
-    write(report);
+    await write(report);
     return report.findings.length > 0 ? EXIT_FINDINGS : EXIT_CLEAN;
   }
   if (a['pre-push'] !== undefined) {
@@ -67,11 +67,11 @@ async function runScan(a: ScanArgs): Promise<number> {
       workers: a.workers, engine: a.engine, onProgress: progress?.update, ...commonScanOptions(a),
     });
     progress?.stop();
-    write(report);
+    await write(report);
     return report.findings.length > 0 ? EXIT_FINDINGS : EXIT_CLEAN;
   } catch (e) {
     progress?.stop();
-    if (e instanceof IncompleteScan && e.report) write(e.report);
+    if (e instanceof IncompleteScan && e.report) await write(e.report);
     throw e;
   }
 }
@@ -140,7 +140,7 @@ async function runPurge(a: PurgeArgs): Promise<number> {
   const format = a.format === 'text' ? 'md' : a.format;
   const bin = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'leakguard.js');
   const text = format === 'json' ? render.renderJson(plan) : format === 'sh' ? render.renderShell(plan, { node: process.execPath, bin }) : render.renderMarkdown(plan);
-  emit(text, a.output);
+  await emit(text, a.output);
   if (a.output && format === 'sh') chmodSync(a.output, 0o755);
   if (a.output && !a.quiet) process.stderr.write(`leakguard: purge plan (${format}) written to ${a.output}\n`);
   return EXIT_CLEAN;
@@ -168,7 +168,7 @@ async function runImport(file: string | undefined, a: { output?: string; force: 
   const r = convertGitleaks(text, source, shipped);
   const output = a.output ?? join(root, '.leakguard.yml');
   if (output !== '-' && existsSync(output) && !a.force) throw new LeakguardError(`${output} already exists; --output elsewhere, or --force to replace it`);
-  emit(r.yaml, output === '-' ? undefined : output);
+  await emit(r.yaml, output === '-' ? undefined : output);
   process.stderr.write(`leakguard: converted ${r.converted} rule(s)${output === '-' ? '' : ` into ${output}`}${r.notConverted.length ? `; not converted (${r.notConverted.length}):` : ''}\n`);
   for (const n of r.notConverted) process.stderr.write(`leakguard:   ${n}\n`);
   return EXIT_CLEAN;

@@ -33,12 +33,23 @@ export class CommitAttribution implements Attribution {
     for (const c of todo) c.about = about.get(c.oid);
   }
 
+  private readonly described = new Map<number, { oid: string; author?: string; date?: string; subject?: string }>();
+  /** Refs reaching one commit: most findings occur in one commit, and many findings share it. */
+  private readonly refsOfOne = new Map<number, string[]>();
+
   commit(i: number): { oid: string; author?: string; date?: string; subject?: string } | undefined {
+    let d = this.described.get(i);
     const c = this.index.commits[i];
-    return c && { oid: c.oid, author: c.about?.author, date: c.about?.date, subject: c.about?.subject };
+    if (!d && c) { d = { oid: c.oid, author: c.about?.author, date: c.about?.date, subject: c.about?.subject }; this.described.set(i, d); }
+    return d;
   }
 
   refsReaching(commits: number[]): string[] {
+    if (commits.length && commits.every((c) => c === commits[0])) {
+      let refs = this.refsOfOne.get(commits[0]!);
+      if (!refs) { refs = this.reach.refsReaching([commits[0]!]); this.refsOfOne.set(commits[0]!, refs); }
+      return refs; // shared by every finding of that commit, and never changed
+    }
     return this.reach.refsReaching(commits);
   }
 }

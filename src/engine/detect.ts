@@ -204,12 +204,31 @@ export function detectContent(ruleset: Ruleset, path: string | undefined, text: 
  */
 export function resolveOverlaps<T extends { rule: { priority: number }; start?: number; end?: number }>(hits: T[]): T[] {
   if (hits.length < 2) return hits;
-  const span = (h: T) => (h.end ?? 0) - (h.start ?? 0);
-  const ranked = [...hits].sort((a, b) => b.rule.priority - a.rule.priority || span(b) - span(a) || (a.start ?? 0) - (b.start ?? 0));
+  const startOf = (h: T) => h.start ?? 0;
+  const endOf = (h: T) => h.end ?? 0;
+  const byStart = [...hits].sort((a, b) => startOf(a) - startOf(b));
+  // Overlaps are rare: only runs of matches that overlap one another (found in one sweep) need
+  // ranking, so a blob with a hundred thousand tokens costs a sort, not a comparison of every pair.
+  const out: T[] = [];
+  for (let i = 0; i < byStart.length;) {
+    let j = i + 1;
+    let reach = endOf(byStart[i]!);
+    while (j < byStart.length && startOf(byStart[j]!) < reach) reach = Math.max(reach, endOf(byStart[j++]!));
+    if (j === i + 1) out.push(byStart[i]!);
+    else out.push(...rankRun(byStart.slice(i, j), startOf, endOf));
+    i = j;
+  }
+  return out;
+}
+
+/** Within a run of overlapping matches: higher priority first, then longer, then earlier. */
+function rankRun<T extends { rule: { priority: number } }>(run: T[], startOf: (h: T) => number, endOf: (h: T) => number): T[] {
+  const span = (h: T) => endOf(h) - startOf(h);
+  const ranked = run.sort((a, b) => b.rule.priority - a.rule.priority || span(b) - span(a) || startOf(a) - startOf(b));
   const kept: T[] = [];
   for (const h of ranked) {
-    if (kept.some((k) => (h.start ?? 0) < (k.end ?? 0) && (k.start ?? 0) < (h.end ?? 0))) continue;
+    if (kept.some((k) => startOf(h) < endOf(k) && startOf(k) < endOf(h))) continue;
     kept.push(h);
   }
-  return kept.sort((a, b) => (a.start ?? 0) - (b.start ?? 0));
+  return kept.sort((a, b) => startOf(a) - startOf(b));
 }

@@ -63,12 +63,16 @@ export interface StageOptions {
 }
 
 export class FindingsStage {
+  /** Path and size findings by `rule\0path`; content findings by rule, then secret (no key string per secret). */
   private readonly groups = new Map<string, Group>();
+  private readonly contentGroups = new Map<CompiledRule, Map<string, Group>>();
   private readonly suppressed = { allowlist: new Set<string>(), inline: new Set<string>(), baseline: new Set<string>() };
   private readonly ruleById: Map<string, CompiledRule>;
   /** Every secret matched, reported or not, so redaction can find them in any other field. */
   readonly secrets = new Set<string>();
   private readonly baselineMemo = new Map<string, boolean>();
+  /** Descriptions arrive as copies from the worker threads: one string each, not one per match. */
+  private readonly descriptions = new Map<string, string>();
 
   constructor(private readonly ruleset: Ruleset, private readonly opts: StageOptions = {}) {
     this.ruleById = new Map(ruleset.rules.map((r) => [r.id, r]));
@@ -123,7 +127,13 @@ export class FindingsStage {
     if (allowedValue(this.ruleset.globalAllow, m.secret) || (!place.source && rule.allow.paths?.(place.path))) { this.suppressed.allowlist.add(key); return; }
     if (m.inlineAllowed) { this.suppressed.inline.add(key); return; }
     if (this.baselined(key, rule.id, place.path, m.secret)) { this.suppressed.baseline.add(key); return; }
-    this.group(`${rule.id}\0\0${m.secret}`, rule, 'content', m.secret, m.description).occ.push({ ...place, line: m.line, column: m.column });
+    let description = this.descriptions.get(m.description);
+    if (description === undefined) { description = m.description; this.descriptions.set(description, description); }
+    let bySecret = this.contentGroups.get(rule);
+    if (!bySecret) { bySecret = new Map(); this.contentGroups.set(rule, bySecret); }
+    let g = bySecret.get(m.secret);
+    if (!g) { g = { rule, kind: 'content', secret: m.secret, description, occ: [] }; bySecret.set(m.secret, g); }
+    g.occ.push({ ...place, line: m.line, column: m.column });
   }
 
   private baselined(key: string, ruleId: string, path: string, secret?: string): boolean {
@@ -147,6 +157,8 @@ export class FindingsStage {
   async finish(stats: ScanStats, attribution?: Attribution): Promise<Finding[]> {
     const { isLfs } = this.opts;
     const groups = [...this.groups.values()];
+    for (const bySecret of this.contentGroups.values()) for (const g of bySecret.values()) groups.push(g);
+    this.contentGroups.clear();
     const kept: Group[] = [];
     for (const g of groups) {
       // an artifact stored in LFS is where the artifact rules want it
@@ -158,7 +170,13 @@ export class FindingsStage {
       else g.occ.sort(byPlace);
     }
     if (attribution) await attribution.describe(kept.map((g) => g.occ[0]!.commit));
-    const findings = kept.map((g) => toFinding(g, attribution));
+    // each group is let go of once it is a finding: with a million findings, holding both doubles the peak
+    const findings: Finding[] = new Array(kept.length);
+    for (let i = 0; i < kept.length; i++) {
+      findings[i] = toFinding(kept[i]!, attribution);
+      (kept as (Group | undefined)[])[i] = undefined;
+    }
+    this.groups.clear();
     findings.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0)
       || (a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0)));
     stats.suppressed = { allowlist: this.suppressed.allowlist.size, inline: this.suppressed.inline.size, baseline: this.suppressed.baseline.size };
@@ -172,9 +190,16 @@ function byPlace(a: Occ, b: Occ): number {
 
 function toFinding(g: Group, attribution: Attribution | undefined): Finding {
   const first = g.occ[0]!;
+  // a fingerprint per path: the finding's is its first occurrence's
+  const fingerprints = new Map<string, string>();
+  const fingerprintAt = (path: string) => {
+    let fp = fingerprints.get(path);
+    if (fp === undefined) { fp = fingerprint(g.rule.id, path, g.secret); fingerprints.set(path, fp); }
+    return fp;
+  };
   const f: Finding = {
     ruleId: g.rule.id, kind: g.kind, path: first.path,
-    fingerprint: fingerprint(g.rule.id, first.path, g.secret),
+    fingerprint: fingerprintAt(first.path),
     description: g.description, severity: g.rule.severity,
   };
   if (g.kind === 'content') { f.line = first.line; f.column = first.column; f.secret = g.secret; }
@@ -191,14 +216,15 @@ function toFinding(g: Group, attribution: Attribution | undefined): Finding {
     const key = `${commit}\0${o.path}\0${o.source ?? ''}\0${o.ref ?? ''}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const occ: Occurrence = { commit, path: o.path, blobId: o.blob, fingerprint: fingerprint(g.rule.id, o.path, g.secret) };
+    const occ: Occurrence = { commit, path: o.path, fingerprint: fingerprintAt(o.path) };
+    if (o.blob) occ.blobId = o.blob;
     if (o.source) { occ.source = o.source; if (o.ref) occ.ref = o.ref; }
     occurrences.push(occ);
   }
   if (attribution) {
     f.occurrences = occurrences;
     const refs = attribution.refsReaching(g.occ.map((o) => o.commit).filter((x) => x >= 0));
-    f.refs = refs.slice(0, MAX_REFS_LISTED);
+    f.refs = refs.length > MAX_REFS_LISTED ? refs.slice(0, MAX_REFS_LISTED) : refs;
     if (refs.length > MAX_REFS_LISTED) f.refsTotal = refs.length;
   } else if (occurrences.length > 1) {
     f.occurrences = occurrences;
@@ -207,31 +233,72 @@ function toFinding(g: Group, attribution: Attribution | undefined): Finding {
 }
 
 /**
- * Redaction, the stage's last step: the secret of every finding, and every known secret wherever
+ * Redaction, the stage's last step (it changes the report it is given): the secret of every finding, and every known secret wherever
  * else it appears (a commit subject, a path, a ref name, a warning), since a message that carries a
  * token is a finding of its own and its subject is printed with every finding of that commit.
  */
 export function redactReport<R extends Pick<ScanReport, 'findings' | 'stats'>>(report: R, secrets: Iterable<string>): R {
-  const known = [...new Set([...secrets, ...report.findings.map((f) => f.secret).filter((s): s is string => s !== undefined)])]
-    .filter((s) => s.length >= 4)
-    .sort((a, b) => b.length - a.length);
-  const scrub = (text: string | undefined): string | undefined => {
-    if (text === undefined || !known.length) return text;
-    let out = text;
-    for (const s of known) if (out.includes(s)) out = out.split(s).join(redact(s));
-    return out;
-  };
-  const findings = report.findings.map((f) => {
-    const r: Finding = { ...f };
-    if (r.secret !== undefined) r.secret = redact(r.secret);
-    r.path = scrub(r.path)!;
+  const scrub = secretScrubber([...secrets, ...report.findings.map((f) => f.secret).filter((s): s is string => s !== undefined)]);
+  // in place: the report is the scan's own, and a copy of a million findings would double the peak
+  for (const r of report.findings) {
+    if (r.secret !== undefined) r.secret = redactedForm(r.secret);
+    r.path = scrub(r.path);
     if (r.subject !== undefined) r.subject = scrub(r.subject);
     if (r.ref !== undefined) r.ref = scrub(r.ref);
-    if (r.refs) r.refs = r.refs.map((x) => scrub(x)!);
-    if (r.occurrences) r.occurrences = r.occurrences.map((o) => ({ ...o, path: scrub(o.path)!, ...(o.ref !== undefined ? { ref: scrub(o.ref) } : {}) }));
-    return r;
-  });
-  const stats = { ...report.stats, warnings: report.stats.warnings.map((w) => scrub(w)!) };
-  stats.skippedExamples = Object.fromEntries(Object.entries(report.stats.skippedExamples).map(([k, v]) => [k, v?.map((p) => scrub(p)!)]));
-  return { ...report, findings, stats };
+    // ref lists are shared between findings: replaced only where a ref name holds a secret
+    if (r.refs?.some((x) => scrub(x) !== x)) r.refs = r.refs.map(scrub);
+    for (const o of r.occurrences ?? []) {
+      o.path = scrub(o.path);
+      if (o.ref !== undefined) o.ref = scrub(o.ref);
+    }
+  }
+  const stats = report.stats;
+  stats.warnings = stats.warnings.map(scrub);
+  for (const k of Object.keys(stats.skippedExamples) as (keyof typeof stats.skippedExamples)[]) stats.skippedExamples[k] = stats.skippedExamples[k]?.map(scrub);
+  return report;
+}
+
+/** Redacted forms repeat (`ghp_********`): one string each, not one per finding. */
+const redactedForms = new Map<string, string>();
+function redactedForm(secret: string): string {
+  const r = redact(secret);
+  const known = redactedForms.get(r);
+  if (known !== undefined) return known;
+  if (redactedForms.size < 10_000) redactedForms.set(r, r);
+  return r;
+}
+
+/** Secrets this short are too likely to be ordinary text to be searched for elsewhere. */
+const SCRUB_MIN = 6;
+
+/**
+ * A function that replaces every known secret inside a text by its redacted form. Secrets are
+ * indexed by their first characters, so a text is searched in one pass however many secrets a scan
+ * matched (a million findings, a million secrets); texts repeat (one subject for many findings)
+ * and are answered from a memo.
+ */
+export function secretScrubber(secrets: Iterable<string>): (text: string) => string {
+  const byHead = new Map<string, string[]>();
+  for (const s of new Set(secrets)) {
+    if (s.length < SCRUB_MIN) continue;
+    const head = s.slice(0, SCRUB_MIN);
+    const list = byHead.get(head);
+    if (list) list.push(s); else byHead.set(head, [s]);
+  }
+  for (const list of byHead.values()) list.sort((a, b) => b.length - a.length); // the longest secret wins
+  const memo = new Map<string, string>();
+  return (text) => {
+    if (!byHead.size || text.length < SCRUB_MIN) return text;
+    let done = memo.get(text);
+    if (done !== undefined) return done;
+    let out = '';
+    let from = 0;
+    for (let i = 0; i + SCRUB_MIN <= text.length;) {
+      const hit = byHead.get(text.slice(i, i + SCRUB_MIN))?.find((s) => text.startsWith(s, i));
+      if (hit) { out += text.slice(from, i) + redact(hit); i += hit.length; from = i; } else i++;
+    }
+    done = from ? out + text.slice(from) : text;
+    if (memo.size < 100_000) memo.set(text, done);
+    return done;
+  };
 }

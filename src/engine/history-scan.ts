@@ -305,7 +305,11 @@ export async function scanHistory(cwd: string, ruleset: Ruleset, opts: HistoryOp
   sizeRules(index, places, sizes, ruleset, stage);
   lap('path and size rules');
   // content rules: a blob's matches hold at every place the blob appears, each place in scope or not
-  for (const r of results.values()) if (r.matches.length) stage.addMatches(r.matches, places.of(r.oid));
+  for (const r of results.values()) {
+    if (!r.matches.length) continue;
+    stage.addMatches(r.matches, places.of(r.oid));
+    r.matches = []; // the stage holds what it needs; a blob with a hundred thousand matches is let go of
+  }
   for (const m of g.messages.commits) {
     stage.addMatches(m.matches, [{ commit: m.commit, path: MESSAGE_PATHS['commit-message'], blob: index.commits[m.commit]!.oid, source: 'commit-message' }]);
   }
