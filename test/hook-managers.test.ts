@@ -4,7 +4,7 @@
  * again (what the next `npm install` does), and the guard must still block a secret, let a clean
  * commit through, leave the team's own hook running, and write no machine path into a tracked file.
  */
-import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync, chmodSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cli, fake, GIT_ENV, hasTool, Repo, ROOT, run, tempDir, withTool } from './helpers.js';

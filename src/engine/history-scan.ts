@@ -215,7 +215,8 @@ async function gatherWithIsomorphic(cwd: string, ruleset: Ruleset, opts: History
   lap(`history walk, isomorphic-git (${index.commits.length} commits, ${index.blobs.size} blobs)`);
   const messages = new MessageMatcher(ruleset, opts.guardMs ?? 2000);
   for (const m of h.messages) messages.commit(index.commitIndex.get(m.commit)!, m.text);
-  for (const t of h.tags) messages.tag(t);
+  // as with git: a range carries the messages of the annotated tags that name one of its commits
+  for (const t of h.tags) if (!opts.range || (t.target !== undefined && index.commitIndex.has(t.target))) messages.tag(t);
   const sizes = new Map<string, number>();
   const missing: string[] = [];
   const outcomes: BlobOutcome[] = [];
@@ -363,7 +364,8 @@ class PlaceBook {
 
   pathOf(oid: string): string {
     const occ = this.index.blobs.get(oid);
-    return occ ? this.place(occ[0]!, occ[1]!, oid).path : DANGLING_PATH;
+    if (!occ) return DANGLING_PATH;
+    return this.noteRef.has(occ[0]!) ? MESSAGE_PATHS.note : this.index.paths[occ[1]!]!;
   }
 
   /** Whether the global allowlist covers every path the blob appears at (it is then not scanned at all). */

@@ -7,7 +7,7 @@
 import { createRequire } from 'node:module';
 import yaml from 'js-yaml';
 import { LeakguardError } from '../errors.js';
-import { validateRule, type AllowlistSpec, type RuleSpec } from '../engine/rule-spec.js';
+import { validateRule, type AllowlistSpec } from '../engine/rule-spec.js';
 import { compileRule, compileAllow } from '../engine/compile.js';
 import { parseConfig } from '../config.js';
 

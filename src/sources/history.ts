@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { LeakguardError } from '../errors.js';
-import { git, gitComplaint, gitRaw } from './git.js';
+import { gitComplaint, gitRaw } from './git.js';
 import { batchCheck } from './catfile.js';
 
 export interface RefInfo { name: string; commit: string }
