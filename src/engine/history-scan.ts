@@ -54,10 +54,12 @@ export async function readHistory(
   let index: HistoryIndex;
   let tagged: TagMessage[];
   if (opts.range) {
-    if (opts.range.startsWith('-')) throw new LeakguardError(`invalid revision range: ${opts.range}`);
+    // several revisions separated by spaces (`tip ^known ...`, what the pre-push hook passes) are one range
+    const revs = opts.range.trim().split(/\s+/);
+    if (revs.some((r) => r.startsWith('-'))) throw new LeakguardError(`invalid revision range: ${opts.range}`);
     const tags = tagMessages(cwd);
     tags.catch(() => undefined); // awaited below
-    index = await walkHistory(cwd, { args: [opts.range] }, onBlob, onMessage);
+    index = await walkHistory(cwd, { args: revs }, onBlob, onMessage);
     // a range carries the messages of the annotated tags that name one of its commits
     tagged = (await tags).filter((t) => t.target !== undefined && index.commitIndex.has(t.target));
   } else {
