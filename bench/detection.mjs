@@ -26,12 +26,16 @@ const GENERIC = 'generic-secret-assignment';
 const LABELS = ['tp', 'fixture', 'fp'];
 
 const args = process.argv.slice(2);
-const opt = (name) => { const i = args.indexOf(`--${name}`); return i === -1 ? undefined : args[i + 1]; };
+const opt = (name) => {
+  const i = args.indexOf(`--${name}`);
+  return i === -1 ? undefined : args[i + 1];
+};
 const flag = (name) => args.includes(`--${name}`);
 
 const { repos } = JSON.parse(readFileSync(REPOS_FILE, 'utf8'));
 const labels = existsSync(LABELS_FILE) ? JSON.parse(readFileSync(LABELS_FILE, 'utf8')) : {};
-const git = (cwd, ...a) => execFileSync('git', a, { cwd, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 28 }).toString();
+const git = (cwd, ...a) =>
+  execFileSync('git', a, { cwd, stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 1 << 28 }).toString();
 
 function bring(repo, from) {
   const dest = join(CORPUS, repo.name);
@@ -51,7 +55,8 @@ function bring(repo, from) {
 }
 
 const short = (s) => createHash('sha256').update(s).digest('hex').slice(0, 16);
-const keyOf = (repo, f) => (f.kind === 'content' ? `${repo}|${f.path}|${short(f.secret)}` : `${repo}|${f.path}|${f.kind}`);
+const keyOf = (repo, f) =>
+  f.kind === 'content' ? `${repo}|${f.path}|${short(f.secret)}` : `${repo}|${f.path}|${f.kind}`;
 // A content finding is one secret wherever it appears (the first path names it): a label given
 // to the same value at another path of the same repository applies to it too.
 const byValue = new Map();
@@ -59,7 +64,10 @@ for (const [k, v] of Object.entries(labels)) {
   const [repo, , tail] = k.split('|');
   if (tail !== 'path' && tail !== 'size') byValue.set(`${repo}|${tail}`, v);
 }
-const valueKey = (key) => { const [repo, , tail] = key.split('|'); return `${repo}|${tail}`; };
+const valueKey = (key) => {
+  const [repo, , tail] = key.split('|');
+  return `${repo}|${tail}`;
+};
 
 const { scan, redact } = await import(join(ROOT, 'dist', 'index.js'));
 const from = opt('from') ? resolve(opt('from')) : undefined;
@@ -72,7 +80,10 @@ const unlabelled = [];
 let scanned = 0;
 for (const repo of repos) {
   const dir = bring(repo, from);
-  if (!dir) { console.log(`${repo.name}: not in bench/corpus/detection (run with --from DIR)`); continue; }
+  if (!dir) {
+    console.log(`${repo.name}: not in bench/corpus/detection (run with --from DIR)`);
+    continue;
+  }
   scanned++;
   const report = await scan({ path: dir, redact: false });
   for (const f of report.findings) {
@@ -82,7 +93,10 @@ for (const repo of repos) {
     const row = perRule.get(f.ruleId) ?? { tp: 0, fixture: 0, fp: 0, unlabelled: 0 };
     perRule.set(f.ruleId, row);
     const label = (labels[key] ?? (f.kind === 'content' ? byValue.get(valueKey(key)) : undefined))?.label;
-    if (label) { row[label]++; continue; }
+    if (label) {
+      row[label]++;
+      continue;
+    }
     row.unlabelled++;
     const shown = f.secret === undefined ? '' : redact(f.secret);
     unlabelled.push({ key, rule: f.ruleId, where: `${repo.name}:${f.path}${f.line ? `:${f.line}` : ''}`, shown });
@@ -91,20 +105,34 @@ for (const repo of repos) {
 }
 
 const sum = (rows, k) => rows.reduce((n, r) => n + r[k], 0);
-const rows = [...perRule.entries()].sort((a, b) => (b[1].tp + b[1].fixture + b[1].fp + b[1].unlabelled) - (a[1].tp + a[1].fixture + a[1].fp + a[1].unlabelled));
-console.log(`${'rule'.padEnd(40)} ${'total'.padStart(6)} ${'tp'.padStart(5)} ${'fixt'.padStart(5)} ${'fp'.padStart(5)} ${'new'.padStart(5)}`);
+const rows = [...perRule.entries()].sort(
+  (a, b) => b[1].tp + b[1].fixture + b[1].fp + b[1].unlabelled - (a[1].tp + a[1].fixture + a[1].fp + a[1].unlabelled),
+);
+console.log(
+  `${'rule'.padEnd(40)} ${'total'.padStart(6)} ${'tp'.padStart(5)} ${'fixt'.padStart(5)} ${'fp'.padStart(5)} ${'new'.padStart(5)}`,
+);
 for (const [id, r] of rows) {
-  console.log(`${id.padEnd(40)} ${String(r.tp + r.fixture + r.fp + r.unlabelled).padStart(6)} ${String(r.tp).padStart(5)} ${String(r.fixture).padStart(5)} ${String(r.fp).padStart(5)} ${String(r.unlabelled).padStart(5)}`);
+  console.log(
+    `${id.padEnd(40)} ${String(r.tp + r.fixture + r.fp + r.unlabelled).padStart(6)} ${String(r.tp).padStart(5)} ${String(r.fixture).padStart(5)} ${String(r.fp).padStart(5)} ${String(r.unlabelled).padStart(5)}`,
+  );
 }
 const all = rows.map(([, r]) => r);
 const outside = rows.filter(([id]) => id !== GENERIC).map(([, r]) => r);
 const total = (rs) => sum(rs, 'tp') + sum(rs, 'fixture') + sum(rs, 'fp') + sum(rs, 'unlabelled');
-const ratio = (rs) => `${sum(rs, 'fp')} of ${total(rs)} (${total(rs) ? ((100 * sum(rs, 'fp')) / total(rs)).toFixed(1) : '0.0'}%)`;
+const ratio = (rs) =>
+  `${sum(rs, 'fp')} of ${total(rs)} (${total(rs) ? ((100 * sum(rs, 'fp')) / total(rs)).toFixed(1) : '0.0'}%)`;
 console.log(`\nnot a credential: ${ratio(all)}; outside ${GENERIC}: ${ratio(outside)}`);
-const wanted = Object.entries(labels).filter(([k, v]) => v.label !== 'fp' && repos.some((r) => k.startsWith(`${r.name}|`)));
+const wanted = Object.entries(labels).filter(
+  ([k, v]) => v.label !== 'fp' && repos.some((r) => k.startsWith(`${r.name}|`)),
+);
 const missed = wanted.filter(([k]) => !found.has(k) && !found.has(valueKey(k)));
-console.log(`recall on labelled credentials and fixtures: ${wanted.length - missed.length} of ${wanted.length}${missed.length ? ` (missed: ${missed.map(([k, v]) => `${k.split('|').slice(0, 2).join(':')} ${v.rule}`).join(', ')})` : ''}`);
-if (unlabelled.length) console.log(`${unlabelled.length} finding(s) have no label yet${flag('unlabelled') ? ':' : ' (--unlabelled lists them)'}`);
+console.log(
+  `recall on labelled credentials and fixtures: ${wanted.length - missed.length} of ${wanted.length}${missed.length ? ` (missed: ${missed.map(([k, v]) => `${k.split('|').slice(0, 2).join(':')} ${v.rule}`).join(', ')})` : ''}`,
+);
+if (unlabelled.length)
+  console.log(
+    `${unlabelled.length} finding(s) have no label yet${flag('unlabelled') ? ':' : ' (--unlabelled lists them)'}`,
+  );
 if (flag('unlabelled')) for (const u of unlabelled) console.log(`  ${u.key}  ${u.rule}  ${u.where}  ${u.shown}`);
 if (writeNew) {
   const sorted = Object.fromEntries(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : 1)));

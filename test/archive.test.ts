@@ -23,7 +23,12 @@ function tree(): string {
 }
 
 const paths = (l: ReturnType<typeof listArchive>) => l!.members.map((m) => `${m.path} ${m.size}`).sort();
-const expected = ['.env 4', `${'d'.repeat(60)}/${'e'.repeat(60)}/long-name.txt 5`, 'src/app.js 15', 'src/deep/ünï.txt 1000'];
+const expected = [
+  '.env 4',
+  `${'d'.repeat(60)}/${'e'.repeat(60)}/long-name.txt 5`,
+  'src/app.js 15',
+  'src/deep/ünï.txt 1000',
+];
 
 describe('archive listing', () => {
   itZip('lists a zip from its central directory, names and sizes', () => {
@@ -74,7 +79,10 @@ describe('archive listing', () => {
     writeFileSync(join(dir, 'big.bin'), '');
     truncateSync(join(dir, 'big.bin'), 5 * 1000 * 1000);
     run('tar', ['-cf', 'big.tar', 'f00.txt', 'big.bin'], dir);
-    const big = listArchive(readFileSync(join(dir, 'big.tar')), { ...DEFAULT_ARCHIVE_LIMITS, maxTotalBytes: 1_000_000 })!;
+    const big = listArchive(readFileSync(join(dir, 'big.tar')), {
+      ...DEFAULT_ARCHIVE_LIMITS,
+      maxTotalBytes: 1_000_000,
+    })!;
     expect(big.members.map((m) => m.path)).toEqual(['f00.txt']);
     expect(big.complete).toBe(false);
     expect(big.problems[0]).toMatch(/more than 1000000 bytes uncompressed: listing stopped at big\.bin \(size limit\)/);

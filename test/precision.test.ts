@@ -28,7 +28,8 @@ const SHAREABLE: Record<string, string> = {
   '.github/copilot-instructions.md': 'Prefer small functions\n',
   '.windsurf/rules/style.md': 'Two spaces\n',
   '.continue/rules/style.md': 'Two spaces\n',
-  '.vscode/mcp.json': '{"inputs": [{"id": "key", "type": "promptString", "password": true}], "servers": {"s": {"command": "srv", "env": {"API_KEY": "${input:key}"}}}}\n',
+  '.vscode/mcp.json':
+    '{"inputs": [{"id": "key", "type": "promptString", "password": true}], "servers": {"s": {"command": "srv", "env": {"API_KEY": "${input:key}"}}}}\n',
   '.aider.conf.yml': 'auto-commits: false\n',
 };
 
@@ -46,9 +47,12 @@ describe('AI assistant folders', () => {
     expect(clean.code).toBe(0);
     expect(cliJson(['scan', '--history'], r.dir).report.findings).toEqual([]);
 
-    r.write('.gemini/oauth_creds.json', '{}\n').write('.gemini/tmp/3f9a/logs.json', '[]\n')
-      .write('.claude/settings.local.json', '{}\n').write('.codex/auth.json', '{}\n')
-      .write('.aider.chat.history.md', '# chat\n').write('.claude/projects/-home-me/1.jsonl', '{}\n');
+    r.write('.gemini/oauth_creds.json', '{}\n')
+      .write('.gemini/tmp/3f9a/logs.json', '[]\n')
+      .write('.claude/settings.local.json', '{}\n')
+      .write('.codex/auth.json', '{}\n')
+      .write('.aider.chat.history.md', '# chat\n')
+      .write('.claude/projects/-home-me/1.jsonl', '{}\n');
     const { code, report } = cliJson(['scan'], r.dir);
     expect(code).toBe(1);
     expect(report.findings.map((f: any) => `${f.ruleId} ${f.path}`).sort()).toEqual([
@@ -63,13 +67,23 @@ describe('AI assistant folders', () => {
 
   it("the incident's settings.json holding a Bearer token is found, ignored and purged; shared files stay", () => {
     const r = projectWithSharedConfig();
-    r.write('.gemini/settings.json', `{"mcpServers": {"api": {"httpUrl": "https://mcp.internal.net", "headers": {"Authorization": "Bearer ${token}"}}}}\n`)
-      .write('.cursor/mcp.json', `{"mcpServers": {"db": {"command": "npx", "args": ["-y", "db-mcp"], "env": {"DB_API_KEY": "${token}x"}}}}\n`)
-      .add().commit('debugging the MCP server');
+    r.write(
+      '.gemini/settings.json',
+      `{"mcpServers": {"api": {"httpUrl": "https://mcp.internal.net", "headers": {"Authorization": "Bearer ${token}"}}}}\n`,
+    )
+      .write(
+        '.cursor/mcp.json',
+        `{"mcpServers": {"db": {"command": "npx", "args": ["-y", "db-mcp"], "env": {"DB_API_KEY": "${token}x"}}}}\n`,
+      )
+      .add()
+      .commit('debugging the MCP server');
     const scanned = cliJson(['scan', '--history'], r.dir);
     expect(scanned.code).toBe(1);
     const found = scanned.report.findings.map((f: any) => `${f.ruleId} ${f.path}`).sort();
-    expect(found).toEqual(['ai-assistant-config-credential .cursor/mcp.json', 'ai-assistant-config-credential .gemini/settings.json']);
+    expect(found).toEqual([
+      'ai-assistant-config-credential .cursor/mcp.json',
+      'ai-assistant-config-credential .gemini/settings.json',
+    ]);
     expect(JSON.stringify(scanned.report)).not.toContain(token);
 
     const plan = cliJson(['purge', '--plan'], r.dir).report;
@@ -95,9 +109,13 @@ describe('known noise', () => {
       .write('.venv/lib/python3.11/site-packages/_virtualenv.pth', 'import _virtualenv\n')
       .write('.env.development', 'NODE_ENV=development\n')
       .write('web/.env.test', 'NODE_ENV=test\nPORT=3000\n')
-      .add().commit('venv and defaults');
+      .add()
+      .commit('venv and defaults');
     expect((await scan({ path: r.dir })).findings).toEqual([]);
-    r.write('models/classifier.pth', 'weights').write('.env.development', `NODE_ENV=development\nSTRIPE_SECRET=${password}\n`);
+    r.write('models/classifier.pth', 'weights').write(
+      '.env.development',
+      `NODE_ENV=development\nSTRIPE_SECRET=${password}\n`,
+    );
     const got = (await scan({ path: r.dir })).findings.map((f) => `${f.ruleId} ${f.path}`).sort();
     expect(got).toEqual(['dotenv-committed-secret .env.development', 'model-weights models/classifier.pth']);
   });
@@ -107,7 +125,8 @@ describe('known noise', () => {
     r.write('docs/db.md', 'create_engine("postgresql://scott:tiger@localhost/test")\nmysql://foo:bar@localhost/baz\n')
       .write('config/dev.env.txt', `DATABASE_URL=postgres://app:${password}@localhost:5432/app\n`)
       .write('config/prod.env.txt', `DATABASE_URL=postgres://app:${password}x@db.internal:5432/app\n`)
-      .add().commit('urls');
+      .add()
+      .commit('urls');
     const findings = (await scan({ path: r.dir })).findings;
     expect(findings.map((f) => `${f.path} ${f.severity} ${f.confidence}`).sort()).toEqual([
       'config/dev.env.txt low low',
@@ -134,17 +153,28 @@ describe('confidence', () => {
     r.write('src/gh.txt', `GITHUB=${fake.githubPat()}\n`)
       .write('src/db.txt', `DATABASE_URL=postgres://app:${password}@db.internal:5432/app\n`)
       .write('src/app.json', `{"password": "${password}"}\n`)
-      .add().commit('three kinds');
+      .add()
+      .commit('three kinds');
     const all = cliJson(['scan'], r.dir).report.findings;
     expect(all.map((f: any) => `${f.ruleId} ${f.confidence}`).sort()).toEqual([
-      'database-url-password medium', 'github-pat high', 'password-assignment low',
+      'database-url-password medium',
+      'github-pat high',
+      'password-assignment low',
     ]);
     expect(cli(['scan'], r.dir).stdout).toMatch(/github-pat \(high confidence\)/);
 
     const sarif = JSON.parse(cli(['scan', '--format', 'sarif'], r.dir).stdout).runs[0];
     const byRule = new Map(sarif.results.map((x: any) => [x.ruleId, x]));
-    expect((byRule.get('github-pat') as any)).toMatchObject({ rank: 90, level: 'error', properties: { confidence: 'high' } });
-    expect((byRule.get('password-assignment') as any)).toMatchObject({ rank: 30, level: 'warning', properties: { confidence: 'low' } });
+    expect(byRule.get('github-pat') as any).toMatchObject({
+      rank: 90,
+      level: 'error',
+      properties: { confidence: 'high' },
+    });
+    expect(byRule.get('password-assignment') as any).toMatchObject({
+      rank: 30,
+      level: 'warning',
+      properties: { confidence: 'low' },
+    });
     expect(sarif.tool.driver.rules.find((x: any) => x.id === 'github-pat').properties.precision).toBe('high');
 
     const high = cliJson(['scan', '--min-confidence', 'high'], r.dir);
@@ -162,13 +192,22 @@ describe('confidence', () => {
   it('the API refuses a confidence it does not know', async () => {
     const r = Repo.init();
     r.write('a.txt', 'x\n').add().commit();
-    await expect(scan({ path: r.dir, minConfidence: 'sure' as any })).rejects.toThrow(/invalid minimum confidence 'sure'/);
+    await expect(scan({ path: r.dir, minConfidence: 'sure' as any })).rejects.toThrow(
+      /invalid minimum confidence 'sure'/,
+    );
   });
 });
 
 describe('keyword prefilter', () => {
   it('a keyword that another keyword starts with still wakes its rules', () => {
-    const rule = (id: string, keywords: string[], regex: string) => ({ id, description: id, severity: 'low' as const, keywords, regex, builtin: true });
+    const rule = (id: string, keywords: string[], regex: string) => ({
+      id,
+      description: id,
+      severity: 'low' as const,
+      keywords,
+      regex,
+      builtin: true,
+    });
     const rs = compileRuleset([
       rule('short', ['password'], 'password = "([a-z]{6})"'),
       rule('long', ['password ='], 'nothing-here-([0-9]+)'),

@@ -50,7 +50,8 @@ const MM_OPTIONS = { dot: true } as const;
 
 // micromatch is loaded only for globs the fast tests below do not cover.
 let micromatch: typeof import('micromatch') | undefined;
-const loadMicromatch = () => (micromatch ??= createRequire(import.meta.url)('micromatch') as typeof import('micromatch'));
+const loadMicromatch = () =>
+  (micromatch ??= createRequire(import.meta.url)('micromatch') as typeof import('micromatch'));
 
 /** Glob -> regex, shared by every rule; the build seeds it for the shipped pack so start-up skips micromatch. */
 const globCache = new Map<string, RegExp>();
@@ -126,7 +127,12 @@ export function fastGlob(g: string): PathTest | undefined {
     const post = m[3] ?? '';
     return (p) => {
       const b = baseOf(p);
-      return b.length >= pre.length + post.length && b.startsWith(pre) && b.endsWith(post) && (dir === undefined || dirIs(p, dir));
+      return (
+        b.length >= pre.length + post.length &&
+        b.startsWith(pre) &&
+        b.endsWith(post) &&
+        (dir === undefined || dirIs(p, dir))
+      );
     };
   }
   return undefined;
@@ -170,9 +176,8 @@ export function compileRule(spec: RuleSpec): CompiledRule {
   const kind = ruleKind(spec);
   const include = spec.paths?.length ? globMatcher(spec.paths, `${where} paths`) : undefined;
   const exclude = spec.exclude_paths?.length ? globMatcher(spec.exclude_paths, `${where} exclude_paths`) : undefined;
-  const matchPath = include || exclude
-    ? (p: string) => (include ? include(p) : true) && !(exclude && exclude(p))
-    : undefined;
+  const matchPath =
+    include || exclude ? (p: string) => (include ? include(p) : true) && !(exclude && exclude(p)) : undefined;
 
   let regex: RegExp | undefined;
   let secretGroup: number | string = 0;
@@ -181,7 +186,9 @@ export function compileRule(spec: RuleSpec): CompiledRule {
     if (!spec.builtin) {
       const nested = findNestedQuantifier(t.source);
       if (nested) {
-        throw new LeakguardError(`${where}: regex can backtrack catastrophically at '${nested}' (a repeated group whose body is itself a repeat); rewrite it so each repetition has a fixed part`);
+        throw new LeakguardError(
+          `${where}: regex can backtrack catastrophically at '${nested}' (a repeated group whose body is itself a repeat); rewrite it so each repetition has a fixed part`,
+        );
       }
     }
     regex = compileRegex(t.source, `${t.flags}g`, where);
@@ -189,7 +196,9 @@ export function compileRule(spec: RuleSpec): CompiledRule {
     const hasNamed = /\(\?<secret>/.test(t.source);
     secretGroup = spec.secret_group ?? (hasNamed ? 'secret' : groupCount >= 1 ? 1 : 0);
     if (typeof secretGroup === 'number' && secretGroup > groupCount) {
-      throw new LeakguardError(`${where}: secret_group ${secretGroup} but the regex has ${groupCount} capture group(s)`);
+      throw new LeakguardError(
+        `${where}: secret_group ${secretGroup} but the regex has ${groupCount} capture group(s)`,
+      );
     }
   }
   return {
@@ -246,7 +255,11 @@ export function secretPrefixLength(source: string, group: number | string | unde
     const c = source[i]!;
     if (c === '\\') {
       const next = source[i + 1] ?? '';
-      if (/[.\-_/+=@:#]/.test(next)) { n++; i += 2; continue; }
+      if (/[.\-_/+=@:#]/.test(next)) {
+        n++;
+        i += 2;
+        continue;
+      }
       break;
     }
     if (c === '(' && source.startsWith('(?:', i)) {
@@ -262,7 +275,9 @@ export function secretPrefixLength(source: string, group: number | string | unde
     if (/[A-Za-z0-9_-]/.test(c)) {
       // a literal followed by a quantifier is not fixed
       if (/[?*+{]/.test(source[i + 1] ?? '')) break;
-      n++; i++; continue;
+      n++;
+      i++;
+      continue;
     }
     break;
   }
@@ -281,7 +296,10 @@ function secretGroupStart(source: string, group: number | string | undefined): n
   let n = 0;
   for (let i = 0; i < source.length; i++) {
     const c = source[i];
-    if (c === '\\') { i++; continue; }
+    if (c === '\\') {
+      i++;
+      continue;
+    }
     if (c === '[') {
       for (i++; i < source.length && source[i] !== ']'; i++) if (source[i] === '\\') i++;
       continue;
@@ -303,12 +321,19 @@ export function countGroups(source: string): number {
   let n = 0;
   for (let i = 0; i < source.length; i++) {
     const c = source[i];
-    if (c === '\\') { i++; continue; }
+    if (c === '\\') {
+      i++;
+      continue;
+    }
     if (c === '[') {
       for (i++; i < source.length && source[i] !== ']'; i++) if (source[i] === '\\') i++;
       continue;
     }
-    if (c === '(' && (source[i + 1] !== '?' || (source[i + 2] === '<' && source[i + 3] !== '=' && source[i + 3] !== '!'))) n++;
+    if (
+      c === '(' &&
+      (source[i + 1] !== '?' || (source[i + 2] === '<' && source[i + 3] !== '=' && source[i + 3] !== '!'))
+    )
+      n++;
   }
   return n;
 }
@@ -323,7 +348,10 @@ export function compileRuleset(specs: RuleSpec[], globalAllow?: AllowlistSpec, g
   const byKeyword = new Map<string, CompiledRule[]>();
   const unkeyed: CompiledRule[] = [];
   for (const r of contentRules) {
-    if (r.keywords.length === 0) { unkeyed.push(r); continue; }
+    if (r.keywords.length === 0) {
+      unkeyed.push(r);
+      continue;
+    }
     for (const k of new Set(r.keywords)) {
       const list = byKeyword.get(k) ?? [];
       list.push(r);

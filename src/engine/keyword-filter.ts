@@ -34,7 +34,11 @@ export class KeywordFilter {
       const k = Uint8Array.from(Buffer.from(word.toLowerCase(), 'latin1'));
       this.longest = Math.max(this.longest, k.length);
       if (k.length === 0) continue;
-      if (k.length === 1) { this.single[k[0]!] = 1; this.hasSingle = true; continue; }
+      if (k.length === 1) {
+        this.single[k[0]!] = 1;
+        this.hasSingle = true;
+        continue;
+      }
       if (k.length === 2) {
         for (let c = 0; c < 256; c++) if (FOLD[c] === c) mark((k[0]! << 16) | (k[1]! << 8) | c, k);
         continue;

@@ -14,10 +14,12 @@ import type { CompiledRule } from './compile.js';
  * Values that are never secrets whatever the rule: templates, placeholders and masks. An ellipsis
  * is matched both as text and as its UTF-8 bytes read one by one (history text is read that way).
  */
-const TEMPLATE = /\$\{|\{\{|<[a-z_ -]*>|x{5,}|X{5,}|\*{5,}|^\*+$|\.\.\.|…|\u00e2\u0080\u00a6|^\$[A-Za-z_][A-Za-z0-9_]*$|^%\(?[A-Za-z_]+\)?s?%?$|^__[A-Z_]+__$/;
+const TEMPLATE =
+  /\$\{|\{\{|<[a-z_ -]*>|x{5,}|X{5,}|\*{5,}|^\*+$|\.\.\.|…|\u00e2\u0080\u00a6|^\$[A-Za-z_][A-Za-z0-9_]*$|^%\(?[A-Za-z_]+\)?s?%?$|^__[A-Z_]+__$/;
 
 /** Key names whose "token" is a cursor or a public value: `NextToken`, `VerificationToken`, `csrf_token`. */
-const NON_SECRET_KEY = /(?:next|continuation|pagination|page|cursor|marker|verification|idempotency|client_?request|sync|resume|csrf|xsrf|nonce|cancel(?:lation)?)[_-]?token|token[_-]?(?:type|url|uri|endpoint|name|file|path|ttl|expir\w*|length|count|limit|cache[_-]?key)/i;
+const NON_SECRET_KEY =
+  /(?:next|continuation|pagination|page|cursor|marker|verification|idempotency|client_?request|sync|resume|csrf|xsrf|nonce|cancel(?:lation)?)[_-]?token|token[_-]?(?:type|url|uri|endpoint|name|file|path|ttl|expir\w*|length|count|limit|cache[_-]?key)/i;
 /** Key names that hold a digest of something, not a secret: cache keys, checksums, ids. */
 const DIGEST_KEY = /cache|hash|digest|checksum|sha\d*|md5|etag|fingerprint|_id\b|[_-]sum\b/i;
 const HEX_DIGEST = /^(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64})$/;
@@ -31,14 +33,92 @@ const DOTTED_REFERENCE = /^[A-Za-z_$][\w$]*(?:\.[A-Za-z_$][\w$]*)+$/;
 
 /** Words that make up sample credentials in docs and tests (`scott:tiger`, `foo:bar`, `mypassword`). */
 const SAMPLE_WORDS = new Set([
-  'password', 'passwd', 'pass', 'pwd', 'secret', 'changeme', 'example', 'sample', 'dummy', 'demo', 'test', 'testing',
-  'user', 'username', 'admin', 'root', 'guest', 'foo', 'bar', 'baz', 'qux', 'scott', 'tiger', 'my', 'mypass',
-  'mypassword', 'mysecret', 'your', 'yourpassword', 'hunter', 'letmein', 'qwerty', 'default', 'none', 'null',
-  'postgres', 'mysql', 'redis', 'mongo', 'rabbit', 'guest', 'pa', 'ss', 'word', 'p', 'w', 'supersecret', 'topsecret',
-  'placeholder', 'fake', 'mock', 'invalid', 'wrong', 'bad', 'good', 'correct', 'new', 'old', 'abc', 'xyz', 'xxx',
+  'password',
+  'passwd',
+  'pass',
+  'pwd',
+  'secret',
+  'changeme',
+  'example',
+  'sample',
+  'dummy',
+  'demo',
+  'test',
+  'testing',
+  'user',
+  'username',
+  'admin',
+  'root',
+  'guest',
+  'foo',
+  'bar',
+  'baz',
+  'qux',
+  'scott',
+  'tiger',
+  'my',
+  'mypass',
+  'mypassword',
+  'mysecret',
+  'your',
+  'yourpassword',
+  'hunter',
+  'letmein',
+  'qwerty',
+  'default',
+  'none',
+  'null',
+  'postgres',
+  'mysql',
+  'redis',
+  'mongo',
+  'rabbit',
+  'guest',
+  'pa',
+  'ss',
+  'word',
+  'p',
+  'w',
+  'supersecret',
+  'topsecret',
+  'placeholder',
+  'fake',
+  'mock',
+  'invalid',
+  'wrong',
+  'bad',
+  'good',
+  'correct',
+  'new',
+  'old',
+  'abc',
+  'xyz',
+  'xxx',
   // values that configuration files put where a password goes without being one
-  'true', 'false', 'yes', 'no', 'required', 'optional', 'empty', 'string', 'str', 'text', 'hidden', 'nil', 'undefined',
-  'confirmed', 'hashed', 'encrypted', 'credentials', 'credential', 'redacted', 'masked', 'some', 'foobar', 'apples', 'oranges',
+  'true',
+  'false',
+  'yes',
+  'no',
+  'required',
+  'optional',
+  'empty',
+  'string',
+  'str',
+  'text',
+  'hidden',
+  'nil',
+  'undefined',
+  'confirmed',
+  'hashed',
+  'encrypted',
+  'credentials',
+  'credential',
+  'redacted',
+  'masked',
+  'some',
+  'foobar',
+  'apples',
+  'oranges',
 ]);
 /** A version range (`^1.0.0`, `>=2.3`), as package manifests write next to a `passwd` package name. */
 const VERSION = /^[~^>=<v]*\d+(?:\.\d+){1,3}(?:[-+][\w.]+)?$/;
@@ -56,7 +136,8 @@ function hasAlphabetRun(v: string): boolean {
 }
 
 /** Local and documentation hosts: a credential for one of them is a lower-severity finding, not nothing. */
-const LOCAL_HOST = /@(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\]|host|hostname|example\.(?:com|org|net)|[\w.-]+\.(?:local|test|example|invalid|localhost))(?![\w.-])/i;
+const LOCAL_HOST =
+  /@(?:localhost|127\.0\.0\.1|0\.0\.0\.0|\[::1\]|host|hostname|example\.(?:com|org|net)|[\w.-]+\.(?:local|test|example|invalid|localhost))(?![\w.-])/i;
 
 export type Verdict = 'keep' | 'drop' | 'demote';
 
@@ -86,16 +167,29 @@ function isCamelIdentifier(v: string): boolean {
 function isJsonBlob(v: string): boolean {
   if (!v.startsWith('eyJ') || v.includes('.')) return false;
   let text: string;
-  try { text = Buffer.from(v.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('latin1'); } catch { return false; }
+  try {
+    text = Buffer.from(v.replace(/-/g, '+').replace(/_/g, '/'), 'base64').toString('latin1');
+  } catch {
+    return false;
+  }
   if (!text.startsWith('{"')) return false;
-  return !/"(?:auths?|password|passwd|secret|private_key|access_token|refresh_token|api_?key|client_secret|token)"/i.test(text);
+  return !/"(?:auths?|password|passwd|secret|private_key|access_token|refresh_token|api_?key|client_secret|token)"/i.test(
+    text,
+  );
 }
 
 /** A value made only of sample words and punctuation: `tiger`, `bar%25bar`, `my-password-1`. */
 export function isSamplePassword(v: string): boolean {
   let decoded = v;
-  try { decoded = decodeURIComponent(v); } catch { /* keep as is */ }
-  const words = decoded.toLowerCase().split(/[^a-z]+/).filter(Boolean);
+  try {
+    decoded = decodeURIComponent(v);
+  } catch {
+    /* keep as is */
+  }
+  const words = decoded
+    .toLowerCase()
+    .split(/[^a-z]+/)
+    .filter(Boolean);
   if (!words.length) return /^\d{1,8}$/.test(decoded); // 1234, 123456
   return words.every((w) => SAMPLE_WORDS.has(w) || (w.length >= 6 && /pass(?:word)?|secret/.test(w)));
 }
@@ -118,7 +212,8 @@ export function judge(rule: CompiledRule, secret: string, ctx: MatchContext): Ve
   if (HEX_DIGEST.test(secret) && DIGEST_KEY.test(key)) return 'drop';
   if (isJsonBlob(secret)) return 'drop';
   // sample values: `SomeKindOfPassword123`, `generatedwebdavpassword1`, `abcd1234…`, `a1b2c3…`
-  if (/passw(?:[o0]r)?d|example|abcd1234|a1b2c3/i.test(secret) || isSamplePassword(secret) || hasAlphabetRun(secret)) return 'drop';
+  if (/passw(?:[o0]r)?d|example|abcd1234|a1b2c3/i.test(secret) || isSamplePassword(secret) || hasAlphabetRun(secret))
+    return 'drop';
   if (VERSION.test(secret)) return 'drop';
   if (tags.includes('password') && LOCAL_HOST.test(ctx.line)) return 'demote';
   return 'keep';

@@ -22,7 +22,11 @@ export interface ArchiveLimits {
   maxRatio: number;
 }
 
-export const DEFAULT_ARCHIVE_LIMITS: ArchiveLimits = { maxMembers: 10_000, maxTotalBytes: 256 * 1024 * 1024, maxRatio: 100 };
+export const DEFAULT_ARCHIVE_LIMITS: ArchiveLimits = {
+  maxMembers: 10_000,
+  maxTotalBytes: 256 * 1024 * 1024,
+  maxRatio: 100,
+};
 
 export interface ArchiveMember {
   /** Path inside the archive, `/`-separated. */
@@ -72,7 +76,10 @@ class Listing {
   readonly problems: string[] = [];
   complete = true;
   private total = 0;
-  constructor(readonly kind: ArchiveKind, private readonly limits: ArchiveLimits) {}
+  constructor(
+    readonly kind: ArchiveKind,
+    private readonly limits: ArchiveLimits,
+  ) {}
 
   stop(problem: string): void {
     this.problems.push(problem);
@@ -87,11 +94,15 @@ class Listing {
     }
     this.total += m.size;
     if (this.total > this.limits.maxTotalBytes) {
-      this.stop(`members add up to more than ${this.limits.maxTotalBytes} bytes uncompressed: listing stopped at ${m.path} (size limit)`);
+      this.stop(
+        `members add up to more than ${this.limits.maxTotalBytes} bytes uncompressed: listing stopped at ${m.path} (size limit)`,
+      );
       return false;
     }
     if (m.compressedSize !== undefined && m.size > this.limits.maxRatio * Math.max(1, m.compressedSize)) {
-      this.stop(`${m.path} expands ${Math.round(m.size / Math.max(1, m.compressedSize))}x (${m.compressedSize} to ${m.size} bytes): suspected decompression bomb, listing stopped (ratio limit ${this.limits.maxRatio}x)`);
+      this.stop(
+        `${m.path} expands ${Math.round(m.size / Math.max(1, m.compressedSize))}x (${m.compressedSize} to ${m.size} bytes): suspected decompression bomb, listing stopped (ratio limit ${this.limits.maxRatio}x)`,
+      );
       return false;
     }
     this.members.push(m);
@@ -116,7 +127,10 @@ function findEocd(data: Buffer): number {
 function listZip(data: Buffer, limits: ArchiveLimits): ArchiveListing {
   const out = new Listing('zip', limits);
   const eocd = findEocd(data);
-  if (eocd < 0) { out.stop('zip: no end of central directory record (truncated or not a zip)'); return out.result(); }
+  if (eocd < 0) {
+    out.stop('zip: no end of central directory record (truncated or not a zip)');
+    return out.result();
+  }
   const count = data.readUInt16LE(eocd + 10);
   const cdSize = data.readUInt32LE(eocd + 12);
   const cdOffset = data.readUInt32LE(eocd + 16);
@@ -138,14 +152,20 @@ function listZip(data: Buffer, limits: ArchiveLimits): ArchiveListing {
     const nameLen = data.readUInt16LE(at + 28);
     const extraLen = data.readUInt16LE(at + 30);
     const commentLen = data.readUInt16LE(at + 32);
-    if (at + 46 + nameLen > data.length) { out.stop(`zip: entry ${n + 1} runs past the end: listing stopped`); break; }
+    if (at + 46 + nameLen > data.length) {
+      out.stop(`zip: entry ${n + 1} runs past the end: listing stopped`);
+      break;
+    }
     // bit 11 says the name is UTF-8; archivers that do not set it mostly write UTF-8 anyway, so a
     // name that decodes cleanly as UTF-8 is taken as such, and anything else byte for byte
     const raw = data.subarray(at + 46, at + 46 + nameLen);
     const utf8 = raw.toString('utf8');
     const name = flags & 0x800 || !utf8.includes('\uFFFD') ? utf8 : raw.toString('latin1');
     at += 46 + nameLen + extraLen + commentLen;
-    if (compressedSize === 0xffffffff || size === 0xffffffff) { out.stop(`zip: ${name} has ZIP64 sizes, not supported: listing stopped`); break; }
+    if (compressedSize === 0xffffffff || size === 0xffffffff) {
+      out.stop(`zip: ${name} has ZIP64 sizes, not supported: listing stopped`);
+      break;
+    }
     if (name.endsWith('/')) continue; // a directory
     if (!out.add({ path: name.replace(/\\/g, '/'), size, compressedSize })) break;
   }
@@ -159,7 +179,10 @@ function octal(data: Buffer, start: number, len: number): number {
     for (let i = start + 1; i < start + len; i++) v = v * 256 + data[i]!;
     return v;
   }
-  const text = data.toString('latin1', start, start + len).replace(/[\0 ]+$/, '').trim();
+  const text = data
+    .toString('latin1', start, start + len)
+    .replace(/[\0 ]+$/, '')
+    .trim();
   return text ? parseInt(text, 8) : 0;
 }
 
@@ -183,13 +206,20 @@ function listTar(data: Buffer, limits: ArchiveLimits, kind: ArchiveKind, into?: 
   let longName: string | undefined;
   while (at + 512 <= data.length) {
     if (data.subarray(at, at + 512).every((b) => b === 0)) return out.result(); // end of archive
-    if (!isTarHeader(data, at)) { out.stop(`tar: bad header checksum at byte ${at}: listing stopped`); return out.result(); }
+    if (!isTarHeader(data, at)) {
+      out.stop(`tar: bad header checksum at byte ${at}: listing stopped`);
+      return out.result();
+    }
     const type = String.fromCharCode(data[at + 156]!);
     const size = octal(data, at + 124, 12);
     const body = at + 512;
     const next = body + Math.ceil(size / 512) * 512;
-    if (!Number.isFinite(size) || body + size > data.length) { out.stop(`tar: member at byte ${at} runs past the end (truncated): listing stopped`); return out.result(); }
-    if (type === 'L') { // GNU long name for the next member
+    if (!Number.isFinite(size) || body + size > data.length) {
+      out.stop(`tar: member at byte ${at} runs past the end (truncated): listing stopped`);
+      return out.result();
+    }
+    if (type === 'L') {
+      // GNU long name for the next member
       longName = cString(data, body, size);
       at = next;
       continue;
@@ -203,7 +233,8 @@ function listTar(data: Buffer, limits: ArchiveLimits, kind: ArchiveKind, into?: 
     }
     at = next;
   }
-  if (at < data.length || data.length === 0) out.stop('tar: archive ends without its end-of-archive blocks (truncated)');
+  if (at < data.length || data.length === 0)
+    out.stop('tar: archive ends without its end-of-archive blocks (truncated)');
   return out.result();
 }
 
@@ -216,13 +247,17 @@ function listTarGz(data: Buffer, limits: ArchiveLimits): ArchiveListing {
     tar = gunzipSync(data, { maxOutputLength: cap });
   } catch (e) {
     const tooBig = (e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError;
-    out.stop(tooBig
-      ? `tar.gz: decompresses to more than ${cap} bytes from ${data.length} (size or ratio limit): suspected decompression bomb, not listed`
-      : `tar.gz: cannot decompress (${(e as Error).message}): not listed`);
+    out.stop(
+      tooBig
+        ? `tar.gz: decompresses to more than ${cap} bytes from ${data.length} (size or ratio limit): suspected decompression bomb, not listed`
+        : `tar.gz: cannot decompress (${(e as Error).message}): not listed`,
+    );
     return out.result();
   }
   if (tar.length > limits.maxRatio * Math.max(1, data.length)) {
-    out.stop(`tar.gz: expands ${Math.round(tar.length / data.length)}x: suspected decompression bomb, not listed (ratio limit ${limits.maxRatio}x)`);
+    out.stop(
+      `tar.gz: expands ${Math.round(tar.length / data.length)}x: suspected decompression bomb, not listed (ratio limit ${limits.maxRatio}x)`,
+    );
     return out.result();
   }
   return listTar(tar, limits, 'tar.gz', out);
