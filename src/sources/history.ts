@@ -42,6 +42,20 @@ export interface HistoryIndex {
   warnings: string[];
 }
 
+/** A history with nothing in it yet: what every reader starts from. */
+export function emptyIndex(): HistoryIndex {
+  return {
+    commits: [],
+    commitIndex: new Map(),
+    paths: [],
+    blobs: new Map(),
+    gitlinks: new Set(),
+    refs: [],
+    dangling: [],
+    warnings: [],
+  };
+}
+
 /** Git must not reach for a promisor remote mid-scan (partial clones). Ignored by older git. */
 export const HISTORY_ENV = { ...process.env, GIT_NO_LAZY_FETCH: '1' };
 
@@ -160,16 +174,7 @@ export function walkHistory(
   onBlob?: (oid: string, path: string, commits: number) => void,
   onMessage?: (commit: number, text: Buffer) => void,
 ): Promise<HistoryIndex> {
-  const index: HistoryIndex = {
-    commits: [],
-    commitIndex: new Map(),
-    paths: [],
-    blobs: new Map(),
-    gitlinks: new Set(),
-    refs: [],
-    dangling: [],
-    warnings: [],
-  };
+  const index = emptyIndex();
   const pathIds = new Map<string, number>();
   const args = [
     'log',
