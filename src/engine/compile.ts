@@ -294,22 +294,7 @@ function secretGroupStart(source: string, group: number | string | undefined): n
   if (want === undefined) return secretGroupStart(source, 'secret');
   if (want === 0) return 0;
   let n = 0;
-  for (let i = 0; i < source.length; i++) {
-    const c = source[i];
-    if (c === '\\') {
-      i++;
-      continue;
-    }
-    if (c === '[') {
-      for (i++; i < source.length && source[i] !== ']'; i++) if (source[i] === '\\') i++;
-      continue;
-    }
-    if (c === '(' && source[i + 1] !== '?') {
-      if (++n === want) return i + 1;
-    } else if (c === '(' && source[i + 2] === '<' && source[i + 3] !== '=' && source[i + 3] !== '!') {
-      if (++n === want) return source.indexOf('>', i) + 1;
-    }
-  }
+  for (const start of capturingGroups(source)) if (++n === want) return start;
   return -1;
 }
 
@@ -319,6 +304,15 @@ function secretGroupStart(source: string, group: number | string | undefined): n
  */
 export function countGroups(source: string): number {
   let n = 0;
+  for (const _ of capturingGroups(source)) n++;
+  return n;
+}
+
+/**
+ * Where each capturing group's body starts in a regex source (just after `(`, or after `(?<name>`),
+ * in order; escapes, character classes and non-capturing groups and lookbehinds are stepped over.
+ */
+function* capturingGroups(source: string): Generator<number> {
   for (let i = 0; i < source.length; i++) {
     const c = source[i];
     if (c === '\\') {
@@ -329,13 +323,10 @@ export function countGroups(source: string): number {
       for (i++; i < source.length && source[i] !== ']'; i++) if (source[i] === '\\') i++;
       continue;
     }
-    if (
-      c === '(' &&
-      (source[i + 1] !== '?' || (source[i + 2] === '<' && source[i + 3] !== '=' && source[i + 3] !== '!'))
-    )
-      n++;
+    if (c !== '(') continue;
+    if (source[i + 1] !== '?') yield i + 1;
+    else if (source[i + 2] === '<' && source[i + 3] !== '=' && source[i + 3] !== '!') yield source.indexOf('>', i) + 1;
   }
-  return n;
 }
 
 export function escapeRegex(s: string): string {

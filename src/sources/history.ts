@@ -42,6 +42,32 @@ export interface HistoryIndex {
   warnings: string[];
 }
 
+/**
+ * Records that `commit` holds blob `oid` at `path` (paths interned once in `pathIds`); true when the
+ * blob is new to the index. Both history readers build the index through it.
+ */
+export function addOccurrence(
+  index: HistoryIndex,
+  pathIds: Map<string, number>,
+  commit: number,
+  path: string,
+  oid: string,
+): boolean {
+  let pid = pathIds.get(path);
+  if (pid === undefined) {
+    pid = index.paths.length;
+    index.paths.push(path);
+    pathIds.set(path, pid);
+  }
+  const occ = index.blobs.get(oid);
+  if (occ) {
+    occ.push(commit, pid);
+    return false;
+  }
+  index.blobs.set(oid, [commit, pid]);
+  return true;
+}
+
 /** A history with nothing in it yet: what every reader starts from. */
 export function emptyIndex(): HistoryIndex {
   return {
@@ -220,18 +246,7 @@ export function walkHistory(
         index.gitlinks.add(path);
         return;
       }
-      let pid = pathIds.get(path);
-      if (pid === undefined) {
-        pid = index.paths.length;
-        index.paths.push(path);
-        pathIds.set(path, pid);
-      }
-      const occ = index.blobs.get(oid);
-      if (occ) occ.push(commit, pid);
-      else {
-        index.blobs.set(oid, [commit, pid]);
-        onBlob?.(oid, path, commit + 1);
-      }
+      if (addOccurrence(index, pathIds, commit, path, oid)) onBlob?.(oid, path, commit + 1);
     };
     /** A raw entry after its ':': oldmode newmode oldoid newoid status; ids of 40 (SHA-1) or 64 (SHA-256) hex digits. */
     const onRaw = (buf: Buffer, m: number, e: number) => {
