@@ -5,12 +5,13 @@
  */
 import type { Finding, ScanStats } from '../types.js';
 import { MESSAGE_PATHS } from '../types.js';
+import { readFileSync } from 'node:fs';
 import { LeakguardError } from '../errors.js';
 import type { CompiledRule, Ruleset } from './compile.js';
 import { detectPath } from './detect.js';
 import { countSkip, timeoutWarning } from './scan.js';
 import { ContentPool, type BlobOutcome } from './content-pool.js';
-import { BlobScanner, type BlobMatch, type BlobResult } from './blob-scan.js';
+import { BlobScanner, matchCount, matchesOf, type BlobMatch, type BlobResult } from './blob-scan.js';
 import { FindingsStage, type Place } from './findings.js';
 import { CommitAttribution, RefReach } from './attribution.js';
 import { objectSizes } from '../sources/catfile.js';
@@ -102,13 +103,29 @@ export async function readHistory(
   return { index, partial, tags: tagged };
 }
 
-/** LEAKGUARD_TIMING=1 prints how long each phase took, for diagnosing a slow scan. */
+/** The process's peak resident memory so far, where the system tells it (Linux). */
+function peakRss(): string {
+  try {
+    const hwm = /VmHWM:\s*(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'));
+    return hwm ? `, peak ${(Number(hwm[1]) / 1024).toFixed(0)} MB` : '';
+  } catch {
+    return '';
+  }
+}
+
+/** LEAKGUARD_TIMING=1 prints how long each phase took and the memory held, for diagnosing a slow scan. */
 function timer(): (phase: string) => void {
   if (!process.env.LEAKGUARD_TIMING) return () => undefined;
   let last = performance.now();
   return (phase) => {
     const now = performance.now();
-    process.stderr.write(`leakguard timing: ${phase} ${(now - last).toFixed(0)} ms (at ${now.toFixed(0)} ms)\n`);
+    const mb = (n: number) => (n / 1048576).toFixed(0);
+    // with node --expose-gc, the heap figure is what is live, not what waits for a collection
+    (globalThis as { gc?: () => void }).gc?.();
+    const { rss, heapUsed } = process.memoryUsage();
+    process.stderr.write(
+      `leakguard timing: ${phase} ${(now - last).toFixed(0)} ms (at ${now.toFixed(0)} ms; rss ${mb(rss)} MB, heap ${mb(heapUsed)} MB${peakRss()})\n`,
+    );
     last = now;
   };
 }
@@ -122,6 +139,8 @@ class MessageMatcher {
   readonly commits: { commit: number; matches: BlobMatch[] }[] = [];
   readonly tags: { tag: TagMessage; matches: BlobMatch[] }[] = [];
   readonly timeouts: { where: string; ruleId: string }[] = [];
+  /** Secrets of candidates settled in the scanner (see `PackedMatches`): for redaction only. */
+  readonly otherSecrets: string[] = [];
 
   constructor(ruleset: Ruleset, guardMs: number) {
     // the byte filter, as for blobs: tens of thousands of messages keep it optimised, and a message
@@ -132,7 +151,8 @@ class MessageMatcher {
   private match(key: string, text: Buffer, where: string): BlobMatch[] {
     const r = this.scanner!.scan(key, text);
     for (const ruleId of r.timeouts ?? []) this.timeouts.push({ where, ruleId });
-    return r.matches;
+    for (const s of r.packed?.otherSecrets ?? []) this.otherSecrets.push(s);
+    return matchesOf(r);
   }
 
   commit(commit: number, text: Buffer): void {
@@ -394,10 +414,13 @@ export async function scanHistory(
   lap('path and size rules');
   // content rules: a blob's matches hold at every place the blob appears, each place in scope or not
   for (const r of results.values()) {
-    if (!r.matches.length) continue;
-    stage.addMatches(r.matches, places.of(r.oid));
-    r.matches = []; // the stage holds what it needs; a blob with a hundred thousand matches is let go of
+    if (!matchCount(r)) continue;
+    stage.addMatches(matchesOf(r), places.of(r.oid), r.packed?.otherSecrets);
+    // the stage holds what it needs; a blob with a hundred thousand matches is let go of
+    r.matches = [];
+    r.packed = undefined;
   }
+  stage.addMatches([], [], g.messages.otherSecrets);
   for (const m of g.messages.commits) {
     stage.addMatches(m.matches, [
       {
@@ -414,6 +437,7 @@ export async function scanHistory(
       { commit, path: MESSAGE_PATHS['tag-message'], blob: tag.oid, source: 'tag-message', ref: tag.ref },
     ]);
   }
+  lap('findings grouped');
   const findings = await stage.finish(stats, new CommitAttribution(index, (oids) => describeCommits(cwd, oids)));
   lap('attribution');
   stats.durationMs += Date.now() - started;
