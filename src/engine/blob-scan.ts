@@ -14,6 +14,7 @@ import type { CompiledRule, Ruleset } from './compile.js';
 import { detectContent, type RawFinding } from './detect.js';
 import { decode } from './text.js';
 import { KeywordFilter } from './keyword-filter.js';
+import { collectGarbage } from './heap.js';
 import { editHasKeyword } from './edit-regions.js';
 import { MissingObject, TooLarge } from '../sources/catfile.js';
 
@@ -297,6 +298,8 @@ export async function scanBatch(
   for (const p of pending) {
     const r = await p;
     if (r && carriesSomething(r)) results.push('error' in r || !r.matches.length ? r : packed(r));
+    // a dump of tokens leaves a thread's heap several times what it keeps (see `collectGarbage`)
+    if (r && !('error' in r) && matchCount(r) > UNCACHED_MATCHES) collectGarbage();
   }
   return { results, sizes };
 }
@@ -466,10 +469,10 @@ export class BlobScanner {
           // a match may run past the chunk: look again with the text that follows, keywords still only in the chunk
           const wide = buf.toString('latin1', start, Math.min(buf.length, end + MULTILINE_REACH));
           raws = detectContent(this.ruleset, undefined, wide, { ...o, keywordLimit: end - start });
-          found = raws.map(toMatch);
+          found = asMatches(raws);
           cacheable = false;
         } else {
-          found = raws.length ? raws.map(toMatch) : NONE;
+          found = raws.length ? asMatches(raws) : NONE;
           this.remember(key, found);
         }
       }
@@ -508,7 +511,7 @@ export class BlobScanner {
 
   private remember(key: string, found: readonly BlobMatch[]): void {
     if (!key) return;
-    if (found.length > CACHE_MATCHES / 10) return; // a dump of tokens: rescanned if it ever comes back
+    if (found.length > UNCACHED_MATCHES) return; // a dump of tokens: rescanned if it ever comes back
     // bounded memory on huge histories
     if (this.cache.size >= CACHE_LIMIT || this.cachedMatches + found.length > CACHE_MATCHES) {
       this.cache.clear();
@@ -517,6 +520,18 @@ export class BlobScanner {
     this.cache.set(key, found);
     this.cachedMatches += found.length;
   }
+}
+
+/** Above this many, a chunk's matches are not kept in the chunk cache (see `remember`). */
+const UNCACHED_MATCHES = CACHE_MATCHES / 10;
+
+/**
+ * A chunk's findings as blob matches. A list too long for the chunk cache is used as it is
+ * (content findings carry every field of a match): it only goes on to the packer, which copies
+ * the fields it needs, and a dump of tokens is then spared a second object per candidate.
+ */
+function asMatches(raws: RawFinding[]): readonly BlobMatch[] {
+  return raws.length > UNCACHED_MATCHES ? (raws as unknown as BlobMatch[]) : raws.map(toMatch);
 }
 
 function toMatch(r: RawFinding): BlobMatch {

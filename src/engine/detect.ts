@@ -10,6 +10,8 @@ import { allMatches, allMatchesGuarded, RegexTimeout, type MatchTuple } from './
 import { judge } from './placeholders.js';
 
 export interface RawFinding {
+  /** Set on content findings, so a long list of them can be used as blob matches without a copy of each. */
+  ruleId?: string;
   rule: CompiledRule;
   kind: FindingKind;
   description: string;
@@ -212,6 +214,7 @@ export function detectContent(
           }
         }
         hits.push({
+          ruleId: rule.id,
           rule,
           kind: 'content',
           description,

@@ -33,6 +33,7 @@ import { allowedValue, type CompiledRule, type Ruleset } from './compile.js';
 import { resolveOverlaps } from './detect.js';
 import type { BlobMatch } from './blob-scan.js';
 import { fingerprint, redact } from './fingerprint.js';
+import { collectGarbage } from './heap.js';
 
 /** Where a text appears. */
 export interface Place {
@@ -77,6 +78,8 @@ export interface Attribution {
 }
 
 const MAX_REFS_LISTED = 50;
+/** Findings made between two collections, when there are this many or more (see `collectGarbage`). */
+const COLLECT_EVERY = 262_144;
 
 export interface StageOptions {
   baseline?: Set<string>;
@@ -258,7 +261,11 @@ export class FindingsStage {
       findings[n++] = toFinding(kept[i]!, attribution);
       (kept as (Group | undefined)[])[i] = undefined;
     }
-    for (const row of live) if (rows.kept(row)) findings[n++] = toFinding(rows.group(row), attribution);
+    for (const row of live) {
+      if (!rows.kept(row)) continue;
+      findings[n++] = toFinding(rows.group(row), attribution);
+      if (n % COLLECT_EVERY === 0) collectGarbage();
+    }
     rows.clear();
     findings.sort((a, b) =>
       a.path < b.path
@@ -521,6 +528,8 @@ export function redactReport<R extends Pick<ScanReport, 'findings' | 'stats'>>(
       if (o.ref !== undefined) o.ref = scrub(o.ref);
     }
   }
+  // the secrets' redacted copies and the scrubber are garbage now, and the report is written next
+  if (report.findings.length >= COLLECT_EVERY) collectGarbage();
   stats.warnings = stats.warnings.map(scrub);
   for (const k of Object.keys(stats.skippedExamples) as (keyof typeof stats.skippedExamples)[])
     stats.skippedExamples[k] = stats.skippedExamples[k]?.map(scrub);
