@@ -4,6 +4,7 @@ import { LeakguardError } from '../errors.js';
 import type { Severity } from '../types.js';
 import { checkShape, ruleKind, type AllowlistSpec, type RuleSpec } from './rule-spec.js';
 import { compileRegex, findNestedQuantifier, translateRegex } from './regex.js';
+import { VALIDATORS } from './validators.js';
 
 export interface CompiledAllow {
   paths?: (path: string) => boolean;
@@ -28,6 +29,8 @@ export interface CompiledRule {
   /** Matches may span lines, so windows around keywords reach further. */
   multiline: boolean;
   minEntropy?: number;
+  /** The secret's checksum or structure check, when its format has one. */
+  validate?: (secret: string) => boolean;
   allow: CompiledAllow;
   context: { before: RegExp; description: string }[];
   priority: number;
@@ -205,6 +208,7 @@ export function compileRule(spec: RuleSpec): CompiledRule {
     keywords: (spec.keywords ?? []).map((k) => k.toLowerCase()),
     multiline: spec.multiline ?? (spec.regex !== undefined && /\\n|\\r|\[\\s\\S\]|\(\?[a-z]*s/.test(spec.regex)),
     minEntropy: spec.min_entropy,
+    validate: spec.validate === undefined ? undefined : VALIDATORS[spec.validate],
     allow: compileAllow(spec.allowlist, where),
     context: (spec.context ?? []).map((c) => {
       const t = translateRegex(c.before, `${where} context`);

@@ -163,6 +163,8 @@ export function detectContent(ruleset: Ruleset, path: string | undefined, text: 
         if (!s) continue;
         if (PLACEHOLDER.test(s.secret)) continue;
         if (rule.minEntropy !== undefined && shannonEntropy(s.secret) < rule.minEntropy) continue;
+        // a format with a checksum: a match that fails it is a look-alike, not an issued token
+        if (rule.validate && !rule.validate(s.secret)) continue;
         if (allowedValue(rule.allow, s.secret)) continue;
         if (path !== undefined && rule.allow.paths?.(path)) continue;
         const offset = ws + s.offset;

@@ -5,6 +5,7 @@
 import { LeakguardError } from '../errors.js';
 import { SEVERITIES, type Severity } from '../types.js';
 import { parseSize } from './units.js';
+import { VALIDATOR_NAMES } from './validators.js';
 
 export interface RuleExample {
   path?: string;
@@ -26,6 +27,8 @@ export interface RuleSpec {
   /** Literal strings, case-insensitive; content without any of them never reaches `regex`. */
   keywords?: string[];
   min_entropy?: number;
+  /** A checksum or structure check the secret must pass (see validators.ts), e.g. `github-crc32`. */
+  validate?: string;
   /** Matches can span lines; default: guessed from the regex (it mentions \n, \r or [\s\S]). */
   multiline?: boolean;
   /** Which capture group holds the secret: a number or a group name. Default: group `secret`, else 1, else 0. */
@@ -55,7 +58,7 @@ export interface AllowlistSpec {
 }
 
 const RULE_KEYS = new Set([
-  'id', 'description', 'severity', 'paths', 'exclude_paths', 'min_size', 'regex', 'keywords', 'min_entropy',
+  'id', 'description', 'severity', 'paths', 'exclude_paths', 'min_size', 'regex', 'keywords', 'min_entropy', 'validate',
   'secret_group', 'multiline', 'allowlist', 'context', 'priority', 'rotate', 'tags', 'examples', 'negative_examples',
 ]);
 const ID_RE = /^[a-z0-9][a-z0-9._-]*$/;
@@ -138,6 +141,10 @@ export function validateRule(raw: unknown, source: string, index: number, partia
     if (typeof o.min_entropy !== 'number' || o.min_entropy < 0 || o.min_entropy > 8) fail(where, `'min_entropy' must be a number from 0 to 8`);
     spec.min_entropy = o.min_entropy;
   }
+  if (o.validate !== undefined) {
+    if (typeof o.validate !== 'string' || !VALIDATOR_NAMES.includes(o.validate)) fail(where, `'validate' must be one of ${VALIDATOR_NAMES.join(', ')}`);
+    spec.validate = o.validate;
+  }
   if (o.multiline !== undefined) {
     if (typeof o.multiline !== 'boolean') fail(where, `'multiline' must be true or false`);
     spec.multiline = o.multiline;
@@ -177,6 +184,7 @@ export function checkShape(spec: RuleSpec, where = `${spec.source ?? 'rules'}: r
   if (!spec.severity) fail(where, `'severity' is required`);
   if (!spec.regex && !spec.paths) fail(where, `a rule needs 'regex' (content rule) or 'paths' (path or size rule)`);
   if (spec.min_size !== undefined && spec.regex) fail(where, `'min_size' belongs to path rules; a content rule cannot have it`);
+  if (spec.validate !== undefined && !spec.regex) fail(where, `'validate' checks a matched secret; it needs a 'regex'`);
   if (spec.keywords?.some((k) => k.length < 2)) fail(where, `keywords must be at least 2 characters long`);
 }
 
