@@ -5,6 +5,7 @@ import type { Severity } from '../types.js';
 import { checkShape, ruleKind, type AllowlistSpec, type RuleSpec } from './rule-spec.js';
 import { compileRegex, findNestedQuantifier, translateRegex } from './regex.js';
 import { VALIDATORS } from './validators.js';
+import { KeywordIndex } from './keyword-filter.js';
 
 export interface CompiledAllow {
   paths?: (path: string) => boolean;
@@ -42,6 +43,8 @@ export interface Ruleset {
   contentRules: CompiledRule[];
   /** One case-insensitive alternation of every keyword; undefined when no content rule has keywords. */
   prefilter?: RegExp;
+  /** The same keywords as a hashed index: what the detector uses, when every keyword is ASCII. */
+  keywordIndex?: KeywordIndex;
   byKeyword: Map<string, CompiledRule[]>;
   /** Content rules without keywords: they see every text file. */
   unkeyed: CompiledRule[];
@@ -260,6 +263,7 @@ export function compileRuleset(specs: RuleSpec[], globalAllow?: AllowlistSpec, g
     pathRules: rules.filter((r) => r.kind !== 'content'),
     contentRules,
     prefilter: keys.length ? new RegExp(keys.map(escapeRegex).join('|'), 'gi') : undefined,
+    keywordIndex: keys.length ? new KeywordIndex(keys) : undefined,
     byKeyword,
     unkeyed,
     globalAllow: compileAllow(globalAllow, globalWhere),

@@ -53,6 +53,12 @@ interface Hit { at: number; rules: CompiledRule[] }
 
 function keywordHits(ruleset: Ruleset, text: string): Hit[] {
   const hits: Hit[] = [];
+  const index = ruleset.keywordIndex;
+  if (index?.usable) {
+    index.each(text, text.length, (at, word) => hits.push({ at, rules: ruleset.byKeyword.get(word) ?? [] }));
+    // the index reports a keyword where its rarest triple is; windows want them in text order
+    return hits.sort((a, b) => a.at - b.at);
+  }
   const re = ruleset.prefilter;
   if (!re) return hits;
   re.lastIndex = 0;

@@ -1,0 +1,56 @@
+/**
+ * The keyword filter and index anchor each keyword on its least frequent triple; whatever triple
+ * they pick, they must find exactly what a plain substring search finds.
+ */
+import { describe, expect, it } from 'vitest';
+import { KeywordFilter, KeywordIndex } from '../src/engine/keyword-filter.js';
+import { compileRuleset } from '../src/engine/compile.js';
+import { detectContent } from '../src/engine/detect.js';
+import { loadDefaultRules } from '../src/engine/rule-pack.js';
+
+/** A deterministic pseudo-random source, so a failure replays. */
+function rng(seed: number): () => number {
+  return () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+}
+
+const KEYWORDS = ['rollbar', 'secret', 'secret_', 'ghp_', 'Q~', 'sk-ant-', 'callback', 'intercom_token', 'ab', 'xoxb-'];
+const PIECES = ['roll', 'bar', 'call', 'back', 'SECRET', 'sec', 'ret_', 'gh', 'p_', 'q~', 'Q', '~', 'sk-', 'ant-', 'INTER', 'com_', 'token', 'a', 'b', 'xo', 'xb-', ' ', '\n', 'é'];
+
+function naive(text: string, words: string[]): [number, string][] {
+  const lower = text.toLowerCase();
+  const out: [number, string][] = [];
+  for (const w of words.map((x) => x.toLowerCase())) {
+    for (let i = lower.indexOf(w); i !== -1; i = lower.indexOf(w, i + 1)) out.push([i, w]);
+  }
+  return out.sort((a, b) => a[0] - b[0] || a[1].localeCompare(b[1]));
+}
+
+describe('keyword filter and index', () => {
+  const filter = new KeywordFilter(KEYWORDS);
+  const index = new KeywordIndex(KEYWORDS);
+  it('find every occurrence a substring search finds, overlapping ones included, on random text', () => {
+    const r = rng(11);
+    for (let n = 0; n < 400; n++) {
+      const text = Array.from({ length: Math.floor(r() * 40) }, () => PIECES[Math.floor(r() * PIECES.length)]).join('');
+      const want = naive(text, KEYWORDS);
+      const got: [number, string][] = [];
+      index.each(text, text.length, (at, w) => got.push([at, w]));
+      got.sort((a, b) => a[0] - b[0] || a[1].localeCompare(b[1]));
+      expect(got, JSON.stringify(text)).toEqual(want);
+      const buf = Buffer.from(text, 'latin1');
+      expect(filter.any(buf, 0, buf.length), JSON.stringify(text)).toBe(want.length > 0);
+    }
+  });
+  it('respect region bounds: a keyword that starts before the region does not count', () => {
+    const buf = Buffer.from('xxrollbarxx');
+    expect(filter.any(buf, 2, 9)).toBe(true);
+    expect(filter.any(buf, 3, 11)).toBe(false);
+    expect(filter.any(buf, 0, 8)).toBe(false);
+  });
+  it('a keyword that contains another wakes both rules: the generic rule still sees SECRET_KEY', async () => {
+    const ruleset = compileRuleset(await loadDefaultRules());
+    const value = ['Jq7', 'vX2m', 'Lp9w', 'Rt4z', 'Nc8k'].join('');
+    const found = detectContent(ruleset, 'settings.py', `SECRET_KEY = "${value}"\n`, { guardMs: 2000 });
+    expect(found.map((f) => f.rule.id)).toContain('generic-secret-assignment');
+  });
+});
