@@ -7,7 +7,7 @@ import { buildRuleset, loadConfig, type Config } from './config.js';
 import { LeakguardError } from './errors.js';
 import { readBaseline } from './engine/baseline.js';
 import type { Ruleset } from './engine/compile.js';
-import { redact } from './engine/fingerprint.js';
+import { redactReport } from './engine/findings.js';
 import { countSkip, Engine, newStats } from './engine/scan.js';
 import { GitNotFound, openRepo, openRepoWithoutGit, type RepoInfo } from './sources/git.js';
 import { stagedEntries, stagedItems } from './sources/staged.js';
@@ -88,8 +88,10 @@ type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 const settle = <T>(p: Promise<T>): Promise<Settled<T>> => p.then((value) => ({ ok: true as const, value }), (error) => ({ ok: false as const, error }));
 const unsettle = <T>(s: Settled<T>): T => { if (s.ok) return s.value; throw s.error; };
 
-export function redactFindings(findings: Finding[]): Finding[] {
-  return findings.map((f) => (f.secret === undefined ? f : { ...f, secret: redact(f.secret) }));
+/** Findings with their secrets redacted, and any secret among them wherever else it appears. */
+export function redactFindings(findings: Finding[], secrets: Iterable<string> = []): Finding[] {
+  const copies = findings.map((f) => ({ ...f, occurrences: f.occurrences?.map((o) => ({ ...o })), refs: f.refs && [...f.refs] }));
+  return redactReport({ findings: copies, stats: { warnings: [], skippedExamples: {} } as unknown as ScanReport['stats'] }, secrets).findings;
 }
 
 /** Scans the work tree (tracked plus untracked, not ignored) or, with `staged`, the index. */
@@ -106,36 +108,32 @@ export async function scan(opts: ScanOptions = {}): Promise<ScanReport & { rules
   }, stats);
   const onSkip = (path: string, reason: Parameters<typeof countSkip>[2]) => { stats.files++; countSkip(stats, path, reason); };
   let findings: Finding[];
+  let secrets: Set<string>;
   const redacted = opts.redact !== false;
+  // the last step of the findings stage: the secret, and every known secret in any other field
+  const finish = <R extends Omit<ScanReport, 'redacted'>>(report: R): R & { redacted: boolean } =>
+    ({ ...(redacted ? redactReport(report, secrets) : report), redacted });
   if (opts.history || opts.range) {
     if (opts.staged) throw new LeakguardError('--staged cannot be combined with --history or --range');
     const cwd = p.repo.root ?? p.repo.gitDir;
+    const target = { mode: opts.range ? 'range' as const : 'history' as const, root: p.root, range: opts.range };
     try {
-      findings = await scanHistory(cwd, p.ruleset, {
+      ({ findings, secrets } = await scanHistory(cwd, p.ruleset, {
         range: opts.range, allObjects: opts.allObjects, workers: opts.workers, onProgress: opts.onProgress,
         maxContentBytes: opts.maxContentBytes ?? p.config.maxContentBytes, baseline: p.baseline,
         specs: await effectiveRules(p.config, { defaultRules: opts.defaultRules }), allow: p.config.allowlist,
         shallow: p.repo.shallow, engine: p.engine,
-      }, stats);
+      }, stats));
       if (p.engine === 'isomorphic' && !opts.engine) stats.warnings.push('git was not found on PATH: history was read with isomorphic-git');
     } catch (e) {
       if (e instanceof IncompleteScan) {
         // the findings are real and must still be reported; the error says the all-clear is not
-        e.report = {
-          findings: redacted ? redactFindings(e.findings) : e.findings, stats, redacted, ruleset: p.ruleset,
-          target: { mode: opts.range ? 'range' : 'history', root: p.root, range: opts.range },
-        };
+        secrets = e.secrets;
+        e.report = finish({ findings: e.findings, stats, target, ruleset: p.ruleset });
       }
       throw e;
     }
-    return {
-      findings: redacted ? redactFindings(findings) : findings,
-      stats,
-      target: { mode: opts.range ? 'range' : 'history', root: p.root, range: opts.range },
-      redacted,
-      ruleset: p.ruleset,
-      repo: p.repo,
-    };
+    return finish({ findings, stats, target, ruleset: p.ruleset, repo: p.repo });
   }
   if (opts.staged) {
     if (!p.repo.root) throw new LeakguardError('--staged needs a work tree; this is a bare repository');
@@ -145,12 +143,6 @@ export async function scan(opts: ScanOptions = {}): Promise<ScanReport & { rules
     if (!p.repo.root) throw new LeakguardError('a bare repository has no work tree to scan; use --history');
     findings = await engine.scanAll(worktreeItems(p.repo.root, resolve(opts.path ?? '.'), onSkip));
   }
-  return {
-    findings: redacted ? redactFindings(findings) : findings,
-    stats,
-    target: { mode: opts.staged ? 'staged' : 'worktree', root: p.root },
-    redacted,
-    ruleset: p.ruleset,
-    repo: p.repo,
-  };
+  secrets = engine.secrets;
+  return finish({ findings, stats, target: { mode: opts.staged ? 'staged' : 'worktree', root: p.root }, ruleset: p.ruleset, repo: p.repo });
 }

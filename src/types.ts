@@ -77,7 +77,8 @@ export interface Finding {
 export interface Occurrence {
   commit?: string;
   path: string;
-  blobId: string;
+  /** The blob (or, for a message, the commit or tag object); absent in the work tree, which has no ids. */
+  blobId?: string;
   fingerprint: string;
   /** As on Finding: absent for files. */
   source?: TextSource;

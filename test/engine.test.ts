@@ -163,7 +163,7 @@ describe('regex safety', () => {
     await eng.scanItem(item('b.txt', 'a'.repeat(60)));
     expect(Date.now() - started).toBeLessThan(3000);
     expect(eng.stats.skipped.timeout).toBe(1);
-    expect(eng.stats.warnings[0]).toMatch(/rule 'slow' exceeded 200 ms on a.txt/);
+    expect(eng.stats.warnings[0]).toMatch(/rule 'slow' exceeded its 200 ms time limit on a.txt/);
   });
 });
 

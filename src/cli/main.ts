@@ -47,9 +47,9 @@ async function runScan(a: ScanArgs): Promise<number> {
   const history = a.history || a.range !== undefined;
   if (history) tuneForLongRun();
   const progress = history && !a.quiet ? await startProgress() : undefined;
-  const write = (report: ScanReport & { ruleset: CompiledRuleset }) => {
+  const write = async (report: ScanReport & { ruleset: CompiledRuleset }) => {
     const text = render(report, report.ruleset.rules, a.format, { quiet: a.quiet, color: !a.output && useColor() });
-    emit(text, a.output);
+    await emit(text, a.output);
     if (a.output && !a.quiet) process.stderr.write(`leakguard: ${report.findings.length} finding(s); report written to ${a.output}\n`);
   };
   try {
@@ -58,11 +58,11 @@ async function runScan(a: ScanArgs): Promise<number> {
       workers: a.workers, engine: a.engine, onProgress: progress?.update, ...commonScanOptions(a),
     });
     progress?.stop();
-    write(report);
+    await write(report);
     return report.findings.length > 0 ? EXIT_FINDINGS : EXIT_CLEAN;
   } catch (e) {
     progress?.stop();
-    if (e instanceof IncompleteScan && e.report) write(e.report);
+    if (e instanceof IncompleteScan && e.report) await write(e.report);
     throw e;
   }
 }
@@ -124,7 +124,7 @@ async function runPurge(a: PurgeArgs): Promise<number> {
   const format = a.format === 'text' ? 'md' : a.format;
   const bin = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'leakguard.js');
   const text = format === 'json' ? render.renderJson(plan) : format === 'sh' ? render.renderShell(plan, { node: process.execPath, bin }) : render.renderMarkdown(plan);
-  emit(text, a.output);
+  await emit(text, a.output);
   if (a.output && format === 'sh') chmodSync(a.output, 0o755);
   if (a.output && !a.quiet) process.stderr.write(`leakguard: purge plan (${format}) written to ${a.output}\n`);
   return EXIT_CLEAN;

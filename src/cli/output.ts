@@ -1,27 +1,47 @@
 /** Where a command's report goes, and how it is rendered. */
-import { writeFileSync } from 'node:fs';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import type { ScanReport } from '../types.js';
 import type { CompiledRule } from '../engine/compile.js';
 import { formatText } from '../report/text.js';
-import { formatJson } from '../report/json.js';
+import { jsonChunks } from '../report/json.js';
 import { formatSarif } from '../report/sarif.js';
 import { LeakguardError } from '../errors.js';
 import { VERSION } from './version.js';
 
 export type Format = 'text' | 'json' | 'sarif';
 
-export function render(report: ScanReport, rules: CompiledRule[], format: Format, opts: { quiet: boolean; color: boolean }): string {
-  if (format === 'json') return formatJson(report, VERSION);
+/** The rendered report; JSON comes in pieces (see `jsonChunks`), the others as one string. */
+export function render(report: ScanReport, rules: CompiledRule[], format: Format, opts: { quiet: boolean; color: boolean }): string | Iterable<string> {
+  if (format === 'json') return jsonChunks(report, VERSION);
   if (format === 'sarif') return formatSarif(report, rules, VERSION);
   return formatText(report, opts);
 }
 
-export function emit(text: string, output: string | undefined): void {
-  if (!output) { process.stdout.write(text); return; }
+/** Writes the report, piece by piece, to a file or to stdout (waiting for a slow reader to drain). */
+export async function emit(text: string | Iterable<string>, output: string | undefined): Promise<void> {
+  const pieces = typeof text === 'string' ? [text] : text;
+  if (!output) {
+    // a reader that goes away (`| head`) ends the report, not the process with a stack trace
+    let closed = false;
+    process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+      if (e.code !== 'EPIPE') throw e;
+      closed = true;
+      process.stdout.emit('drain');
+    });
+    for (const piece of pieces) {
+      if (closed) break;
+      if (!process.stdout.write(piece)) await new Promise((r) => process.stdout.once('drain', r));
+    }
+    return;
+  }
+  let fd: number | undefined;
   try {
-    writeFileSync(output, text);
+    fd = openSync(output, 'w');
+    for (const piece of pieces) writeSync(fd, piece);
   } catch (e) {
     throw new LeakguardError(`cannot write ${output}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
 }
 

@@ -8,7 +8,7 @@
  * line, and every single-line match, sits wholly in one chunk; a chunk where a rule whose matches
  * span lines fired is scanned with the text that follows it and never reused.
  */
-import { createHash } from 'node:crypto';
+import { sha1Binary } from './fingerprint.js';
 import type { Ruleset } from './compile.js';
 import { detectContent, type RawFinding } from './detect.js';
 import { decode } from './text.js';
@@ -23,6 +23,9 @@ export interface BlobMatch {
   line: number;
   column: number;
   inlineAllowed: boolean;
+  /** Where the secret sits in the blob (offsets into the text scanned): overlaps are settled on these. */
+  start: number;
+  end: number;
 }
 
 /** Every field is always set, so results share one shape (the optimising compiler's code stays valid). */
@@ -114,7 +117,11 @@ export class BlobScanner {
 
   private readonly filter: KeywordFilter;
 
-  constructor(private readonly ruleset: Ruleset, private readonly guardMs = 2000) {
+  /**
+   * `reuse`: remember chunks across blobs (history, where versions share most of their text). A
+   * one-off scan of a few files turns it off, and so never loads node:crypto for the hashes.
+   */
+  constructor(private readonly ruleset: Ruleset, private readonly guardMs = 2000, private readonly reuse = true) {
     this.filter = new KeywordFilter(ruleset.byKeyword.keys());
   }
 
@@ -126,6 +133,7 @@ export class BlobScanner {
     });
     const timeouts: string[] = [];
     const opts = () => ({
+      allCandidates: true,
       guardMs: this.guardMs,
       disabled: this.disabled,
       onTimeout: (r: { id: string }) => { this.disabled.add(r.id); timeouts.push(r.id); },
@@ -192,8 +200,9 @@ export class BlobScanner {
         found = same.found;
         this.counters.reused++;
       }
-      const key = found ? '' : createHash('sha1').update(buf.subarray(start, end)).digest('binary');
-      if (!found) {
+      // a one-off scan (work tree, index) has no other versions to share chunks with: no hashing
+      const key = found || !this.reuse ? '' : sha1Binary(buf.subarray(start, end));
+      if (key) {
         this.counters.hashed++;
         found = this.cache.get(key);
       }
@@ -224,7 +233,7 @@ export class BlobScanner {
       if (found.length) {
         for (let i = buf.indexOf(10, countedTo); i !== -1 && i < start; i = buf.indexOf(10, i + 1)) linesBefore++;
         countedTo = start;
-        for (const m of found) out.push({ ...m, line: m.line + linesBefore });
+        for (const m of found) out.push({ ...m, line: m.line + linesBefore, start: m.start + start, end: m.end + start });
       }
       start = end;
     }
@@ -250,6 +259,7 @@ export class BlobScanner {
   }
 
   private remember(key: string, found: readonly BlobMatch[]): void {
+    if (!key) return;
     if (this.cache.size >= CACHE_LIMIT) this.cache.clear(); // bounded memory on huge histories
     this.cache.set(key, found);
   }
@@ -258,6 +268,6 @@ export class BlobScanner {
 function toMatch(r: RawFinding): BlobMatch {
   return {
     ruleId: r.rule.id, description: r.description, secret: r.secret!, line: r.line!, column: r.column!,
-    inlineAllowed: r.inlineAllowed ?? false,
+    inlineAllowed: r.inlineAllowed ?? false, start: r.start!, end: r.end!,
   };
 }

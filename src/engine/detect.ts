@@ -17,6 +17,9 @@ export interface RawFinding {
   secret?: string;
   /** The line carries a `leakguard:allow` comment. */
   inlineAllowed?: boolean;
+  /** Offsets of the secret in the text scanned (content findings). */
+  start?: number;
+  end?: number;
 }
 
 export const INLINE_ALLOW = 'leakguard:allow';
@@ -46,6 +49,11 @@ export interface ContentOptions {
   keywordLimit?: number;
   /** Set to true when a rule whose matches span lines had a keyword hit. */
   seen?: { multiline: boolean };
+  /**
+   * Every rule's matches, overlapping ones included: the findings stage settles overlaps per place,
+   * after path scopes (see `resolveOverlaps`). Without it, overlaps are settled here.
+   */
+  allCandidates?: boolean;
 }
 
 /** Where a keyword occurs, and which rules it wakes. */
@@ -192,13 +200,42 @@ export function detectContent(ruleset: Ruleset, path: string | undefined, text: 
       }
     }
   }
-  // Where two rules claim overlapping text, the more specific (higher priority, then longer) wins.
-  hits.sort((a, b) => b.f.rule.priority - a.f.rule.priority || (b.end - b.start) - (a.end - a.start) || a.start - b.start);
-  const kept: typeof hits = [];
-  for (const h of hits) {
-    if (kept.some((k) => h.start < k.end && k.start < h.end)) continue;
+  hits.sort((a, b) => a.start - b.start);
+  return opts.allCandidates ? hits.map((h) => ({ ...h.f, start: h.start, end: h.end })) : resolveOverlaps(hits.map((h) => ({ ...h.f, start: h.start, end: h.end })));
+}
+
+/**
+ * Where two rules claim overlapping text, the more specific (higher priority, then longer) wins.
+ * It runs once the rules out of scope for a place are gone, never before: a path-scoped rule that
+ * wins a blob's text would otherwise take the text from the rule that applies where the blob sits.
+ */
+export function resolveOverlaps<T extends { rule: { priority: number }; start?: number; end?: number }>(hits: T[]): T[] {
+  if (hits.length < 2) return hits;
+  const startOf = (h: T) => h.start ?? 0;
+  const endOf = (h: T) => h.end ?? 0;
+  const byStart = [...hits].sort((a, b) => startOf(a) - startOf(b));
+  // Overlaps are rare: only runs of matches that overlap one another (found in one sweep) need
+  // ranking, so a blob with a hundred thousand tokens costs a sort, not a comparison of every pair.
+  const out: T[] = [];
+  for (let i = 0; i < byStart.length;) {
+    let j = i + 1;
+    let reach = endOf(byStart[i]!);
+    while (j < byStart.length && startOf(byStart[j]!) < reach) reach = Math.max(reach, endOf(byStart[j++]!));
+    if (j === i + 1) out.push(byStart[i]!);
+    else out.push(...rankRun(byStart.slice(i, j), startOf, endOf));
+    i = j;
+  }
+  return out;
+}
+
+/** Within a run of overlapping matches: higher priority first, then longer, then earlier. */
+function rankRun<T extends { rule: { priority: number } }>(run: T[], startOf: (h: T) => number, endOf: (h: T) => number): T[] {
+  const span = (h: T) => endOf(h) - startOf(h);
+  const ranked = run.sort((a, b) => b.rule.priority - a.rule.priority || span(b) - span(a) || startOf(a) - startOf(b));
+  const kept: T[] = [];
+  for (const h of ranked) {
+    if (kept.some((k) => startOf(h) < endOf(k) && startOf(k) < endOf(h))) continue;
     kept.push(h);
   }
-  kept.sort((a, b) => a.start - b.start);
-  return kept.map((k) => k.f);
+  return kept.sort((a, b) => startOf(a) - startOf(b));
 }

@@ -4,9 +4,17 @@ import { createRequire } from 'node:module';
 // needs it, so it is loaded on the first finding.
 let crypto: typeof import('node:crypto') | undefined;
 
+function nodeCrypto(): typeof import('node:crypto') {
+  return (crypto ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto'));
+}
+
 export function sha256Hex(data: string): string {
-  crypto ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto');
-  return crypto.createHash('sha256').update(data).digest('hex');
+  return nodeCrypto().createHash('sha256').update(data).digest('hex');
+}
+
+/** A chunk's identity for the blob scanner's cache (not a secret's: those use sha256Hex). */
+export function sha1Binary(data: Uint8Array): string {
+  return nodeCrypto().createHash('sha1').update(data).digest('binary');
 }
 
 /**

@@ -3,15 +3,18 @@
  * once (its size read from the same answer), then attribution: every finding carries the commit
  * that first introduced it, every {commit, path} it occurs at, and the refs that reach it.
  */
-import type { Finding, Occurrence, ScanStats } from '../types.js';
+import type { Finding, ScanStats } from '../types.js';
+import { MESSAGE_PATHS } from '../types.js';
 import { LeakguardError } from '../errors.js';
-import { allowedValue, type CompiledRule, type Ruleset } from './compile.js';
-import { detectPath, type RawFinding } from './detect.js';
-import { fingerprint } from './fingerprint.js';
-import { countSkip } from './scan.js';
+import type { CompiledRule, Ruleset } from './compile.js';
+import { detectPath } from './detect.js';
+import { countSkip, timeoutWarning } from './scan.js';
 import { ContentPool, type BlobOutcome } from './content-pool.js';
+import { BlobScanner, type BlobMatch, type BlobResult } from './blob-scan.js';
+import { FindingsStage, type Place } from './findings.js';
+import { CommitAttribution, RefReach } from './attribution.js';
 import { objectSizes } from '../sources/catfile.js';
-import type { BlobMatch, BlobResult } from './blob-scan.js';
+import { tagMessages, type TagMessage } from '../sources/messages.js';
 import type { AllowlistSpec, RuleSpec } from './rule-spec.js';
 import {
   completenessWarnings, describeCommits, HISTORY_ENV, listRefs, nonCommitRefs, unreachableObjects, walkHistory, type HistoryIndex, type RefInfo,
@@ -37,31 +40,41 @@ export interface HistoryOptions {
 
 /** Where a dangling blob's path would be: it has none. */
 export const DANGLING_PATH = '(unreachable blob)';
-const MAX_REFS_LISTED = 50;
 
 export async function readHistory(
   cwd: string,
   opts: Pick<HistoryOptions, 'range' | 'allObjects' | 'shallow'>,
   onBlob?: (oid: string, path: string, commits: number) => void,
-): Promise<{ index: HistoryIndex; partial: boolean }> {
-  // the two questions to git run at once: start-up time is on the pre-walk critical path
+  onMessage?: (commit: number, text: Buffer) => void,
+): Promise<{ index: HistoryIndex; partial: boolean; tags: TagMessage[] }> {
+  // the questions to git run at once: start-up time is on the pre-walk critical path
   const completeness = completenessWarnings(cwd, opts.shallow);
   completeness.catch(() => undefined); // awaited below; a walk that fails first must not leave it unhandled
   const warnings: string[] = [];
   let index: HistoryIndex;
+  let tagged: TagMessage[];
   if (opts.range) {
     if (opts.range.startsWith('-')) throw new LeakguardError(`invalid revision range: ${opts.range}`);
-    index = await walkHistory(cwd, { args: [opts.range] }, onBlob);
+    const tags = tagMessages(cwd);
+    tags.catch(() => undefined); // awaited below
+    index = await walkHistory(cwd, { args: [opts.range] }, onBlob, onMessage);
+    // a range carries the messages of the annotated tags that name one of its commits
+    tagged = (await tags).filter((t) => t.target !== undefined && index.commitIndex.has(t.target));
   } else {
     const listed = await listRefs(cwd);
     let revs = [...new Set(listed.map((r) => r.commit))];
     let unreachableBlobs: string[] = [];
+    let unreachableTags: string[] = [];
     if (opts.allObjects) {
       const extra = await unreachableObjects(cwd);
       revs = [...new Set([...revs, ...extra.commits])];
       unreachableBlobs = extra.blobs;
+      unreachableTags = extra.tags;
     }
-    index = revs.length ? await walkHistory(cwd, { stdin: revs }, onBlob) : emptyIndex();
+    const tags = tagMessages(cwd, unreachableTags);
+    tags.catch(() => undefined); // awaited below
+    index = revs.length ? await walkHistory(cwd, { stdin: revs }, onBlob, onMessage) : emptyIndex();
+    tagged = await tags;
     const { refs, warnings: refWarnings } = await nonCommitRefs(cwd, index, listed);
     warnings.push(...refWarnings);
     index.refs = refs;
@@ -69,20 +82,11 @@ export async function readHistory(
   }
   const { warnings: incomplete, partial } = await completeness;
   index.warnings.unshift(...incomplete, ...warnings);
-  return { index, partial };
+  return { index, partial, tags: tagged };
 }
 
 function emptyIndex(): HistoryIndex {
   return { commits: [], commitIndex: new Map(), paths: [], blobs: new Map(), gitlinks: new Set(), refs: [], dangling: [], warnings: [] };
-}
-
-interface Group {
-  rule: CompiledRule;
-  kind: Finding['kind'];
-  secret?: string;
-  description: string;
-  /** [commit, path, blob] per occurrence; commit -1 for a dangling blob */
-  occ: { commit: number; path: string; blob: string; line?: number; column?: number }[];
 }
 
 /** LEAKGUARD_TIMING=1 prints how long each phase took, for diagnosing a slow scan. */
@@ -96,15 +100,47 @@ function timer(): (phase: string) => void {
   };
 }
 
-/** What a history reader hands to attribution: the walk, sizes, and the content results. */
-export interface Gathered {
+/**
+ * Commit and tag messages are matched on this thread as the walk hands them over: they are small,
+ * and almost none holds a keyword. Only messages with matches are kept.
+ */
+class MessageMatcher {
+  private readonly scanner: BlobScanner | undefined;
+  readonly commits: { commit: number; matches: BlobMatch[] }[] = [];
+  readonly tags: { tag: TagMessage; matches: BlobMatch[] }[] = [];
+  readonly timeouts: { where: string; ruleId: string }[] = [];
+
+  constructor(ruleset: Ruleset, guardMs: number) {
+    if (ruleset.contentRules.length) this.scanner = new BlobScanner(ruleset, guardMs, false);
+  }
+
+  private match(key: string, text: Buffer, where: string): BlobMatch[] {
+    const r = this.scanner!.scan(key, text);
+    for (const ruleId of r.timeouts ?? []) this.timeouts.push({ where, ruleId });
+    return r.matches;
+  }
+
+  commit(commit: number, text: Buffer): void {
+    if (!this.scanner || !text.length) return;
+    const matches = this.match('', text, MESSAGE_PATHS['commit-message']);
+    if (matches.length) this.commits.push({ commit, matches });
+  }
+
+  tag(tag: TagMessage): void {
+    if (!this.scanner || !tag.text.length) return;
+    const matches = this.match(tag.oid, tag.text, MESSAGE_PATHS['tag-message']);
+    if (matches.length) this.tags.push({ tag, matches });
+  }
+}
+
+/** What a history reader hands to the findings stage: the walk, sizes, and the content results. */
+interface Gathered {
   index: HistoryIndex;
   partial: boolean;
   sizes: Map<string, number>;
   outcomes: BlobOutcome[];
   missing: string[];
-  /** Blobs whose content went through the content rules. */
-  scanned: number;
+  messages: MessageMatcher;
   counters: { chunks: number; reused: number; hashed: number; bytesMatched: number };
 }
 
@@ -122,13 +158,14 @@ async function gatherWithGit(
   // to the threads, so git log, cat-file and the content rules all run at once.
   let commitsSeen = 0;
   let feed = (_oid: string, _path: string): void => undefined;
+  const messages = new MessageMatcher(ruleset, opts.guardMs ?? 2000);
   const history = readHistory(cwd, opts, (oid, path, commits) => {
     commitsSeen = commits;
     feed(oid, path);
-  });
+  }, ruleset.contentRules.length ? (commit, text) => messages.commit(commit, text) : undefined);
   history.catch(() => undefined); // awaited below
   // no content rule, or no content allowed (max_content_size 0): sizes are all there is to read
-  if (!ruleset.contentRules.length || opts.maxContentBytes <= 0) return sizesOnly(cwd, history, lap, onWalked);
+  if (!ruleset.contentRules.length || opts.maxContentBytes <= 0) return sizesOnly(cwd, history, messages, lap, onWalked);
   let done = 0;
   let bytesDone = 0;
   const pool = new ContentPool(cwd, ruleset, { specs: opts.specs, allow: opts.allow, guardMs: opts.guardMs ?? 2000, maxContentBytes: opts.maxContentBytes },
@@ -139,13 +176,14 @@ async function gatherWithGit(
     });
   feed = (oid, path) => pool.add(oid, path);
   try {
-    const { index, partial } = await history;
+    const { index, partial, tags } = await history;
+    for (const t of tags) messages.tag(t);
     commitsSeen = index.commits.length;
     lap(`history walk (${index.commits.length} commits, ${index.blobs.size} blobs)`);
     for (const oid of index.dangling) pool.add(oid, DANGLING_PATH);
     onWalked(index);
     const { outcomes, counters } = await pool.finish();
-    return { index, partial, sizes: pool.sizes, outcomes, missing: pool.missing, scanned: pool.added, counters };
+    return { index, partial, sizes: pool.sizes, outcomes, missing: pool.missing, messages, counters };
   } catch (e) {
     await pool.abort();
     throw e;
@@ -154,169 +192,216 @@ async function gatherWithGit(
 
 /** Sizes alone, for path and size rules: one `--batch-check`. */
 async function sizesOnly(
-  cwd: string, history: ReturnType<typeof readHistory>, lap: (p: string) => void, onWalked: (index: HistoryIndex) => void,
+  cwd: string, history: ReturnType<typeof readHistory>, messages: MessageMatcher, lap: (p: string) => void,
+  onWalked: (index: HistoryIndex) => void,
 ): Promise<Gathered> {
-  const { index, partial } = await history;
+  const { index, partial, tags } = await history;
+  for (const t of tags) messages.tag(t);
   onWalked(index);
   const oids = [...index.blobs.keys(), ...index.dangling];
   const sizes = await objectSizes(cwd, oids, HISTORY_ENV);
   lap('blob sizes');
   const missing = oids.filter((oid) => !sizes.has(oid));
-  return { index, partial, sizes, outcomes: [], missing, scanned: 0, counters: { chunks: 0, reused: 0, hashed: 0, bytesMatched: 0 } };
+  return { index, partial, sizes, outcomes: [], missing, messages, counters: { chunks: 0, reused: 0, hashed: 0, bytesMatched: 0 } };
 }
 
-export async function scanHistory(cwd: string, ruleset: Ruleset, opts: HistoryOptions, stats: ScanStats): Promise<Finding[]> {
+/** The isomorphic-git engine: the reader walks and reads; blobs are scanned here, on this thread. */
+async function gatherWithIsomorphic(cwd: string, ruleset: Ruleset, opts: HistoryOptions, lap: (p: string) => void): Promise<Gathered> {
+  const { readIsomorphicHistory } = await import('../sources/isomorphic.js');
+  const h = await readIsomorphicHistory(cwd, opts);
+  const { index } = h;
+  lap(`history walk, isomorphic-git (${index.commits.length} commits, ${index.blobs.size} blobs)`);
+  const messages = new MessageMatcher(ruleset, opts.guardMs ?? 2000);
+  for (const m of h.messages) messages.commit(index.commitIndex.get(m.commit)!, m.text);
+  for (const t of h.tags) messages.tag(t);
+  const sizes = new Map<string, number>();
+  const missing: string[] = [];
+  const outcomes: BlobOutcome[] = [];
+  const scanner = new BlobScanner(ruleset, opts.guardMs ?? 2000);
+  for (const [oid, occ] of index.blobs) {
+    let blob: Buffer | undefined;
+    try {
+      blob = await h.readBlob(oid);
+    } catch (e) {
+      outcomes.push({ oid, error: (e as Error).message });
+      continue;
+    }
+    if (!blob) { missing.push(oid); continue; }
+    sizes.set(oid, blob.length);
+    if (blob.length > opts.maxContentBytes || !ruleset.contentRules.length) continue;
+    outcomes.push(scanner.scan(oid, blob, index.paths[occ[1]!]));
+  }
+  return { index, partial: false, sizes, outcomes, missing, messages, counters: scanner.counters };
+}
+
+/** A history scan's findings, and every secret it matched (reported or not), for redaction. */
+export interface HistoryFindings { findings: Finding[]; secrets: Set<string> }
+
+export async function scanHistory(cwd: string, ruleset: Ruleset, opts: HistoryOptions, stats: ScanStats): Promise<HistoryFindings> {
   const started = Date.now();
   const lap = timer();
   opts.onProgress?.({ phase: 'reading history' });
+  const stage = new FindingsStage(ruleset, { baseline: opts.baseline, isLfs: (place) => lfsBlobs.has(place.blob) });
+  const lfsBlobs = new Set<string>();
   // path rules need only the walk: they run while the threads still scan
-  let pathPass: Promise<Map<string, Group>> | undefined;
+  let pathPass: Promise<void> | undefined;
+  let places: PlaceBook | undefined;
   const onWalked = (index: HistoryIndex) => {
-    pathPass = pathRuleGroups(index, ruleset, opts.baseline, stats);
+    places = new PlaceBook(index);
+    pathPass = pathRules(index, places, ruleset, stage);
     pathPass.catch(() => undefined); // awaited below; a failed content scan must not leave it unhandled
   };
   const g = opts.engine === 'isomorphic'
-    ? await (await import('../sources/isomorphic.js')).gatherWithIsomorphic(cwd, ruleset, opts, lap)
+    ? await gatherWithIsomorphic(cwd, ruleset, opts, lap)
     : await gatherWithGit(cwd, ruleset, opts, lap, onWalked);
   const { index, partial, sizes, outcomes, missing, counters } = g;
+  places ??= new PlaceBook(index);
   stats.warnings.push(...index.warnings);
   stats.commits = index.commits.length;
   stats.blobs = index.blobs.size + index.dangling.length;
-  // Threads answer in whatever order they finish: counts and examples are taken in the order the
-  // walk met the blobs, so the report is the same from run to run.
-  const walked = [...index.blobs.keys(), ...index.dangling];
-  for (const oid of walked) {
-    const size = sizes.get(oid);
-    if (size === undefined) continue;
-    stats.files++;
-    if (size > opts.maxContentBytes) countSkip(stats, pathOf(index, oid), 'too-large');
-    else if (ruleset.contentRules.length) stats.bytesScanned += size;
-  }
-  let rank: Map<string, number> | undefined; // built only if there are two or more to order
-  const byWalk = (a: string, b: string) => {
-    rank ??= new Map(walked.map((oid, i) => [oid, i]));
-    return rank.get(a)! - rank.get(b)!;
-  };
-  missing.sort(byWalk);
-  for (const oid of missing) countSkip(stats, pathOf(index, oid), 'missing');
-  if (index.gitlinks.size) {
-    for (const p of index.gitlinks) countSkip(stats, p, 'submodule');
-    stats.warnings.push(`${index.gitlinks.size} submodule path(s) were not entered; scan those repositories on their own`);
-  }
   lap(`content (${counters.chunks} chunks, ${counters.reused} reused, ${counters.hashed} hashed, ${(counters.bytesMatched / 1e6).toFixed(0)} MB matched)`);
   stats.chunks = counters.chunks;
   stats.chunksReused = counters.reused;
   const results = new Map<string, BlobResult>();
-  const unreadable: { oid: string; error: string }[] = [];
+  const unreadable = new Map<string, string>();
   for (const o of outcomes) {
-    if ('error' in o) unreadable.push(o);
+    if ('error' in o) unreadable.set(o.oid, o.error);
     else results.set(o.oid, o);
   }
-  unreadable.sort((a, b) => byWalk(a.oid, b.oid));
-  stats.contentScanned = g.scanned - unreadable.length;
+  // Counted in the order the walk met the blobs (threads answer in whatever order they finish),
+  // so the report is the same from run to run, and in the work-tree scan's order of questions.
+  const walked = [...index.blobs.keys(), ...index.dangling];
+  const missingSet = new Set(missing);
   let lfs = 0;
-  for (const oid of results.size ? walked : []) {
+  for (const oid of walked) {
+    const where = places.pathOf(oid);
+    if (missingSet.has(oid) || unreadable.has(oid)) { countSkip(stats, where, 'missing'); continue; }
+    const size = sizes.get(oid);
+    if (size === undefined) continue;
+    stats.files++;
+    if (places.allAllowlisted(oid, stage)) { countSkip(stats, where, 'allowlisted'); continue; }
+    if (size > opts.maxContentBytes) { countSkip(stats, where, 'too-large'); continue; }
+    if (!ruleset.contentRules.length) continue;
     const r = results.get(oid);
-    if (!r) continue;
-    const where = pathOf(index, r.oid);
-    if (r.binary) countSkip(stats, where, 'binary');
-    if (r.lfs) lfs++;
-    for (const id of r.timeouts ?? []) {
+    if (r?.lfs) { lfs++; lfsBlobs.add(oid); }
+    if (r?.binary) { countSkip(stats, where, 'binary'); continue; }
+    stats.contentScanned++;
+    stats.bytesScanned += size;
+    for (const id of r?.timeouts ?? []) {
       countSkip(stats, where, 'timeout');
-      stats.warnings.push(`rule '${id}' exceeded its time limit on ${where} (its regex backtracks); it was switched off for the rest of the scan`);
+      stats.warnings.push(timeoutWarning(id, where, opts.guardMs ?? 2000));
     }
   }
+  for (const t of g.messages.timeouts) { countSkip(stats, t.where, 'timeout'); stats.warnings.push(timeoutWarning(t.ruleId, t.where, opts.guardMs ?? 2000)); }
   if (lfs) stats.warnings.push(`${lfs} Git LFS pointer(s): their objects live in LFS storage, and only the pointers were scanned`);
-  for (const u of unreadable) countSkip(stats, pathOf(index, u.oid), 'missing');
-
-  const groups = await (pathPass ?? pathRuleGroups(index, ruleset, opts.baseline, stats));
-  sizeRuleGroups(groups, index, sizes, ruleset, opts.baseline, stats);
-  lap('path and size rules');
-  // an artifact stored in LFS is where the artifact rules want it
-  for (const [key, g] of groups) {
-    if (!g.rule.spec.tags?.includes('artifact')) continue;
-    g.occ = g.occ.filter((o) => !results.get(o.blob)?.lfs);
-    if (!g.occ.length) groups.delete(key);
+  if (index.gitlinks.size) {
+    for (const p of index.gitlinks) countSkip(stats, p, 'submodule');
+    stats.warnings.push(`${index.gitlinks.size} submodule path(s) were not entered; scan those repositories on their own`);
   }
-  const groupOf = (key: string, make: () => Group) => {
-    let g = groups.get(key);
-    if (!g) { g = make(); groups.set(key, g); }
-    return g;
-  };
-  // content rules: a blob's matches hold at every {commit, path} the blob occurs at
-  const ruleById = new Map(ruleset.rules.map((r) => [r.id, r]));
+
+  await (pathPass ?? pathRules(index, places, ruleset, stage));
+  sizeRules(index, places, sizes, ruleset, stage);
+  lap('path and size rules');
+  // content rules: a blob's matches hold at every place the blob appears, each place in scope or not
   for (const r of results.values()) {
     if (!r.matches.length) continue;
-    const occ = index.blobs.get(r.oid);
-    const places: [number, string][] = occ
-      ? Array.from({ length: occ.length / 2 }, (_, k) => [occ[2 * k]!, index.paths[occ[2 * k + 1]!]!] as [number, string])
-      : [[-1, DANGLING_PATH]];
-    for (const m of r.matches) {
-      const rule = ruleById.get(m.ruleId)!;
-      if (m.inlineAllowed) { stats.suppressed.inline++; continue; }
-      if (allowedValue(ruleset.globalAllow, m.secret)) { stats.suppressed.allowlist++; continue; }
-      for (const [commit, path] of places) {
-        if (path !== DANGLING_PATH && rule.matchPath && !rule.matchPath(path)) continue;
-        if (ruleset.globalAllow.paths?.(path) || rule.allow.paths?.(path)) { stats.suppressed.allowlist++; continue; }
-        if (opts.baseline?.has(fingerprint(rule.id, path, m.secret))) { stats.suppressed.baseline++; continue; }
-        const g = groupOf(`${rule.id}\0${m.secret}`, () => ({ rule, kind: 'content', secret: m.secret, description: m.description, occ: [] }));
-        g.occ.push({ commit, path, blob: r.oid, line: m.line, column: m.column });
-      }
-    }
+    stage.addMatches(r.matches, places.of(r.oid));
+    r.matches = []; // the stage holds what it needs; a blob with a hundred thousand matches is let go of
   }
-
-  const reach = new RefReach(index);
-  for (const g of groups.values()) orderOccurrences(g, index, reach);
-  await describeFirsts(cwd, index, [...groups.values()].map((g) => g.occ[0]!.commit));
-  const findings = [...groups.values()].map((g) => toFinding(g, index, reach, results, sizes));
-  findings.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : (a.line ?? 0) - (b.line ?? 0)));
+  for (const m of g.messages.commits) {
+    stage.addMatches(m.matches, [{ commit: m.commit, path: MESSAGE_PATHS['commit-message'], blob: index.commits[m.commit]!.oid, source: 'commit-message' }]);
+  }
+  for (const { tag, matches } of g.messages.tags) {
+    const commit = tag.target !== undefined ? index.commitIndex.get(tag.target) ?? -1 : -1;
+    stage.addMatches(matches, [{ commit, path: MESSAGE_PATHS['tag-message'], blob: tag.oid, source: 'tag-message', ref: tag.ref }]);
+  }
+  const findings = await stage.finish(stats, new CommitAttribution(index, (oids) => describeCommits(cwd, oids)));
   lap('attribution');
   stats.durationMs += Date.now() - started;
 
-  if (unreadable.length && !partial) {
-    const first = unreadable[0]!;
-    throw new IncompleteScan(findings, `${unreadable.length} object(s) could not be read (first: ${first.oid} at ${pathOf(index, first.oid)}: ${first.error}); the repository may be corrupt (git fsck)`);
+  const firstUnreadable = [...unreadable].sort((a, b) => walked.indexOf(a[0]) - walked.indexOf(b[0]))[0];
+  if (firstUnreadable && !partial) {
+    throw new IncompleteScan({ findings, secrets: stage.secrets }, `${unreadable.size} object(s) could not be read (first: ${firstUnreadable[0]} at ${places.pathOf(firstUnreadable[0])}: ${firstUnreadable[1]}); the repository may be corrupt (git fsck)`);
   }
   if (missing.length && !partial) {
-    throw new IncompleteScan(findings, `${missing.length} blob(s) are missing from the object store (first: ${missing[0]} at ${pathOf(index, missing[0]!)}); the repository may be corrupt (git fsck)`);
+    const first = walked.find((oid) => missingSet.has(oid)) ?? missing[0]!;
+    throw new IncompleteScan({ findings, secrets: stage.secrets }, `${missing.length} blob(s) are missing from the object store (first: ${first} at ${places.pathOf(first)}); the repository may be corrupt (git fsck)`);
   }
-  return findings;
+  return { findings, secrets: stage.secrets };
 }
 
 /**
- * Path rules over every path that ever existed: findings grouped by rule and path. It yields to
- * the event loop now and then, since it runs while the threads scan and they wait on this thread
- * for their next batch.
+ * Every place each blob appears: a path in a commit, or, for blobs in the trees of `refs/notes/*`
+ * commits, a note. A note is a text about another object, not a file: it gets no path rules and
+ * no path-scoped content rules.
  */
-async function pathRuleGroups(
-  index: HistoryIndex, ruleset: Ruleset, baseline: Set<string> | undefined, stats: ScanStats,
-): Promise<Map<string, Group>> {
-  const groups = new Map<string, Group>();
-  const pathMemo = new Map<number, RawFinding[]>();
+class PlaceBook {
+  private readonly noteRef = new Map<number, string>();
+
+  constructor(private readonly index: HistoryIndex) {
+    const notes = index.refs.filter((r) => r.name.startsWith('refs/notes/'));
+    if (!notes.length) return;
+    const reach = new RefReach(index);
+    for (const r of notes) for (const c of reach.reachableFrom((name) => name === r.name)) if (!this.noteRef.has(c)) this.noteRef.set(c, r.name);
+  }
+
+  place(commit: number, pathId: number, blob: string): Place {
+    const ref = this.noteRef.get(commit);
+    if (ref) return { commit, path: MESSAGE_PATHS.note, blob, source: 'note', ref };
+    return { commit, path: this.index.paths[pathId]!, blob };
+  }
+
+  of(oid: string): Place[] {
+    const occ = this.index.blobs.get(oid);
+    if (!occ) return [{ commit: -1, path: DANGLING_PATH, blob: oid, anyPath: true }];
+    const out: Place[] = [];
+    for (let i = 0; i < occ.length; i += 2) out.push(this.place(occ[i]!, occ[i + 1]!, oid));
+    return out;
+  }
+
+  pathOf(oid: string): string {
+    const occ = this.index.blobs.get(oid);
+    if (!occ) return DANGLING_PATH;
+    return this.noteRef.has(occ[0]!) ? MESSAGE_PATHS.note : this.index.paths[occ[1]!]!;
+  }
+
+  /** Whether the global allowlist covers every path the blob appears at (it is then not scanned at all). */
+  allAllowlisted(oid: string, stage: FindingsStage): boolean {
+    const occ = this.index.blobs.get(oid);
+    if (!occ) return false;
+    for (let i = 0; i < occ.length; i += 2) {
+      if (this.noteRef.has(occ[i]!) || !stage.placeAllowed(this.index.paths[occ[i + 1]!]!)) return false;
+    }
+    return true;
+  }
+}
+
+/**
+ * Path rules over every path that ever existed. It yields to the event loop now and then, since it
+ * runs while the threads scan and they wait on this thread for their next batch.
+ */
+async function pathRules(index: HistoryIndex, places: PlaceBook, ruleset: Ruleset, stage: FindingsStage): Promise<void> {
+  const pathMemo = new Map<number, CompiledRule[]>();
   let sinceYield = 0;
   for (const [oid, occ] of index.blobs) {
     if (++sinceYield === 1000) { sinceYield = 0; await new Promise((r) => setImmediate(r)); }
     for (let i = 0; i < occ.length; i += 2) {
       const pid = occ[i + 1]!;
-      let raws = pathMemo.get(pid);
-      if (!raws) {
-        raws = detectPath(ruleset, index.paths[pid]!, 0).filter((r) => r.kind === 'path');
-        pathMemo.set(pid, raws);
+      let rules = pathMemo.get(pid);
+      if (!rules) {
+        rules = detectPath(ruleset, index.paths[pid]!, 0).filter((r) => r.kind === 'path').map((r) => r.rule);
+        pathMemo.set(pid, rules);
       }
-      if (raws.length) addToGroups(groups, raws, occ[i]!, index.paths[pid]!, oid, ruleset, baseline, stats);
+      if (rules.length) stage.addPathHits(rules, places.place(occ[i]!, pid, oid));
     }
   }
-  return groups;
 }
 
 /**
  * Size rules, once the sizes are in (they come with the contents): only a blob at least as large
  * as the smallest `min_size` can fire one, and those are few.
  */
-function sizeRuleGroups(
-  groups: Map<string, Group>, index: HistoryIndex, sizes: Map<string, number>, ruleset: Ruleset,
-  baseline: Set<string> | undefined, stats: ScanStats,
-): void {
+function sizeRules(index: HistoryIndex, places: PlaceBook, sizes: Map<string, number>, ruleset: Ruleset, stage: FindingsStage): void {
   const floor = Math.min(...ruleset.pathRules.filter((r) => r.kind === 'size').map((r) => r.minSize ?? 0));
   for (const [oid, size] of sizes) {
     if (size < floor) continue;
@@ -324,23 +409,9 @@ function sizeRuleGroups(
     if (!occ) continue; // a dangling blob has no path
     for (let i = 0; i < occ.length; i += 2) {
       const path = index.paths[occ[i + 1]!]!;
-      const raws = detectPath(ruleset, path, size).filter((r) => r.kind === 'size');
-      if (raws.length) addToGroups(groups, raws, occ[i]!, path, oid, ruleset, baseline, stats);
+      const rules = detectPath(ruleset, path, size).filter((r) => r.kind === 'size').map((r) => r.rule);
+      if (rules.length) stage.addPathHits(rules, places.place(occ[i]!, occ[i + 1]!, oid), size);
     }
-  }
-}
-
-function addToGroups(
-  groups: Map<string, Group>, raws: RawFinding[], commit: number, path: string, oid: string, ruleset: Ruleset,
-  baseline: Set<string> | undefined, stats: ScanStats,
-): void {
-  if (ruleset.globalAllow.paths?.(path)) return;
-  for (const r of raws) {
-    if (baseline?.has(fingerprint(r.rule.id, path))) { stats.suppressed.baseline++; continue; }
-    const key = `${r.rule.id}\0${path}`;
-    let g = groups.get(key);
-    if (!g) { g = { rule: r.rule, kind: r.kind, description: r.description, occ: [] }; groups.set(key, g); }
-    g.occ.push({ commit, path, blob: oid });
   }
 }
 
@@ -348,130 +419,12 @@ function addToGroups(
 export class IncompleteScan extends LeakguardError {
   /** Filled in by the API: the report to print before the error. */
   report?: import('../types.js').ScanReport & { ruleset: Ruleset };
-  constructor(readonly findings: Finding[], message: string) {
+  readonly findings: Finding[];
+  readonly secrets: Set<string>;
+  constructor(found: HistoryFindings, message: string) {
     super(`scan incomplete: ${message}`);
-  }
-}
-
-function pathOf(index: HistoryIndex, oid: string): string {
-  const occ = index.blobs.get(oid);
-  return occ ? index.paths[occ[1]!]! : DANGLING_PATH;
-}
-
-/**
- * Oldest first; among equal timestamps an ancestor comes before its descendants, whatever order
- * the walk met them in, so both engines name the same first commit.
- */
-function orderOccurrences(g: Group, index: HistoryIndex, reach: RefReach): void {
-  const time = (c: number) => (c < 0 ? Number.MAX_SAFE_INTEGER : index.commits[c]!.time);
-  const oid = (c: number) => (c < 0 ? '' : index.commits[c]!.oid);
-  g.occ.sort((a, b) => time(a.commit) - time(b.commit) || reach.generation(a.commit) - reach.generation(b.commit)
-    || (oid(a.commit) < oid(b.commit) ? -1 : oid(a.commit) > oid(b.commit) ? 1 : 0) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-}
-
-/** Author, date and subject of the commits that findings name first, where the walk did not read them. */
-async function describeFirsts(cwd: string, index: HistoryIndex, firsts: number[]): Promise<void> {
-  const todo = [...new Set(firsts)].filter((c) => c >= 0 && !index.commits[c]!.about).map((c) => index.commits[c]!);
-  if (!todo.length) return;
-  const about = await describeCommits(cwd, todo.map((c) => c.oid));
-  for (const c of todo) c.about = about.get(c.oid);
-}
-
-/** One finding from a group whose occurrences are in order (see `orderOccurrences`). */
-function toFinding(
-  g: Group, index: HistoryIndex, reach: RefReach, results: Map<string, BlobResult>, sizes: Map<string, number>,
-): Finding {
-  const first = g.occ[0]!;
-  const c = first.commit >= 0 ? index.commits[first.commit] : undefined;
-  const f: Finding = {
-    ruleId: g.rule.id, kind: g.kind, path: first.path,
-    fingerprint: fingerprint(g.rule.id, first.path, g.secret),
-    description: g.description, severity: g.rule.severity,
-  };
-  if (g.kind === 'content') { f.line = first.line; f.column = first.column; f.secret = g.secret; }
-  // the largest version among the occurrences that fired the rule
-  if (g.kind === 'size') f.size = g.occ.reduce((m, o) => Math.max(m, sizes.get(o.blob) ?? 0), 0);
-  f.blobId = first.blob;
-  if (results.get(first.blob)?.lfs) f.lfs = true;
-  if (c) { f.commit = c.oid; f.author = c.about?.author; f.date = c.about?.date; f.subject = c.about?.subject; }
-  const seen = new Set<string>();
-  const occurrences: Occurrence[] = [];
-  for (const o of g.occ) {
-    const commit = o.commit >= 0 ? index.commits[o.commit]!.oid : undefined;
-    const key = `${commit}\0${o.path}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    occurrences.push({ commit, path: o.path, blobId: o.blob, fingerprint: fingerprint(g.rule.id, o.path, g.secret) });
-  }
-  f.occurrences = occurrences;
-  const refs = reach.refsReaching(g.occ.map((o) => o.commit).filter((x) => x >= 0));
-  f.refs = refs.slice(0, MAX_REFS_LISTED);
-  if (refs.length > MAX_REFS_LISTED) f.refsTotal = refs.length;
-  return f;
-}
-
-/** Which refs reach a set of commits: a walk from those commits towards their descendants. */
-class RefReach {
-  private children: number[][] | undefined;
-  private tips = new Map<number, string[]>();
-  constructor(private readonly index: HistoryIndex) {
-    for (const r of index.refs) {
-      const c = index.commitIndex.get(r.commit);
-      if (c === undefined) continue;
-      const list = this.tips.get(c) ?? [];
-      list.push(r.name);
-      this.tips.set(c, list);
-    }
-  }
-  private build(): number[][] {
-    const ch: number[][] = Array.from({ length: this.index.commits.length }, () => []);
-    this.index.commits.forEach((c, i) => {
-      for (const p of c.parents) {
-        const pi = this.index.commitIndex.get(p);
-        if (pi !== undefined) ch[pi]!.push(i);
-      }
-    });
-    return ch;
-  }
-  private generations: Int32Array | undefined;
-
-  /** Length of the longest parent chain below a commit: an ancestor always has a smaller one. */
-  generation(c: number): number {
-    if (c < 0) return Number.MAX_SAFE_INTEGER;
-    if (!this.generations) {
-      const n = this.index.commits.length;
-      const gen = new Int32Array(n).fill(-1);
-      const parentIdx = (i: number) => this.index.commits[i]!.parents.map((p) => this.index.commitIndex.get(p)).filter((x): x is number => x !== undefined);
-      for (let start = 0; start < n; start++) {
-        if (gen[start]! >= 0) continue;
-        const stack = [start];
-        while (stack.length) {
-          const top = stack[stack.length - 1]!;
-          const ps = parentIdx(top);
-          const todo = ps.filter((p) => gen[p]! < 0);
-          if (todo.length) { stack.push(...todo); continue; }
-          stack.pop();
-          if (gen[top]! < 0) gen[top] = ps.length ? Math.max(...ps.map((p) => gen[p]!)) + 1 : 0;
-        }
-      }
-      this.generations = gen;
-    }
-    return this.generations[c]!;
-  }
-
-  refsReaching(commits: number[]): string[] {
-    if (!this.tips.size || !commits.length) return [];
-    const children = (this.children ??= this.build());
-    const seen = new Uint8Array(this.index.commits.length);
-    const stack = [...new Set(commits)];
-    const refs = new Set<string>();
-    for (const c of stack) seen[c] = 1;
-    while (stack.length) {
-      const c = stack.pop()!;
-      for (const name of this.tips.get(c) ?? []) refs.add(name);
-      for (const k of children[c]!) if (!seen[k]) { seen[k] = 1; stack.push(k); }
-    }
-    return [...refs].sort();
+    this.findings = found.findings;
+    this.secrets = found.secrets;
   }
 }
 

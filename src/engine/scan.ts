@@ -1,13 +1,14 @@
 /**
- * The engine's main loop: source items in, findings out. Path and size rules see every item; content
- * rules see every text item small enough to read; everything not content-scanned is counted.
+ * The work-tree and index scans: source items in, findings out, through the same matching
+ * (`BlobScanner`) and the same findings stage as history. Path and size rules see every item;
+ * content rules see every text item small enough to read; everything not content-scanned is counted.
  */
 import type { Finding, ScanStats, SkipReason, SourceItem } from '../types.js';
 import { LeakguardError } from '../errors.js';
-import { allowedValue, type Ruleset } from './compile.js';
-import { detectContent, detectPath, type RawFinding } from './detect.js';
-import { fingerprint } from './fingerprint.js';
-import { decode } from './text.js';
+import type { Ruleset } from './compile.js';
+import { detectPath } from './detect.js';
+import { BlobScanner, type BlobResult } from './blob-scan.js';
+import { FindingsStage, type Place } from './findings.js';
 
 export interface EngineOptions {
   maxContentBytes: number;
@@ -34,43 +35,58 @@ export function countSkip(stats: ScanStats, path: string, reason: SkipReason): v
   if (ex.length < EXAMPLES_PER_REASON) ex.push(path);
 }
 
+/** The warning for a user rule stopped by its time limit: one wording in every mode. */
+export function timeoutWarning(ruleId: string, path: string, guardMs: number): string {
+  return `rule '${ruleId}' exceeded its ${guardMs} ms time limit on ${path} (its regex backtracks); it was switched off for the rest of the scan`;
+}
+
 export class Engine {
-  private readonly disabled = new Set<string>();
   readonly stats: ScanStats;
+  private readonly scanner: BlobScanner;
+  private stage: FindingsStage;
+  private readonly lfs = new Set<string>();
 
   constructor(private readonly ruleset: Ruleset, private readonly opts: EngineOptions, stats?: ScanStats) {
     this.stats = stats ?? newStats(ruleset.rules.length);
+    this.scanner = new BlobScanner(ruleset, opts.guardMs ?? 2000, false);
+    this.stage = this.newStage();
   }
 
-  /** Findings for one item, after allowlists, inline comments and the baseline. */
+  private newStage(): FindingsStage {
+    return new FindingsStage(this.ruleset, { baseline: this.opts.baseline, isLfs: (place) => this.lfs.has(place.path) });
+  }
+
+  /** Every secret matched so far, reported or not: what redaction looks for in other fields. */
+  get secrets(): Set<string> { return this.stage.secrets; }
+
+  /** Findings for one item on its own, after allowlists, inline comments and the baseline. */
   async scanItem(item: SourceItem): Promise<Finding[]> {
-    const { stats, ruleset } = this;
+    this.stage = this.newStage();
+    await this.addItem(item);
+    return this.stage.finish(this.stats);
+  }
+
+  private async addItem(item: SourceItem): Promise<void> {
+    const { stats, ruleset, stage } = this;
     stats.files++;
-    if (ruleset.globalAllow.paths?.(item.path)) { countSkip(stats, item.path, 'allowlisted'); return []; }
-    const raws: RawFinding[] = detectPath(ruleset, item.path, item.size);
-    if (item.size > this.opts.maxContentBytes) {
-      countSkip(stats, item.path, 'too-large');
-    } else if (ruleset.contentRules.length > 0) {
-      const buf = await this.read(item);
-      if (buf) {
-        const d = decode(buf);
-        if ('binary' in d) countSkip(stats, item.path, 'binary');
-        else {
-          stats.contentScanned++;
-          stats.bytesScanned += buf.length;
-          raws.push(...detectContent(ruleset, item.path, d.text, {
-            guardMs: this.opts.guardMs ?? 2000,
-            disabled: this.disabled,
-            onTimeout: (rule) => {
-              this.disabled.add(rule.id);
-              countSkip(stats, item.path, 'timeout');
-              stats.warnings.push(`rule '${rule.id}' exceeded ${this.opts.guardMs ?? 2000} ms on ${item.path} (its regex backtracks); it is switched off for the rest of this scan`);
-            },
-          }));
-        }
-      }
+    if (stage.placeAllowed(item.path)) { countSkip(stats, item.path, 'allowlisted'); return; }
+    const place: Place = { commit: -1, path: item.path, blob: item.blobId ?? '' };
+    const hits = detectPath(ruleset, item.path, item.size).map((r) => r.rule);
+    if (hits.length) stage.addPathHits(hits, place, item.size);
+    if (item.size > this.opts.maxContentBytes) { countSkip(stats, item.path, 'too-large'); return; }
+    if (!ruleset.contentRules.length) return;
+    const buf = await this.read(item);
+    if (!buf) return;
+    const r: BlobResult = this.scanner.scan(place.blob, buf);
+    if (r.lfs) this.lfs.add(item.path);
+    if (r.binary) { countSkip(stats, item.path, 'binary'); return; }
+    stats.contentScanned++;
+    stats.bytesScanned += buf.length;
+    for (const id of r.timeouts ?? []) {
+      countSkip(stats, item.path, 'timeout');
+      stats.warnings.push(timeoutWarning(id, item.path, this.opts.guardMs ?? 2000));
     }
-    return this.finish(item, raws);
+    stage.addMatches(r.matches, [place]);
   }
 
   private async read(item: SourceItem): Promise<Buffer | undefined> {
@@ -84,40 +100,16 @@ export class Engine {
     }
   }
 
-  private finish(item: SourceItem, raws: RawFinding[]): Finding[] {
-    const { stats, ruleset } = this;
-    const out: Finding[] = [];
-    for (const r of raws) {
-      if (r.secret !== undefined && allowedValue(ruleset.globalAllow, r.secret)) { stats.suppressed.allowlist++; continue; }
-      if (r.inlineAllowed) { stats.suppressed.inline++; continue; }
-      const fp = fingerprint(r.rule.id, item.path, r.secret);
-      if (this.opts.baseline?.has(fp)) { stats.suppressed.baseline++; continue; }
-      const f: Finding = {
-        ruleId: r.rule.id, kind: r.kind, path: item.path,
-        fingerprint: fp, description: r.description, severity: r.severity,
-      };
-      if (r.line !== undefined) { f.line = r.line; f.column = r.column; }
-      if (r.secret !== undefined) f.secret = r.secret;
-      if (r.kind === 'size') f.size = item.size;
-      if (item.blobId) f.blobId = item.blobId;
-      if (item.commit) f.commit = item.commit;
-      out.push(f);
-    }
-    return out;
-  }
-
-  /** Scans items with a few reads in flight; findings come back in input order. */
+  /** Scans items with a few reads in flight; findings come back grouped and in path order. */
   async scanAll(items: AsyncIterable<SourceItem> | Iterable<SourceItem>): Promise<Finding[]> {
     const started = Date.now();
+    this.stage = this.newStage();
     const concurrency = this.opts.concurrency ?? 8;
-    const results: Finding[][] = [];
     const inFlight = new Set<Promise<void>>();
-    let index = 0;
     let failure: unknown;
     for await (const item of items) {
-      const i = index++;
-      const p: Promise<void> = this.scanItem(item)
-        .then((f) => { results[i] = f; }, (e) => { failure ??= e; })
+      const p: Promise<void> = this.addItem(item)
+        .catch((e) => { failure ??= e; })
         .finally(() => inFlight.delete(p));
       inFlight.add(p);
       if (inFlight.size >= concurrency) await Promise.race(inFlight);
@@ -125,7 +117,8 @@ export class Engine {
     }
     await Promise.all(inFlight);
     if (failure) throw failure;
+    const findings = await this.stage.finish(this.stats);
     this.stats.durationMs += Date.now() - started;
-    return results.flat();
+    return findings;
   }
 }

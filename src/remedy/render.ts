@@ -164,7 +164,7 @@ fi
 if [ ! -f "$LEAKGUARD_BIN" ]; then echo "leakguard is not at $LEAKGUARD_BIN; regenerate this script with leakguard purge --plan --format sh" >&2; exit 2; fi
 # network commands use this clone's url.<base>.insteadOf settings, so they reach what its own pushes reach
 G=(git)
-while read -r key value; do G+=(-c "$key=$value"); done < <(git config --get-regexp '^url\..*\.(insteadof|pushinsteadof)$' 2>/dev/null || true)
+while read -r key value; do G+=(-c "$key=$value"); done < <(git config --get-regexp '^url\\..*\\.(insteadof|pushinsteadof)$' 2>/dev/null || true)
 STAMP=$(date +%Y%m%d-%H%M%S)
 WORKDIR=$(mktemp -d "\${TMPDIR:-/tmp}/leakguard-purge.XXXXXX")
 chmod 700 "$WORKDIR"

@@ -11,7 +11,6 @@ const SKIP_WORDS: Record<SkipReason, string> = {
 
 /** Paths may hold newlines or control characters; show them escaped so one finding stays one line. */
 export function displayPath(p: string): string {
-  // eslint-disable-next-line no-control-regex
   return /[\x00-\x1f\x7f"]/.test(p) ? JSON.stringify(p) : p;
 }
 

@@ -5,7 +5,7 @@
  */
 import { spawn } from 'node:child_process';
 import { LeakguardError } from '../errors.js';
-import { git, gitComplaint, gitRaw } from './git.js';
+import { gitComplaint, gitRaw } from './git.js';
 import { batchCheck } from './catfile.js';
 
 export interface RefInfo { name: string; commit: string }
@@ -97,6 +97,12 @@ export async function completenessWarnings(cwd: string, shallow: boolean): Promi
  * and subject are asked for afterwards, for the few commits that findings name.
  */
 const FORMAT = '%x01%H %P%x00%ct';
+/**
+ * The same, with the raw message (`%B`) as one more token: commit messages are scanned too, and
+ * reading them in the walk costs one token per commit instead of a second traversal. A message
+ * cannot hold a NUL (git refuses one), so the NUL-separated tokens stay in step.
+ */
+const WITH_MESSAGE = `${FORMAT}%x00%B`;
 
 /** Author, date and subject of the commits a report names: one `git log --no-walk`. */
 export async function describeCommits(cwd: string, oids: string[]): Promise<Map<string, CommitAbout>> {
@@ -115,13 +121,16 @@ export async function describeCommits(cwd: string, oids: string[]): Promise<Map<
  * commit adds or changes, with the path and commit it appears under. Merges are diffed against
  * their first parent, so content that only a merge introduces is seen too.
  */
-export function walkHistory(cwd: string, revs: { stdin?: string[]; args?: string[] }, onBlob?: (oid: string, path: string, commits: number) => void): Promise<HistoryIndex> {
+export function walkHistory(
+  cwd: string, revs: { stdin?: string[]; args?: string[] }, onBlob?: (oid: string, path: string, commits: number) => void,
+  onMessage?: (commit: number, text: Buffer) => void,
+): Promise<HistoryIndex> {
   const index: HistoryIndex = {
     commits: [], commitIndex: new Map(), paths: [], blobs: new Map(), gitlinks: new Set(), refs: [], dangling: [], warnings: [],
   };
   const pathIds = new Map<string, number>();
   const args = ['log', '--raw', '--no-abbrev', '-z', '--no-renames', '--root', '--diff-merges=first-parent', '--no-color',
-    '--no-ext-diff', '--no-textconv', `--format=${FORMAT}`];
+    '--no-ext-diff', '--no-textconv', `--format=${onMessage ? WITH_MESSAGE : FORMAT}`];
   if (revs.stdin) args.push('--stdin');
   if (revs.args) args.push('--end-of-options', ...revs.args);
   args.push('--');
@@ -138,9 +147,11 @@ export function walkHistory(cwd: string, revs: { stdin?: string[]; args?: string
     let pendingOid: string | undefined; // '' for an entry whose path is to be passed over
     let pendingGitlink = false;
     const onHeader = (buf: Buffer, s: number, e: number) => {
+      headerLeft--;
+      // the message, when asked for, is the last header token; it is handed over, not kept
+      if (onMessage && headerLeft === 0) { onMessage(commit, buf.subarray(s, e)); return; }
       // the whole commit at once: objects built field by field change shape as they go
       index.commits.push({ oid: head.oid, parents: head.parents, time: Number(buf.toString('latin1', s, e)) });
-      headerLeft--;
     };
     const onPath = (buf: Buffer, s: number, e: number, oid: string) => {
       const path = buf.toString('utf8', s, e);
@@ -178,7 +189,7 @@ export function walkHistory(cwd: string, revs: { stdin?: string[]; args?: string
         commit = index.commits.length;
         head = { oid: oid!, parents };
         index.commitIndex.set(oid!, commit);
-        headerLeft = 1;
+        headerLeft = onMessage ? 2 : 1;
       } else if (buf[s] === 58 /* : */) {
         onRaw(buf, s + 1, e);
       }
@@ -213,12 +224,14 @@ export function walkHistory(cwd: string, revs: { stdin?: string[]; args?: string
 }
 
 /** Every commit and blob in the object store, reachable or not (--all-objects). */
-export async function unreachableObjects(cwd: string): Promise<{ commits: string[]; blobs: string[] }> {
+export async function unreachableObjects(cwd: string): Promise<{ commits: string[]; blobs: string[]; tags: string[] }> {
   const commits: string[] = [];
   const blobs: string[] = [];
+  const tags: string[] = [];
   for (const [oid, type] of await batchCheck(cwd, 'objecttype', { args: ['--batch-all-objects'], env: HISTORY_ENV })) {
     if (type === 'commit') commits.push(oid);
     else if (type === 'blob') blobs.push(oid);
+    else if (type === 'tag') tags.push(oid);
   }
-  return { commits, blobs };
+  return { commits, blobs, tags };
 }

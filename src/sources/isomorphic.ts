@@ -1,18 +1,25 @@
 /**
  * A second, independent reader of history: isomorphic-git, a pure JavaScript implementation of the
  * object store. It spawns no git process, so it works where no git binary is installed. It reads
- * everything on this thread and holds each blob in memory while scanning it: slower than the git
- * engine, and meant as a cross-check and a fallback.
+ * everything on this thread: slower than the git engine, and meant as a cross-check and a fallback.
+ * Like every source it only reads: the engine scans what it hands over.
  */
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { LeakguardError } from '../errors.js';
-import { BlobScanner, carriesSomething } from '../engine/blob-scan.js';
-import type { Ruleset } from '../engine/compile.js';
-import type { Gathered, HistoryOptions } from '../engine/history-scan.js';
-import type { BlobOutcome } from '../engine/content-pool.js';
 import type { HistoryIndex, RefInfo } from './history.js';
+import type { TagMessage } from './messages.js';
+
+/** What the isomorphic reader hands the engine: the walk, the messages, and a way to read blobs. */
+export interface IsomorphicHistory {
+  index: HistoryIndex;
+  /** Raw message of every commit walked. */
+  messages: { commit: string; text: Buffer }[];
+  tags: TagMessage[];
+  /** A blob's bytes; undefined when the object store does not have it. Throws when it cannot be read. */
+  readBlob(oid: string): Promise<Buffer | undefined>;
+}
 
 type Git = typeof import('isomorphic-git');
 
@@ -85,7 +92,7 @@ async function changedBlobs(git: Git, gitdir: string, tree: string, parentTree: 
   }
 }
 
-export async function gatherWithIsomorphic(dir: string, ruleset: Ruleset, opts: HistoryOptions, lap: (p: string) => void): Promise<Gathered> {
+export async function readIsomorphicHistory(dir: string, opts: { range?: string; allObjects?: boolean }): Promise<IsomorphicHistory> {
   if (opts.allObjects) throw new LeakguardError('--all-objects needs the git engine (--engine git)');
   // loaded from node_modules only when this engine runs, so it adds nothing to the CLI bundle
   const git = createRequire(import.meta.url)('isomorphic-git') as Git;
@@ -125,6 +132,7 @@ export async function gatherWithIsomorphic(dir: string, ruleset: Ruleset, opts: 
     index.warnings.push(...warnings);
     tips = [...new Set(refs.map((r) => r.commit))];
   }
+  const messages: { commit: string; text: Buffer }[] = [];
   const pathIds = new Map<string, number>();
   const stack = [...tips];
   const seen = new Set<string>(exclude);
@@ -145,6 +153,7 @@ export async function gatherWithIsomorphic(dir: string, ruleset: Ruleset, opts: 
       },
     });
     index.commitIndex.set(oid, ci);
+    messages.push({ commit: oid, text: Buffer.from(commit.message, 'utf8') });
     // each commit is diffed against its first parent, even one outside a range, as git log does
     const parentTree = parents[0] ? (await git.readCommit({ fs, gitdir, oid: parents[0] })).commit.tree : undefined;
     await changedBlobs(git, gitdir, commit.tree, parentTree, '', (path, blob) => {
@@ -155,27 +164,34 @@ export async function gatherWithIsomorphic(dir: string, ruleset: Ruleset, opts: 
     }, (path) => index.gitlinks.add(path));
     for (const p of parents) if (!seen.has(p)) stack.push(p);
   }
-  lap(`history walk, isomorphic-git (${index.commits.length} commits, ${index.blobs.size} blobs)`);
-
-  const sizes = new Map<string, number>();
-  const missing: string[] = [];
-  const outcomes: BlobOutcome[] = [];
-  const scanner = new BlobScanner(ruleset, opts.guardMs ?? 2000);
-  let scanned = 0;
-  for (const [oid, occ] of index.blobs) {
-    let blob: Uint8Array;
+  const readBlob = async (oid: string): Promise<Buffer | undefined> => {
     try {
-      ({ blob } = await git.readBlob({ fs, gitdir, oid }));
+      const { blob } = await git.readBlob({ fs, gitdir, oid });
+      return Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength);
     } catch (e) {
-      if ((e as { code?: string }).code === 'NotFoundError') missing.push(oid);
-      else outcomes.push({ oid, error: (e as Error).message });
-      continue;
+      if ((e as { code?: string }).code === 'NotFoundError') return undefined;
+      throw e;
     }
-    sizes.set(oid, blob.length);
-    if (blob.length > opts.maxContentBytes || !ruleset.contentRules.length) continue;
-    scanned++;
-    const r = scanner.scan(oid, Buffer.from(blob.buffer, blob.byteOffset, blob.byteLength), index.paths[occ[1]!]);
-    if (carriesSomething(r)) outcomes.push(r);
+  };
+  return { index, messages, tags: await annotatedTags(git, gitdir), readBlob };
+}
+
+/** Every annotated tag under refs/tags, followed through tags of tags to what it names. */
+async function annotatedTags(git: Git, gitdir: string): Promise<TagMessage[]> {
+  const out: TagMessage[] = [];
+  const names = await git.listRefs({ fs, gitdir, filepath: 'refs/tags' });
+  for (const rel of names.sort()) {
+    if (rel.endsWith('^{}')) continue;
+    const ref = `refs/tags/${rel}`;
+    const oid = await git.resolveRef({ fs, gitdir, ref });
+    if ((await git.readObject({ fs, gitdir, oid, format: 'parsed' })).type !== 'tag') continue;
+    const first = await git.readTag({ fs, gitdir, oid });
+    let { object, type } = first.tag;
+    for (let depth = 0; type === 'tag' && depth < 8; depth++) ({ object, type } = (await git.readTag({ fs, gitdir, oid: object })).tag);
+    // the message as the object holds it: after the header, with any signature that follows it
+    const raw = Buffer.from((await git.readObject({ fs, gitdir, oid, format: 'content' })).object as Uint8Array);
+    const end = raw.indexOf('\n\n');
+    out.push({ ref, oid, target: type === 'commit' ? object : undefined, text: end === -1 ? Buffer.alloc(0) : raw.subarray(end + 2) });
   }
-  return { index, partial: false, sizes, outcomes, missing, scanned, counters: scanner.counters };
+  return out;
 }

@@ -1,0 +1,304 @@
+/**
+ * The findings stage, one for every mode: the work tree, the index, history (either reader) and
+ * ranges, files and messages alike. Sources say where a text appears; matching says what a text
+ * holds, independently of where it appears; this stage decides, for each place, what is a finding,
+ * in one fixed order:
+ *
+ *   scope -> (rule match, already done) -> overlaps -> allowlists -> inline -> baseline -> group
+ *   -> attribute -> fingerprint -> sort; redaction follows in `redactReport`.
+ *
+ * - scope: a content rule scoped to paths applies only at places under those paths; messages have
+ *   no path, so scoped rules never apply to them.
+ * - overlaps: where two in-scope rules claim the same text the more specific wins; only after
+ *   scope, or a scoped rule that does not apply would take the text from one that does.
+ * - allowlists: the global allowlist's paths (the place is not scanned at all, and the caller counts
+ *   it as skipped), its regexes and stopwords, and a rule's own allowlisted paths.
+ * - inline: a `leakguard:allow` comment on the line. - baseline: the place's fingerprint.
+ * Suppression counts are of distinct fingerprints (rule, path, secret), so a secret at one place
+ * counts once however many commits carry it.
+ * - group: a content finding is one secret of one rule wherever it appears; a path or size finding
+ *   is one rule at one path. Every place becomes an occurrence.
+ */
+import type { Finding, FindingKind, Occurrence, ScanReport, ScanStats, TextSource } from '../types.js';
+import { allowedValue, type CompiledRule, type Ruleset } from './compile.js';
+import { resolveOverlaps } from './detect.js';
+import type { BlobMatch } from './blob-scan.js';
+import { fingerprint, redact } from './fingerprint.js';
+
+/** Where a text appears. */
+export interface Place {
+  /** The commit carrying it, as an attribution index; -1 where there is none (work tree, index, dangling blobs). */
+  commit: number;
+  /** Repository path; for a message, its label (`MESSAGE_PATHS`). */
+  path: string;
+  /** The blob id ('' in the work tree, which has none); for a message, the id of the object whose text it is. */
+  blob: string;
+  /** Absent for files. */
+  source?: Exclude<TextSource, 'file'>;
+  ref?: string;
+  /** The path is not known (a blob no commit holds): path-scoped rules are given the benefit of the doubt. */
+  anyPath?: boolean;
+}
+
+interface Occ extends Place { line?: number; column?: number; size?: number }
+
+interface Group { rule: CompiledRule; kind: FindingKind; secret?: string; description: string; occ: Occ[] }
+
+/** What history adds to a finding: the commits, in order, and the refs that reach them. */
+export interface Attribution {
+  /** Sorts occurrences oldest first, so the first is the commit that introduced the finding. */
+  order(occ: Place[]): void;
+  /** Author, date and subject of the commits findings name first (read from git only for those). */
+  describe(commits: number[]): Promise<void>;
+  commit(index: number): { oid: string; author?: string; date?: string; subject?: string } | undefined;
+  refsReaching(commits: number[]): string[];
+}
+
+const MAX_REFS_LISTED = 50;
+
+export interface StageOptions {
+  baseline?: Set<string>;
+  /** Places whose text is a Git LFS pointer: an artifact rule does not fire on a pointer to an artifact. */
+  isLfs?: (place: Place) => boolean;
+}
+
+export class FindingsStage {
+  /** Path and size findings by `rule\0path`; content findings by rule, then secret (no key string per secret). */
+  private readonly groups = new Map<string, Group>();
+  private readonly contentGroups = new Map<CompiledRule, Map<string, Group>>();
+  private readonly suppressed = { allowlist: new Set<string>(), inline: new Set<string>(), baseline: new Set<string>() };
+  private readonly ruleById: Map<string, CompiledRule>;
+  /** Every secret matched, reported or not, so redaction can find them in any other field. */
+  readonly secrets = new Set<string>();
+  private readonly baselineMemo = new Map<string, boolean>();
+  /** Descriptions arrive as copies from the worker threads: one string each, not one per match. */
+  private readonly descriptions = new Map<string, string>();
+
+  constructor(private readonly ruleset: Ruleset, private readonly opts: StageOptions = {}) {
+    this.ruleById = new Map(ruleset.rules.map((r) => [r.id, r]));
+  }
+
+  /** The global allowlist's paths: such a place is not scanned, and no finding comes from it. */
+  placeAllowed(path: string): boolean {
+    return this.ruleset.globalAllow.paths?.(path) ?? false;
+  }
+
+  /** Path and size rules that fired at a file place (`size` for size rules). */
+  addPathHits(rules: readonly CompiledRule[], place: Place, size?: number): void {
+    if (place.source || this.placeAllowed(place.path)) return;
+    for (const rule of rules) {
+      const key = `${rule.id}\0${place.path}`;
+      if (this.baselined(key, rule.id, place.path)) { this.suppressed.baseline.add(key); continue; }
+      this.group(key, rule, rule.kind, undefined, rule.description).occ.push(rule.kind === 'size' ? { ...place, size } : place);
+    }
+  }
+
+  /** A text's content matches at every place it appears (one blob under many commits and paths). */
+  addMatches(matches: readonly BlobMatch[], places: readonly Place[]): void {
+    if (!matches.length) return;
+    for (const m of matches) this.secrets.add(m.secret);
+    // scope and overlaps depend only on the path (or the kind of message): settled once per path
+    const byPath = new Map<string, { m: BlobMatch; rule: CompiledRule }[]>();
+    for (const place of places) {
+      if (this.placeAllowed(place.path) && !place.source) continue;
+      const label = place.source ? `\0${place.source}` : place.path;
+      let winners = byPath.get(label);
+      if (!winners) {
+        winners = this.inScope(matches, place);
+        byPath.set(label, winners);
+      }
+      for (const { m, rule } of winners) this.addMatch(m, rule, place);
+    }
+  }
+
+  private inScope(matches: readonly BlobMatch[], place: Place): { m: BlobMatch; rule: CompiledRule; start: number; end: number }[] {
+    const candidates: { m: BlobMatch; rule: CompiledRule; start: number; end: number }[] = [];
+    for (const m of matches) {
+      const rule = this.ruleById.get(m.ruleId);
+      if (!rule) continue;
+      if (rule.matchPath && !place.anyPath && (place.source || !rule.matchPath(place.path))) continue;
+      candidates.push({ m, rule, start: m.start, end: m.end });
+    }
+    return resolveOverlaps(candidates);
+  }
+
+  private addMatch(m: BlobMatch, rule: CompiledRule, place: Place): void {
+    const key = `${rule.id}\0${place.path}\0${m.secret}`;
+    if (allowedValue(this.ruleset.globalAllow, m.secret) || (!place.source && rule.allow.paths?.(place.path))) { this.suppressed.allowlist.add(key); return; }
+    if (m.inlineAllowed) { this.suppressed.inline.add(key); return; }
+    if (this.baselined(key, rule.id, place.path, m.secret)) { this.suppressed.baseline.add(key); return; }
+    let description = this.descriptions.get(m.description);
+    if (description === undefined) { description = m.description; this.descriptions.set(description, description); }
+    let bySecret = this.contentGroups.get(rule);
+    if (!bySecret) { bySecret = new Map(); this.contentGroups.set(rule, bySecret); }
+    let g = bySecret.get(m.secret);
+    if (!g) { g = { rule, kind: 'content', secret: m.secret, description, occ: [] }; bySecret.set(m.secret, g); }
+    g.occ.push({ ...place, line: m.line, column: m.column });
+  }
+
+  private baselined(key: string, ruleId: string, path: string, secret?: string): boolean {
+    const baseline = this.opts.baseline;
+    if (!baseline?.size) return false;
+    let hit = this.baselineMemo.get(key);
+    if (hit === undefined) {
+      hit = baseline.has(fingerprint(ruleId, path, secret));
+      this.baselineMemo.set(key, hit);
+    }
+    return hit;
+  }
+
+  private group(key: string, rule: CompiledRule, kind: FindingKind, secret: string | undefined, description: string): Group {
+    let g = this.groups.get(key);
+    if (!g) { g = { rule, kind, secret, description, occ: [] }; this.groups.set(key, g); }
+    return g;
+  }
+
+  /** Findings, attributed (history) or in path order (work tree, index), and the suppression counts. */
+  async finish(stats: ScanStats, attribution?: Attribution): Promise<Finding[]> {
+    const { isLfs } = this.opts;
+    const groups = [...this.groups.values()];
+    for (const bySecret of this.contentGroups.values()) for (const g of bySecret.values()) groups.push(g);
+    this.contentGroups.clear();
+    const kept: Group[] = [];
+    for (const g of groups) {
+      // an artifact stored in LFS is where the artifact rules want it
+      if (isLfs && g.rule.spec.tags?.includes('artifact')) g.occ = g.occ.filter((o) => !isLfs(o));
+      if (g.occ.length) kept.push(g);
+    }
+    for (const g of kept) {
+      if (attribution) attribution.order(g.occ);
+      else g.occ.sort(byPlace);
+    }
+    if (attribution) await attribution.describe(kept.map((g) => g.occ[0]!.commit));
+    // each group is let go of once it is a finding: with a million findings, holding both doubles the peak
+    const findings: Finding[] = new Array(kept.length);
+    for (let i = 0; i < kept.length; i++) {
+      findings[i] = toFinding(kept[i]!, attribution);
+      (kept as (Group | undefined)[])[i] = undefined;
+    }
+    this.groups.clear();
+    findings.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0)
+      || (a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0)));
+    stats.suppressed = { allowlist: this.suppressed.allowlist.size, inline: this.suppressed.inline.size, baseline: this.suppressed.baseline.size };
+    return findings;
+  }
+}
+
+function byPlace(a: Occ, b: Occ): number {
+  return (a.path < b.path ? -1 : a.path > b.path ? 1 : 0) || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0);
+}
+
+function toFinding(g: Group, attribution: Attribution | undefined): Finding {
+  const first = g.occ[0]!;
+  // a fingerprint per path: the finding's is its first occurrence's
+  const fingerprints = new Map<string, string>();
+  const fingerprintAt = (path: string) => {
+    let fp = fingerprints.get(path);
+    if (fp === undefined) { fp = fingerprint(g.rule.id, path, g.secret); fingerprints.set(path, fp); }
+    return fp;
+  };
+  const f: Finding = {
+    ruleId: g.rule.id, kind: g.kind, path: first.path,
+    fingerprint: fingerprintAt(first.path),
+    description: g.description, severity: g.rule.severity,
+  };
+  if (g.kind === 'content') { f.line = first.line; f.column = first.column; f.secret = g.secret; }
+  // the largest version among the occurrences that fired the rule
+  if (g.kind === 'size') f.size = g.occ.reduce((m, o) => Math.max(m, o.size ?? 0), 0);
+  if (first.blob) f.blobId = first.blob;
+  if (first.source) { f.source = first.source; if (first.ref) f.ref = first.ref; }
+  const c = first.commit >= 0 ? attribution?.commit(first.commit) : undefined;
+  if (c) { f.commit = c.oid; f.author = c.author; f.date = c.date; f.subject = c.subject; }
+  const seen = new Set<string>();
+  const occurrences: Occurrence[] = [];
+  for (const o of g.occ) {
+    const commit = o.commit >= 0 ? attribution?.commit(o.commit)?.oid : undefined;
+    const key = `${commit}\0${o.path}\0${o.source ?? ''}\0${o.ref ?? ''}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const occ: Occurrence = { commit, path: o.path, fingerprint: fingerprintAt(o.path) };
+    if (o.blob) occ.blobId = o.blob;
+    if (o.source) { occ.source = o.source; if (o.ref) occ.ref = o.ref; }
+    occurrences.push(occ);
+  }
+  if (attribution) {
+    f.occurrences = occurrences;
+    const refs = attribution.refsReaching(g.occ.map((o) => o.commit).filter((x) => x >= 0));
+    f.refs = refs.length > MAX_REFS_LISTED ? refs.slice(0, MAX_REFS_LISTED) : refs;
+    if (refs.length > MAX_REFS_LISTED) f.refsTotal = refs.length;
+  } else if (occurrences.length > 1) {
+    f.occurrences = occurrences;
+  }
+  return f;
+}
+
+/**
+ * Redaction, the stage's last step (it changes the report it is given): the secret of every finding, and every known secret wherever
+ * else it appears (a commit subject, a path, a ref name, a warning), since a message that carries a
+ * token is a finding of its own and its subject is printed with every finding of that commit.
+ */
+export function redactReport<R extends Pick<ScanReport, 'findings' | 'stats'>>(report: R, secrets: Iterable<string>): R {
+  const scrub = secretScrubber([...secrets, ...report.findings.map((f) => f.secret).filter((s): s is string => s !== undefined)]);
+  // in place: the report is the scan's own, and a copy of a million findings would double the peak
+  for (const r of report.findings) {
+    if (r.secret !== undefined) r.secret = redactedForm(r.secret);
+    r.path = scrub(r.path);
+    if (r.subject !== undefined) r.subject = scrub(r.subject);
+    if (r.ref !== undefined) r.ref = scrub(r.ref);
+    // ref lists are shared between findings: replaced only where a ref name holds a secret
+    if (r.refs?.some((x) => scrub(x) !== x)) r.refs = r.refs.map(scrub);
+    for (const o of r.occurrences ?? []) {
+      o.path = scrub(o.path);
+      if (o.ref !== undefined) o.ref = scrub(o.ref);
+    }
+  }
+  const stats = report.stats;
+  stats.warnings = stats.warnings.map(scrub);
+  for (const k of Object.keys(stats.skippedExamples) as (keyof typeof stats.skippedExamples)[]) stats.skippedExamples[k] = stats.skippedExamples[k]?.map(scrub);
+  return report;
+}
+
+/** Redacted forms repeat (`ghp_********`): one string each, not one per finding. */
+const redactedForms = new Map<string, string>();
+function redactedForm(secret: string): string {
+  const r = redact(secret);
+  const known = redactedForms.get(r);
+  if (known !== undefined) return known;
+  if (redactedForms.size < 10_000) redactedForms.set(r, r);
+  return r;
+}
+
+/** Secrets this short are too likely to be ordinary text to be searched for elsewhere. */
+const SCRUB_MIN = 6;
+
+/**
+ * A function that replaces every known secret inside a text by its redacted form. Secrets are
+ * indexed by their first characters, so a text is searched in one pass however many secrets a scan
+ * matched (a million findings, a million secrets); texts repeat (one subject for many findings)
+ * and are answered from a memo.
+ */
+export function secretScrubber(secrets: Iterable<string>): (text: string) => string {
+  const byHead = new Map<string, string[]>();
+  for (const s of new Set(secrets)) {
+    if (s.length < SCRUB_MIN) continue;
+    const head = s.slice(0, SCRUB_MIN);
+    const list = byHead.get(head);
+    if (list) list.push(s); else byHead.set(head, [s]);
+  }
+  for (const list of byHead.values()) list.sort((a, b) => b.length - a.length); // the longest secret wins
+  const memo = new Map<string, string>();
+  return (text) => {
+    if (!byHead.size || text.length < SCRUB_MIN) return text;
+    let done = memo.get(text);
+    if (done !== undefined) return done;
+    let out = '';
+    let from = 0;
+    for (let i = 0; i + SCRUB_MIN <= text.length;) {
+      const hit = byHead.get(text.slice(i, i + SCRUB_MIN))?.find((s) => text.startsWith(s, i));
+      if (hit) { out += text.slice(from, i) + redact(hit); i += hit.length; from = i; } else i++;
+    }
+    done = from ? out + text.slice(from) : text;
+    if (memo.size < 100_000) memo.set(text, done);
+    return done;
+  };
+}
