@@ -119,11 +119,32 @@ export function checksummedToken(prefix: string, random30: string): string {
   return `${prefix}_${random30}${base62(crc32(Buffer.from(random30)), 6)}`;
 }
 
+/**
+ * A PyPI token: `pypi-` and a version-2 macaroon (location pypi.org, an identifier, one caveat, a
+ * 32-byte signature) - what `validate: pypi-macaroon` accepts. Options break it for negative tests.
+ */
+export function pypiToken(opts: { truncate?: number; trailing?: boolean; sigLen?: number } = {}): string {
+  const field = (type: number, data: Buffer) => Buffer.concat([Buffer.from([type, data.length]), data]);
+  let bytes = Buffer.concat([
+    Buffer.from([2]),
+    field(1, Buffer.from('pypi.org')),
+    field(2, Buffer.from('{"nonce":"0f1e2d3c4b5a69788796a5b4c3d2e1f0","version":1}')),
+    Buffer.from([0]),
+    field(2, Buffer.from('{"permissions":"user","version":1}')),
+    Buffer.from([0, 0]),
+    field(6, Buffer.alloc(opts.sigLen ?? 32, 7)),
+  ]);
+  if (opts.trailing) bytes = Buffer.concat([bytes, Buffer.from([1, 2, 3])]);
+  if (opts.truncate) bytes = bytes.subarray(0, bytes.length - opts.truncate);
+  return `pypi-${bytes.toString('base64url')}`;
+}
+
 /** Fake credentials built at run time, so the test sources hold no literal key. */
 export const fake = {
   googleKey: () => 'AIza' + 'SyB3kF9x2LmQ7vT4nR8wZ1cY6hJ0pD5sE2a',
   aqKey: () => 'AQ.' + 'Ab8RN6' + 'k2Jd9LmQ4xT7vB1nR5wZ8cY3hF6pS0aE9gU2iO4kM7qW',
   githubPat: () => checksummedToken('ghp', 'R7tK2mX9qL4vN8bW3zY6cH1jF5dS0a'),
   npmToken: () => checksummedToken('npm', 'a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5'),
+  pypiToken: () => pypiToken(),
   awsKeyId: () => 'AKIA' + 'Q3RZ7XW2LM4VN6BT',
 };

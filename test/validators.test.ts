@@ -4,24 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { base62, bech32, crc32, githubCrc32, pypiMacaroon } from '../src/engine/validators.js';
-import { checksummedToken, cli, cliJson, Repo } from './helpers.js';
-
-/** A version-2 macaroon as PyPI issues them, built from parts: location, identifier, one caveat, signature. */
-function macaroon(opts: { truncate?: number; trailing?: boolean; sigLen?: number } = {}): string {
-  const field = (type: number, data: Buffer) => Buffer.concat([Buffer.from([type, data.length]), data]);
-  let bytes = Buffer.concat([
-    Buffer.from([2]),
-    field(1, Buffer.from('pypi.org')),
-    field(2, Buffer.from('{"nonce":"0f1e2d3c4b5a69788796a5b4c3d2e1f0","version":1}')),
-    Buffer.from([0]),
-    field(2, Buffer.from('{"permissions":"user","version":1}')),
-    Buffer.from([0, 0]),
-    field(6, Buffer.alloc(opts.sigLen ?? 32, 7)),
-  ]);
-  if (opts.trailing) bytes = Buffer.concat([bytes, Buffer.from([1, 2, 3])]);
-  if (opts.truncate) bytes = bytes.subarray(0, bytes.length - opts.truncate);
-  return `pypi-${bytes.toString('base64url')}`;
-}
+import { checksummedToken, cli, cliJson, pypiToken as macaroon, Repo } from './helpers.js';
 
 describe('crc32 and base62', () => {
   it('crc32 gives the standard check value', () => {
