@@ -16,7 +16,7 @@ import { tmpdir, cpus, totalmem } from 'node:os';
 import { join, resolve, basename } from 'node:path';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const BIN = join(ROOT, 'bin', 'leakguard.js');
+const BIN = process.env.LEAKGUARD_BENCH_BIN ?? join(ROOT, 'bin', 'leakguard.js');
 const args = process.argv.slice(2);
 const opt = (name, dflt) => { const i = args.indexOf(`--${name}`); return i === -1 ? dflt : args[i + 1]; };
 const repos = args.flatMap((a, i) => (args[i - 1] === '--repo' ? [resolve(a)] : []));

@@ -192,6 +192,10 @@ describe('messages are sources', () => {
     expect(range.report.findings.map((f: any) => `${f.ruleId} ${f.source}`).sort()).toEqual(['github-pat commit-message', 'google-api-key tag-message']);
     const before = cliJson(['scan', '--range', 'HEAD~1..HEAD'], r.dir);
     expect(before.report.findings).toEqual([]);
+    // the isomorphic reader takes ids and ref names, not HEAD~1
+    const [tagged, clean] = [r.git('rev-parse', 'HEAD~1').trim(), r.git('rev-parse', 'HEAD').trim()];
+    const iso = cliJson(['scan', '--range', `${tagged}..${clean}`, '--engine', 'isomorphic'], r.dir);
+    expect(iso.report.findings).toEqual([]);
     for (const format of ['text', 'json', 'sarif']) {
       const out = cli(['scan', '--history', '--format', format], r.dir, { ...GIT_ENV, LEAKGUARD_DEBUG: '1' });
       expect(out.code, format).toBe(1);

@@ -138,6 +138,15 @@ export class BlobScanner {
       disabled: this.disabled,
       onTimeout: (r: { id: string }) => { this.disabled.add(r.id); timeouts.push(r.id); },
     });
+    // A one-off scan (work tree, index: a few files, a process that lives 50 ms) gains nothing from
+    // chunks, and the byte filter is fast only once the optimising compiler has had it for a while:
+    // the whole text goes to the rules, whose keyword alternation (a native regex) finds the windows.
+    if (!this.reuse) {
+      const d = decode(buf);
+      if ('binary' in d) return done([], true);
+      this.counters.bytesMatched += buf.length;
+      return done(detectContent(this.ruleset, undefined, d.text, opts()).map(toMatch), false, timeouts);
+    }
     // Plain single-byte text is chunked; UTF-16, and rules without keywords (they may match across
     // a blank line), read the whole blob.
     const sniff = buf.subarray(0, 8000);

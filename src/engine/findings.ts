@@ -165,6 +165,7 @@ export class FindingsStage {
       if (isLfs && g.rule.spec.tags?.includes('artifact')) g.occ = g.occ.filter((o) => !isLfs(o));
       if (g.occ.length) kept.push(g);
     }
+    groups.length = 0; // `kept` alone holds them now, and lets each go as it becomes a finding
     for (const g of kept) {
       if (attribution) attribution.order(g.occ);
       else g.occ.sort(byPlace);

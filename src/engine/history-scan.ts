@@ -213,7 +213,8 @@ async function gatherWithIsomorphic(cwd: string, ruleset: Ruleset, opts: History
   lap(`history walk, isomorphic-git (${index.commits.length} commits, ${index.blobs.size} blobs)`);
   const messages = new MessageMatcher(ruleset, opts.guardMs ?? 2000);
   for (const m of h.messages) messages.commit(index.commitIndex.get(m.commit)!, m.text);
-  for (const t of h.tags) messages.tag(t);
+  // as with git: a range carries the messages of the annotated tags that name one of its commits
+  for (const t of h.tags) if (!opts.range || (t.target !== undefined && index.commitIndex.has(t.target))) messages.tag(t);
   const sizes = new Map<string, number>();
   const missing: string[] = [];
   const outcomes: BlobOutcome[] = [];

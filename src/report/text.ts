@@ -18,6 +18,8 @@ export function displayPath(p: string): string {
 function provenance(f: Finding): string {
   const who = (f.author ?? '?').replace(/\s*<[^>]*>$/, '');
   const parts = [`first in ${f.commit!.slice(0, 12)} (${(f.date ?? '').slice(0, 10)}, ${who}) "${(f.subject ?? '').slice(0, 60)}"`];
+  if (f.source === 'tag-message' && f.ref) parts.unshift(`message of ${f.ref.replace(/^refs\/tags\//, 'tag ')}`);
+  if (f.source === 'note' && f.ref) parts.unshift(`note in ${f.ref}`);
   const n = f.occurrences?.length ?? 0;
   if (n > 1) {
     const paths = new Set(f.occurrences!.map((o) => o.path)).size;
@@ -30,6 +32,14 @@ function provenance(f: Finding): string {
   } else if (f.occurrences?.length) parts.push('no ref reaches it');
   if (f.lfs) parts.push('Git LFS pointer: the object itself is in LFS storage and was not scanned');
   return parts.join(' · ');
+}
+
+/** The other places a work-tree or index finding's secret sits (the same secret is one finding). */
+function elsewhere(f: Finding): string {
+  const others = [...new Set(f.occurrences!.map((o) => o.path))].filter((p) => p !== f.path);
+  if (!others.length) return `${f.occurrences!.length} occurrences in this file`;
+  const shown = others.slice(0, 3).map(displayPath).join(', ');
+  return `also at ${shown}${others.length > 3 ? ` and ${others.length - 3} more` : ''}`;
 }
 
 export function formatText(report: ScanReport, opts: TextOptions): string {
@@ -49,6 +59,7 @@ export function formatText(report: ScanReport, opts: TextOptions): string {
       const detail = f.kind === 'content' ? `  ${c('2', f.secret ?? '')}` : f.kind === 'size' && f.size !== undefined ? `  ${c('2', formatBytes(f.size))}` : '';
       lines.push(`  ${loc.padEnd(9)} ${sev.padEnd(opts.color ? 17 : 8)} ${f.description}${detail}  ${c('2', f.ruleId)}`);
       if (f.commit) lines.push(c('2', `            ${provenance(f)}`));
+      else if (f.occurrences && f.occurrences.length > 1) lines.push(c('2', `            ${elsewhere(f)}`));
     }
     lines.push('');
   }
