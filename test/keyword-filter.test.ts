@@ -50,7 +50,32 @@ describe('keyword filter and index', () => {
   it('a keyword that contains another wakes both rules: the generic rule still sees SECRET_KEY', async () => {
     const ruleset = compileRuleset(await loadDefaultRules());
     const value = ['Jq7', 'vX2m', 'Lp9w', 'Rt4z', 'Nc8k'].join('');
-    const found = detectContent(ruleset, 'settings.py', `SECRET_KEY = "${value}"\n`, { guardMs: 2000 });
-    expect(found.map((f) => f.rule.id)).toContain('generic-secret-assignment');
+    // both ways of finding keywords: the regex alternation (one-off scans) and the index (history)
+    for (const keywordIndex of [false, true]) {
+      const found = detectContent(ruleset, 'settings.py', `SECRET_KEY = "${value}"\n`, { guardMs: 2000, keywordIndex });
+      expect(found.map((f) => f.rule.id), `keywordIndex ${keywordIndex}`).toContain('generic-secret-assignment');
+    }
+  });
+});
+
+describe('keyword trie regex', () => {
+  it('matches, at each position, the longest keyword a substring search finds there', async () => {
+    const { keywordTrie } = await import('../src/engine/compile.js');
+    const re = new RegExp(keywordTrie(KEYWORDS), 'gi');
+    const r = rng(5);
+    for (let n = 0; n < 400; n++) {
+      const text = Array.from({ length: Math.floor(r() * 40) }, () => PIECES[Math.floor(r() * PIECES.length)]).join('');
+      const want: [number, string][] = [];
+      const lower = text.toLowerCase();
+      for (let i = 0; i < lower.length; i++) {
+        const here = KEYWORDS.map((k) => k.toLowerCase()).filter((k) => lower.startsWith(k, i)).sort((a, b) => b.length - a.length);
+        if (here.length) want.push([i, here[0]!]);
+      }
+      const got: [number, string][] = [];
+      re.lastIndex = 0;
+      let m: RegExpExecArray | null;
+      while ((m = re.exec(text)) !== null) { got.push([m.index, m[0].toLowerCase()]); re.lastIndex = m.index + 1; }
+      expect(got, JSON.stringify(text)).toEqual(want);
+    }
   });
 });

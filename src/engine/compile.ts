@@ -43,9 +43,11 @@ export interface Ruleset {
   contentRules: CompiledRule[];
   /** One case-insensitive alternation of every keyword; undefined when no content rule has keywords. */
   prefilter?: RegExp;
-  /** The same keywords as a hashed index: what the detector uses, when every keyword is ASCII. */
-  keywordIndex?: KeywordIndex;
+  /** The same keywords as a hashed index, for long-lived scans (see ContentOptions.keywordIndex). */
+  readonly keywordIndex?: KeywordIndex;
   byKeyword: Map<string, CompiledRule[]>;
+  /** Per keyword, its rules and those of every keyword it starts with: what a regex hit wakes. */
+  byKeywordAndPrefixes: Map<string, CompiledRule[]>;
   /** Content rules without keywords: they see every text file. */
   unkeyed: CompiledRule[];
   globalAllow: CompiledAllow;
@@ -243,6 +245,34 @@ export function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/**
+ * One regex for many keywords, as a trie: 'sk-ant-|sk-or-v1-|sk_' becomes 'sk(?:-(?:ant-|or-v1-)|_)'.
+ * A flat alternation makes the regex engine try every keyword at every position, so its cost grows
+ * with the pack; the trie tests each position's first character once. At each position it matches
+ * the longest keyword there, as the longest-first alternation did.
+ */
+export function keywordTrie(words: string[]): string {
+  interface Node { end: boolean; next: Map<string, Node> }
+  const root: Node = { end: false, next: new Map() };
+  for (const w of words) {
+    let n = root;
+    for (const ch of w.toLowerCase()) {
+      let c = n.next.get(ch);
+      if (!c) { c = { end: false, next: new Map() }; n.next.set(ch, c); }
+      n = c;
+    }
+    n.end = true;
+  }
+  const build = (n: Node): string => {
+    const parts = [...n.next].sort(([a], [b]) => (a < b ? -1 : 1)).map(([ch, c]) => escapeRegex(ch) + build(c));
+    if (!parts.length) return '';
+    const alt = parts.length === 1 ? parts[0]! : `(?:${parts.join('|')})`;
+    // a keyword ends here: the longer ones through this node are tried first (greedy), then this one
+    return n.end ? (parts.length === 1 && parts[0]!.length === 1 ? `${alt}?` : `(?:${alt})?`) : alt;
+  };
+  return build(root);
+}
+
 export function compileRuleset(specs: RuleSpec[], globalAllow?: AllowlistSpec, globalWhere = 'config'): Ruleset {
   const rules = specs.map(compileRule);
   const contentRules = rules.filter((r) => r.kind === 'content');
@@ -258,13 +288,33 @@ export function compileRuleset(specs: RuleSpec[], globalAllow?: AllowlistSpec, g
   }
   // Longest keywords first, so a keyword that contains another is still reported.
   const keys = [...byKeyword.keys()].sort((a, b) => b.length - a.length);
+  // (keywords are at least two characters, so a prefix shares the first two; group by them)
+  const byStart = new Map<string, string[]>();
+  for (const k of keys) {
+    const list = byStart.get(k.slice(0, 2));
+    if (list) list.push(k); else byStart.set(k.slice(0, 2), [k]);
+  }
+  const byKeywordAndPrefixes = new Map<string, CompiledRule[]>();
+  for (const k of keys) {
+    const prefixes = byStart.get(k.slice(0, 2))!.filter((p) => p.length < k.length && k.startsWith(p));
+    if (!prefixes.length) { byKeywordAndPrefixes.set(k, byKeyword.get(k)!); continue; }
+    const rules = new Set(byKeyword.get(k));
+    for (const p of prefixes) for (const r of byKeyword.get(p)!) rules.add(r);
+    byKeywordAndPrefixes.set(k, [...rules]);
+  }
+  let index: KeywordIndex | undefined;
   return {
     rules,
     pathRules: rules.filter((r) => r.kind !== 'content'),
     contentRules,
-    prefilter: keys.length ? new RegExp(keys.map(escapeRegex).join('|'), 'gi') : undefined,
-    keywordIndex: keys.length ? new KeywordIndex(keys) : undefined,
+    prefilter: keys.length ? new RegExp(keywordTrie(keys), 'gi') : undefined,
+    // built on first use: only long-lived scans use it, and a pre-commit run should not pay for it
+    get keywordIndex() {
+      if (keys.length && !index) index = new KeywordIndex(keys);
+      return index;
+    },
     byKeyword,
+    byKeywordAndPrefixes,
     unkeyed,
     globalAllow: compileAllow(globalAllow, globalWhere),
   };

@@ -42,7 +42,7 @@ function anchorOf(k: Uint8Array): number {
   return best;
 }
 
-const TABLE_BITS = 18;
+const TABLE_BITS = 16;
 const slot = (triple: number) => Math.imul(triple, 0x9e3779b1) >>> (32 - TABLE_BITS);
 
 /** A keyword, lower case, and where its anchoring triple starts. */
