@@ -198,18 +198,26 @@ function toFinding(g: Group, attribution: Attribution | undefined): Finding {
     if (fp === undefined) { fp = fingerprint(g.rule.id, path, g.secret); fingerprints.set(path, fp); }
     return fp;
   };
+  const c = first.commit >= 0 ? attribution?.commit(first.commit) : undefined;
+  const content = g.kind === 'content';
+  // Every field is given at once, absent ones as undefined (which JSON leaves out): the object is
+  // then laid out with its properties inline, about half the memory of one grown field by field,
+  // which counts with a million findings.
   const f: Finding = {
     ruleId: g.rule.id, kind: g.kind, path: first.path,
     fingerprint: fingerprintAt(first.path),
     description: g.description, severity: g.rule.severity,
+    line: content ? first.line : undefined,
+    column: content ? first.column : undefined,
+    secret: content ? g.secret : undefined,
+    // the largest version among the occurrences that fired the rule
+    size: g.kind === 'size' ? g.occ.reduce((m, o) => Math.max(m, o.size ?? 0), 0) : undefined,
+    blobId: first.blob || undefined,
+    source: first.source,
+    ref: first.source ? first.ref : undefined,
+    commit: c?.oid, author: c?.author, date: c?.date, subject: c?.subject,
+    occurrences: undefined, refs: undefined, refsTotal: undefined,
   };
-  if (g.kind === 'content') { f.line = first.line; f.column = first.column; f.secret = g.secret; }
-  // the largest version among the occurrences that fired the rule
-  if (g.kind === 'size') f.size = g.occ.reduce((m, o) => Math.max(m, o.size ?? 0), 0);
-  if (first.blob) f.blobId = first.blob;
-  if (first.source) { f.source = first.source; if (first.ref) f.ref = first.ref; }
-  const c = first.commit >= 0 ? attribution?.commit(first.commit) : undefined;
-  if (c) { f.commit = c.oid; f.author = c.author; f.date = c.date; f.subject = c.subject; }
   const seen = new Set<string>();
   const occurrences: Occurrence[] = [];
   for (const o of g.occ) {
@@ -217,10 +225,10 @@ function toFinding(g: Group, attribution: Attribution | undefined): Finding {
     const key = `${commit}\0${o.path}\0${o.source ?? ''}\0${o.ref ?? ''}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const occ: Occurrence = { commit, path: o.path, fingerprint: fingerprintAt(o.path) };
-    if (o.blob) occ.blobId = o.blob;
-    if (o.source) { occ.source = o.source; if (o.ref) occ.ref = o.ref; }
-    occurrences.push(occ);
+    occurrences.push({
+      commit, path: o.path, blobId: o.blob || undefined, fingerprint: fingerprintAt(o.path),
+      source: o.source, ref: o.source ? o.ref : undefined,
+    });
   }
   if (attribution) {
     f.occurrences = occurrences;
