@@ -13,7 +13,7 @@ const common = {
   platform: 'node',
   target: 'node20',
   // loaded with require() only by the commands that need them, from node_modules
-  external: ['isomorphic-git', 'ora'],
+  external: ['isomorphic-git', 'ora', 'smol-toml'],
   minifySyntax: true,
   minifyWhitespace: true,
   legalComments: 'none',

@@ -1,18 +1,20 @@
 /**
  * The programmatic API. The CLI is a thin layer over these functions.
  */
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
 import { buildRuleset, loadConfig, type Config } from './config.js';
 import { LeakguardError } from './errors.js';
 import { readBaseline } from './engine/baseline.js';
 import type { Ruleset } from './engine/compile.js';
 import { redactReport } from './engine/findings.js';
+import { GitleaksIgnore } from './engine/gitleaks-compat.js';
 import { countSkip, Engine, newStats } from './engine/scan.js';
 import { GitNotFound, openRepo, openRepoWithoutGit, type RepoInfo } from './sources/git.js';
 import { stagedEntries, stagedItems } from './sources/staged.js';
 import { worktreeItems } from './sources/worktree.js';
-import type { Finding, ScanReport } from './types.js';
+import { MESSAGE_PATHS, type Finding, type ScanReport } from './types.js';
+import { git } from './sources/git.js';
 import { effectiveRules } from './config.js';
 import { IncompleteScan, scanHistory, type HistoryOptions } from './engine/history-scan.js';
 
@@ -96,7 +98,7 @@ export function redactFindings(findings: Finding[], secrets: Iterable<string> = 
 
 /** Scans the work tree (tracked plus untracked, not ignored) or, with `staged`, the index. */
 /** The report, with the compiled rules and the repository it came from for callers that go on from it. */
-export async function scan(opts: ScanOptions = {}): Promise<ScanReport & { ruleset: Ruleset; repo: RepoInfo }> {
+export async function scan(opts: ScanOptions = {}): Promise<ScanReport & { ruleset: Ruleset; repo: RepoInfo; knownSecrets?: Set<string> }> {
   // For --staged, list the index while the repository is opened and the rules compiled; an error
   // there waits until prepare() has had the chance to say something clearer (not a repository).
   const listing = opts.staged ? settle(stagedEntries(await existingDir(resolve(opts.path ?? '.')))) : undefined;
@@ -111,8 +113,12 @@ export async function scan(opts: ScanOptions = {}): Promise<ScanReport & { rules
   let secrets: Set<string>;
   const redacted = opts.redact !== false;
   // the last step of the findings stage: the secret, and every known secret in any other field
-  const finish = <R extends Omit<ScanReport, 'redacted'>>(report: R): R & { redacted: boolean } =>
-    ({ ...(redacted ? redactReport(report, secrets) : report), redacted });
+  // unredacted, the report keeps the secrets it knows, so a caller that redacts later (the SARIF
+  // and GitLab formats, which need each secret's extent first) scrubs every field as this would
+  const finish = <R extends Omit<ScanReport, 'redacted'>>(unfiltered: R): R & { redacted: boolean; knownSecrets?: Set<string> } => {
+    const report = withGitleaksIgnore(unfiltered, p.root);
+    return redacted ? { ...redactReport(report, secrets), redacted } : { ...report, redacted, knownSecrets: secrets };
+  };
   if (opts.history || opts.range) {
     if (opts.staged) throw new LeakguardError('--staged cannot be combined with --history or --range');
     const cwd = p.repo.root ?? p.repo.gitDir;
@@ -145,4 +151,42 @@ export async function scan(opts: ScanOptions = {}): Promise<ScanReport & { rules
   }
   secrets = engine.secrets;
   return finish({ findings, stats, target: { mode: opts.staged ? 'staged' : 'worktree', root: p.root }, ruleset: p.ruleset, repo: p.repo });
+}
+
+/** Drops what the repository's .gitleaksignore accepts (a team moving from gitleaks keeps its decisions), counted with the baseline. */
+function withGitleaksIgnore<R extends Pick<ScanReport, 'findings' | 'stats'>>(report: R, root: string): R {
+  const ignore = GitleaksIgnore.load(root);
+  if (!ignore) return report;
+  const { kept, dropped } = ignore.filter(report.findings);
+  report.stats.suppressed.baseline += dropped;
+  return { ...report, findings: kept };
+}
+
+/** A commit message to scan: the file git hands the commit-msg hook, or the text itself. */
+export type MessageOptions = Pick<ScanOptions, 'path' | 'config' | 'baseline' | 'defaultRules' | 'redact'> & ({ file: string; text?: undefined } | { text: string; file?: undefined });
+
+/**
+ * Scans a commit message with the same rules as a file. Comment lines are blanked as git strips
+ * them (so line numbers still match the file) and everything below the scissors line is cut.
+ */
+export async function scanMessage(opts: MessageOptions): Promise<ScanReport & { ruleset: Ruleset; repo: RepoInfo; knownSecrets?: Set<string> }> {
+  const raw = opts.file !== undefined
+    ? await readFile(resolve(opts.file), 'utf8').catch((e: NodeJS.ErrnoException) => { throw new LeakguardError(`cannot read ${opts.file}: ${e.code === 'ENOENT' ? 'no such file' : e.code ?? e.message}`); })
+    : opts.text;
+  const p = await prepare(opts);
+  const commentChar = (await git(['config', '--default', '#', 'core.commentChar'], p.root).catch(() => Buffer.from('#'))).toString('utf8').trim();
+  const text = stripComments(raw, commentChar === 'auto' || !commentChar ? '#' : commentChar);
+  const stats = newStats(p.ruleset.rules.length);
+  const engine = new Engine(p.ruleset, { maxContentBytes: Infinity, baseline: p.baseline }, stats);
+  const body = Buffer.from(text, 'utf8');
+  const found = await engine.scanAll([{ path: MESSAGE_PATHS['commit-message'], size: body.length, read: async () => body }]);
+  const findings = found.filter((f) => f.kind === 'content').map((f) => ({ ...f, source: 'commit-message' as const }));
+  const redacted = opts.redact !== false;
+  return { findings: redacted ? redactFindings(findings, engine.secrets) : findings, stats, target: { mode: 'staged', root: p.root }, redacted, ruleset: p.ruleset, repo: p.repo, ...(redacted ? {} : { knownSecrets: engine.secrets }) };
+}
+
+function stripComments(message: string, commentChar: string): string {
+  const lines = message.split('\n');
+  const scissors = lines.findIndex((l) => l.startsWith(`${commentChar} `) && l.includes('>8'));
+  return (scissors === -1 ? lines : lines.slice(0, scissors)).map((l) => (l.startsWith(commentChar) ? '' : l)).join('\n');
 }

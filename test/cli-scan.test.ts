@@ -75,7 +75,9 @@ describe('leakguard scan (work tree)', () => {
     for (const res of run.results) {
       expect(ruleIds[res.ruleIndex]).toBe(res.ruleId);
       expect(res.partialFingerprints['leakguardFingerprint/v1']).toMatch(/^[0-9a-f]{32}$/);
-      expect(res.locations[0].physicalLocation.region.startLine).toBeGreaterThanOrEqual(1);
+      // content findings have a region; path and size findings cover the whole file
+      if (res.properties.kind === 'content') expect(res.locations[0].physicalLocation.region.startLine).toBeGreaterThanOrEqual(1);
+      else expect(res.locations[0].physicalLocation.region).toBeUndefined();
       expect(['error', 'warning', 'note']).toContain(res.level);
     }
     const uris = run.results.map((x: any) => x.locations[0].physicalLocation.artifactLocation.uri);

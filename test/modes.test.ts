@@ -196,7 +196,7 @@ describe('messages are sources', () => {
     const [tagged, clean] = [r.git('rev-parse', 'HEAD~1').trim(), r.git('rev-parse', 'HEAD').trim()];
     const iso = cliJson(['scan', '--range', `${tagged}..${clean}`, '--engine', 'isomorphic'], r.dir);
     expect(iso.report.findings).toEqual([]);
-    for (const format of ['text', 'json', 'sarif']) {
+    for (const format of ['text', 'json', 'sarif', 'gitlab']) {
       const out = cli(['scan', '--history', '--format', format], r.dir, { ...GIT_ENV, LEAKGUARD_DEBUG: '1' });
       expect(out.code, format).toBe(1);
       expect(out.stdout + out.stderr).not.toContain(fake.githubPat());

@@ -50,8 +50,9 @@ function incidentOnThreeRemotes(opts: { remotes?: boolean } = {}) {
       r.git('push', '-q', name, '--all');
       r.git('push', '-q', name, '--tags');
     }
-    // a merge-request ref on "GitLab", which no push can rewrite
+    // a merge-request ref on "GitLab", which no push can rewrite (advertised to fetches, hidden from pushes, as there)
     remotes.gitlab!.git('update-ref', 'refs/merge-requests/1/head', r.git('rev-parse', 'feature').trim());
+    remotes.gitlab!.git('config', 'receive.hideRefs', 'refs/merge-requests');
   }
   return { r, remotes };
 }
@@ -82,7 +83,7 @@ describe('leakguard purge --plan', () => {
     const beforeTrees = new Map([...before.origin!.keys()].map((ref) => [ref, treeOf(remotes.origin!, ref)]));
     const res = runPlan(r);
     expect(res.status, `${res.stdout}\n${res.stderr}`).toBe(0);
-    expect(res.stderr).toMatch(/verify: passed \(\d+ refs compared/);
+    expect(res.stderr).toMatch(/verify: passed \(fresh scan of the rewrite: 0 finding\(s\); \d+ refs compared/);
     expect(res.stderr + res.stdout).toMatch(/gitlab keeps refs the push cannot rewrite[\s\S]*refs\/merge-requests\/1\/head/);
     const targeted = (p: string) => /(^|\/)\.gemini(\/|$)/.test(p) || ['.env', 'exports/chat.jsonl', 'models/model.pt'].includes(p);
     for (const [name, b] of Object.entries(remotes)) {
@@ -127,15 +128,18 @@ describe('leakguard purge --plan', () => {
     expect(plan.replacements).toHaveLength(1);
     expect(JSON.stringify(plan)).not.toContain(fake.googleKey());
     const md = cli(['purge', '--plan'], r.dir).stdout;
-    for (const text of ['Rotate every exposed credential first', 'refs/pull/*', 'Allowed to force push', 'Atlassian Support', 'git clone --mirror', "'+refs/tags/*:refs/tags/*'"]) expect(md).toContain(text);
+    for (const text of ['Rotate every exposed credential first', 'refs/pull/*', 'Allowed to force push', 'Atlassian Support', 'git clone --mirror', '--force-with-lease', "'+refs/*:refs/leakguard/t<N>/*'"]) expect(md).toContain(text);
   }, 60_000);
 
   itFR('a remote that rejects the push stops the script, naming it', () => {
     const { r, remotes } = incidentOnThreeRemotes();
     remotes.bitbucket!.git('config', 'receive.denyNonFastForwards', 'true');
+    const before = remotes.bitbucket!.git('for-each-ref');
     const res = runPlan(r);
     expect(res.status).toBe(1);
-    expect(res.stderr).toMatch(/push to bitbucket \(git@bitbucket\.org:acme\/app\.git\) was rejected/);
+    expect(res.stderr).toMatch(/push to bitbucket \(git@bitbucket\.org:acme\/app\.git\) was rejected \(atomic: nothing on it changed\)/);
+    // denyNonFastForwards refuses the branches, not the annotated tag: only an atomic push keeps the tag from moving alone
+    expect(remotes.bitbucket!.git('for-each-ref')).toBe(before);
   }, 120_000);
 
   it('without git-filter-repo the script refuses with the install command, and the md plan still renders', () => {

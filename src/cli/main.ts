@@ -2,7 +2,7 @@
  * The command line: thin yargs commands over the API. Exit codes: 0 clean, 1 findings, 2 usage or
  * runtime error (one line on stderr, never a stack trace).
  */
-import { chmodSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import yargs, { type Argv } from 'yargs';
@@ -13,23 +13,17 @@ import type { ScanReport } from '../types.js';
 import type { Ruleset as CompiledRuleset } from '../engine/compile.js';
 import { parseSize } from '../engine/units.js';
 import { tuneForLongRun } from './jit.js';
+import { BASELINE_KEYS, flagNames, GITIGNORE_KEYS, HOOK_KEYS, IMPORT_KEYS, pick, PURGE_KEYS, RULES_KEYS, SCAN_KEYS, type OptionKey } from './options.js';
+import { usageMessage, type CommandShape } from './suggest.js';
+import type { HookName } from '../integrations/hook-commands.js';
 
 interface ScanArgs {
   path?: string; staged?: boolean; history?: boolean; range?: string; 'all-objects'?: boolean; workers?: number; engine?: 'git' | 'isomorphic'; format: Format; output?: string; config?: string; baseline?: string;
-  redact: boolean; quiet: boolean; 'default-rules': boolean; 'max-content-size'?: string;
+  redact: boolean; quiet: boolean; 'default-rules': boolean; 'max-content-size'?: string; 'commit-msg'?: string; 'pre-push'?: string;
 }
 
-function scanOptions<T>(y: Argv<T>) {
-  return y
-    .option('format', { alias: 'f', choices: ['text', 'json', 'sarif'] as const, default: 'text' as const, describe: 'Report format' })
-    .option('output', { alias: 'o', type: 'string', describe: 'Write the report to FILE instead of stdout' })
-    .option('config', { alias: 'c', type: 'string', describe: 'Config file (default: .leakguard.yml at the repository root)' })
-    .option('baseline', { alias: 'b', type: 'string', describe: 'Drop findings recorded in this baseline file' })
-    .option('redact', { type: 'boolean', default: true, describe: 'Redact secrets in output (--no-redact shows them)' })
-    .option('quiet', { alias: 'q', type: 'boolean', default: false, describe: 'Print nothing when there are no findings' })
-    .option('default-rules', { type: 'boolean', default: true, describe: 'Use the shipped rule pack (--no-default-rules: only the config\'s rules)' })
-    .option('max-content-size', { type: 'string', describe: 'Largest file whose content is scanned (e.g. 25MB); larger ones get path and size rules only' });
-}
+const HOOK_ACTIONS = ['install', 'uninstall'] as const;
+const IMPORT_TOOLS = ['gitleaks'] as const;
 
 function commonScanOptions(a: Pick<ScanArgs, 'config' | 'baseline' | 'default-rules' | 'max-content-size'>) {
   return {
@@ -41,20 +35,35 @@ function commonScanOptions(a: Pick<ScanArgs, 'config' | 'baseline' | 'default-ru
 }
 
 async function runScan(a: ScanArgs): Promise<number> {
-  const [{ scan }, { render, emit, useColor }, { startProgress }, { IncompleteScan }] = await Promise.all([
+  const [{ scan }, { render, emit, useColor, needsSecretExtent }, { startProgress }, { IncompleteScan }] = await Promise.all([
     import('../api.js'), import('./output.js'), import('./progress.js'), import('../engine/history-scan.js'),
   ]);
-  const history = a.history || a.range !== undefined;
+  const history = a.history || a.range !== undefined || a['pre-push'] !== undefined;
   if (history) tuneForLongRun();
   const progress = history && !a.quiet ? await startProgress() : undefined;
+  // SARIF and GitLab show where each secret ends: they scan unredacted and redact when rendering
+  const scanRedacted = a.redact && !needsSecretExtent(a.format);
+  const headCommit = a.format === 'gitlab' ? process.env.CI_COMMIT_SHA || await currentCommit(a.path) : undefined;
   const write = async (report: ScanReport & { ruleset: CompiledRuleset }) => {
-    const text = render(report, report.ruleset.rules, a.format, { quiet: a.quiet, color: !a.output && useColor() });
+    const text = render(report, report.ruleset.rules, a.format, { quiet: a.quiet, color: !a.output && useColor(), redact: a.redact, headCommit });
     await emit(text, a.output);
     if (a.output && !a.quiet) process.stderr.write(`leakguard: ${report.findings.length} finding(s); report written to ${a.output}\n`);
   };
+  if (a['commit-msg'] !== undefined) {
+    const { scanMessage } = await import('../api.js');
+    const report = await scanMessage({ path: a.path, file: a['commit-msg'], config: a.config, baseline: a.baseline, defaultRules: a['default-rules'], redact: scanRedacted });
+    await write(report);
+    return report.findings.length > 0 ? EXIT_FINDINGS : EXIT_CLEAN;
+  }
+  if (a['pre-push'] !== undefined) {
+    const { pushRange } = await import('../integrations/pre-push.js');
+    const range = await pushRange(resolve(a.path ?? '.'), a['pre-push'], process.stdin.isTTY ? '' : readFileSync(0, 'utf8'), process.env);
+    if (range === undefined) return EXIT_CLEAN; // only deletions: no commit is sent
+    a = { ...a, range };
+  }
   try {
     const report = await scan({
-      path: a.path, staged: a.staged, redact: a.redact, history: a.history, range: a.range, allObjects: a['all-objects'],
+      path: a.path, staged: a.staged, redact: scanRedacted, history: a.history, range: a.range, allObjects: a['all-objects'],
       workers: a.workers, engine: a.engine, onProgress: progress?.update, ...commonScanOptions(a),
     });
     progress?.stop();
@@ -65,6 +74,13 @@ async function runScan(a: ScanArgs): Promise<number> {
     if (e instanceof IncompleteScan && e.report) await write(e.report);
     throw e;
   }
+}
+
+/** The commit a work-tree or staged report is about, for formats that need one (GitLab). */
+async function currentCommit(path: string | undefined): Promise<string | undefined> {
+  const { gitRaw } = await import('../sources/git.js');
+  const r = await gitRaw(['rev-parse', '--verify', '-q', 'HEAD'], { cwd: resolve(path ?? '.') }).catch(() => undefined);
+  return r?.code === 0 ? r.stdout.toString('utf8').trim() : undefined;
 }
 
 async function runBaseline(a: ScanArgs & { output?: string }): Promise<number> {
@@ -98,11 +114,15 @@ async function runGitignore(a: ScanArgs & { check?: boolean; untrack?: boolean }
 
 interface PurgeArgs extends Omit<ScanArgs, 'format'> {
   plan?: boolean; verify?: boolean; 'write-replacements'?: string; 'plan-file'?: string; old?: string; new?: string;
-  replacements?: string; from?: string; format: Format | 'md' | 'sh';
+  replacements?: string; from?: string; format: Format | 'md' | 'sh'; step?: string; state?: string;
 }
 
 async function runPurge(a: PurgeArgs): Promise<number> {
   const purge = await import('../remedy/purge.js');
+  if (a.step) {
+    if (!a['plan-file'] || !a.state) throw new LeakguardError('--step needs --plan-file and --state');
+    return purge.runStep(a.step, { repo: resolve(a.path ?? '.'), planFile: a['plan-file'], stateDir: a.state, resume: process.env.LEAKGUARD_RESUME ?? 'the same purge script, again' });
+  }
   if (a['write-replacements']) {
     if (!a['plan-file']) throw new LeakguardError('--write-replacements needs --plan-file');
     const n = await purge.writeReplacements(a['write-replacements'], a['plan-file'], { path: a.path, ...commonScanOptions(a) });
@@ -130,18 +150,31 @@ async function runPurge(a: PurgeArgs): Promise<number> {
   return EXIT_CLEAN;
 }
 
-async function runHook(action: 'install' | 'uninstall'): Promise<number> {
-  const hook = await import('../integrations/hook.js');
-  const { openRepo } = await import('../sources/git.js');
-  await openRepo(process.cwd());
-  if (action === 'install') {
-    const bin = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'leakguard.js');
-    const r = await hook.installHook(process.cwd(), bin);
-    process.stderr.write(`leakguard: pre-commit hook ${r.action} at ${r.hookPath}${r.chained ? ` (runs the existing hook first, kept as ${r.chained})` : ''}\n`);
-  } else {
-    const r = await hook.uninstallHook(process.cwd());
-    process.stderr.write(`leakguard: pre-commit hook removed from ${r.hookPath}${r.action === 'restored' ? '; the previous hook is back in place' : ''}\n`);
+async function runHook(action: 'install' | 'uninstall', hooks: HookName[] | undefined): Promise<number> {
+  const { installHooks, uninstallHooks } = await import('../integrations/install.js');
+  const bin = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'leakguard.js');
+  const r = action === 'install' ? await installHooks(process.cwd(), { bin, hooks }) : await uninstallHooks(process.cwd());
+  for (const line of r.messages) process.stderr.write(`leakguard: ${line}\n`);
+  return EXIT_CLEAN;
+}
+
+async function runImport(file: string | undefined, a: { output?: string; force: boolean }): Promise<number> {
+  const [{ convertGitleaks }, { loadDefaultRules }, { openRepo }, { emit }] = await Promise.all([
+    import('../integrations/gitleaks-import.js'), import('../engine/rule-pack.js'), import('../sources/git.js'), import('./output.js'),
+  ]);
+  const root = await openRepo(process.cwd()).then((r) => r.root ?? process.cwd(), () => process.cwd());
+  const source = file ?? join(root, '.gitleaks.toml');
+  let text: string;
+  try { text = readFileSync(source, 'utf8'); } catch (e) {
+    throw new LeakguardError(`cannot read ${source}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as NodeJS.ErrnoException).code}`);
   }
+  const shipped = new Set((await loadDefaultRules()).map((r) => r.id));
+  const r = convertGitleaks(text, source, shipped);
+  const output = a.output ?? join(root, '.leakguard.yml');
+  if (output !== '-' && existsSync(output) && !a.force) throw new LeakguardError(`${output} already exists; --output elsewhere, or --force to replace it`);
+  await emit(r.yaml, output === '-' ? undefined : output);
+  process.stderr.write(`leakguard: converted ${r.converted} rule(s)${output === '-' ? '' : ` into ${output}`}${r.notConverted.length ? `; not converted (${r.notConverted.length}):` : ''}\n`);
+  for (const n of r.notConverted) process.stderr.write(`leakguard:   ${n}\n`);
   return EXIT_CLEAN;
 }
 
@@ -167,79 +200,90 @@ async function runRulesList(a: { config?: string; 'default-rules': boolean }): P
   return EXIT_CLEAN;
 }
 
+/** A command that parsed cleanly; it runs only after the whole command line is known to be valid. */
+type Pending = () => Promise<number>;
+
+const withOptions = (y: Argv, keys: OptionKey[]) => y.options(pick(keys));
+
+const COMMAND_SHAPES: Record<string, CommandShape> = {
+  scan: { options: flagNames(SCAN_KEYS) },
+  baseline: { options: flagNames(BASELINE_KEYS) },
+  gitignore: { options: flagNames(GITIGNORE_KEYS) },
+  purge: { options: flagNames(PURGE_KEYS) },
+  hook: { options: flagNames(HOOK_KEYS), choices: { action: HOOK_ACTIONS } },
+  rules: { options: flagNames(RULES_KEYS), choices: { action: ['list', 'check'] } },
+  import: { options: flagNames(IMPORT_KEYS), choices: { tool: IMPORT_TOOLS } },
+};
+
+/** Conflicts between scan modes, checked before anything runs. */
+function checkScan(a: ScanArgs): true {
+  const modes = (['staged', 'history', 'range', 'commit-msg', 'pre-push'] as const).filter((k) => a[k] !== undefined && a[k] !== false);
+  if (modes.length > 1) throw new Error(`--${modes[0]} and --${modes[1]} cannot be combined`);
+  if (a['all-objects'] && !a.history) throw new Error('--all-objects goes with --history');
+  if ((a.workers !== undefined || a.engine !== undefined) && !a.history && a.range === undefined) {
+    throw new Error(`--${a.workers !== undefined ? 'workers' : 'engine'} goes with --history or --range`);
+  }
+  if (a['max-content-size'] !== undefined) parseSize(a['max-content-size'], '--max-content-size');
+  return true;
+}
+
 export async function main(argv: string[]): Promise<number> {
-  let result: Promise<number> = Promise.resolve(EXIT_CLEAN);
+  let pending: Pending | undefined;
   let usageError: string | undefined;
   const parser = yargs(argv)
     .scriptName('leakguard')
     .usage('$0 <command> [options]')
     .command('scan [path]', 'Scan the work tree (tracked plus untracked, not ignored files), or the index with --staged',
-      (y) => scanOptions(y)
+      (y) => withOptions(y, SCAN_KEYS)
         .positional('path', { type: 'string', describe: 'Directory or file inside the repository (default: current directory)' })
-        .option('staged', { type: 'boolean', default: false, describe: 'Scan exactly what the next commit would contain' })
-        .option('history', { type: 'boolean', default: false, describe: 'Scan everything reachable from every ref, deleted files included' })
-        .option('range', { type: 'string', describe: 'Scan what the commits of a revision range introduced (e.g. origin/main..HEAD)' })
-        .option('all-objects', { type: 'boolean', default: false, describe: 'With --history: also unreachable objects (dropped stashes, deleted branches, amended commits)' })
-        .option('workers', { type: 'number', describe: 'Threads for history content (default: one per core)' })
-        .option('engine', { choices: ['git', 'isomorphic'] as const, describe: 'How history is read: git plumbing, or isomorphic-git (no git binary needed; automatic when git is missing)' })
-        .check((a) => {
-          if (a['all-objects'] && !a.history) throw new Error('--all-objects goes with --history');
-          return true;
-        }),
-      (a) => { result = runScan(a as unknown as ScanArgs); })
+        .check((a) => checkScan(a as unknown as ScanArgs)),
+      (a) => { pending = () => runScan(a as unknown as ScanArgs); })
     .command('baseline [path]', 'Record the current findings so later scans given --baseline ignore them',
-      (y) => y
-        .positional('path', { type: 'string' })
-        .option('output', { alias: 'o', type: 'string', describe: 'Baseline file (default: .leakguard-baseline.json at the repository root)' })
-        .option('history', { type: 'boolean', default: false, describe: 'Record what a history scan finds, at every path it occurs at' })
-        .option('config', { alias: 'c', type: 'string' })
-        .option('default-rules', { type: 'boolean', default: true })
-        .option('max-content-size', { type: 'string' })
-        .option('quiet', { alias: 'q', type: 'boolean', default: false }),
-      (a) => { result = runBaseline(a as unknown as ScanArgs); })
+      (y) => withOptions(y, BASELINE_KEYS)
+        .positional('path', { type: 'string', describe: 'Any directory inside the repository (default: current directory)' })
+        .check((a) => checkScan({ 'max-content-size': a['max-content-size'] } as ScanArgs)),
+      (a) => { pending = () => runBaseline(a as unknown as ScanArgs); })
     .command('gitignore [path]', 'Add .gitignore entries that would have prevented the findings (history and work tree)',
-      (y) => y
-        .positional('path', { type: 'string' })
-        .option('check', { type: 'boolean', default: false, describe: 'Change nothing; exit 1 and list the missing entries if any' })
-        .option('untrack', { type: 'boolean', default: false, describe: 'Also git rm --cached the tracked files the new entries cover' })
-        .option('config', { alias: 'c', type: 'string' })
-        .option('default-rules', { type: 'boolean', default: true })
-        .option('quiet', { alias: 'q', type: 'boolean', default: false })
+      (y) => withOptions(y, GITIGNORE_KEYS)
+        .positional('path', { type: 'string', describe: 'Any directory inside the repository (default: current directory)' })
         .check((a) => {
           if (a.check && a.untrack) throw new Error('--check changes nothing, so it cannot --untrack');
+          return checkScan({ 'max-content-size': a['max-content-size'] } as ScanArgs);
+        }),
+      (a) => { pending = () => runGitignore(a as unknown as ScanArgs & { check?: boolean; untrack?: boolean }); })
+    .command('purge [path]', 'Plan the removal of leaked secrets and files from history, and the push to every remote',
+      (y) => withOptions(y, PURGE_KEYS)
+        .positional('path', { type: 'string', describe: 'Any directory inside the repository (default: current directory)' })
+        .check((a) => {
+          if (!a.plan && !a.verify && !a['write-replacements'] && !a.step) throw new Error('purge needs --plan (the only mode that is not a helper of the generated script)');
+          return checkScan({ 'max-content-size': a['max-content-size'] } as ScanArgs);
+        }),
+      (a) => { pending = () => runPurge(a as unknown as PurgeArgs); })
+    .command('hook <action>', 'Install or uninstall the git hooks (through husky, lefthook, simple-git-hooks or pre-commit when the repository uses one)',
+      (y) => withOptions(y, HOOK_KEYS)
+        .positional('action', { choices: HOOK_ACTIONS, demandOption: true, describe: 'install or uninstall' })
+        .check((a) => {
+          if (a.hooks !== undefined && a.action === 'uninstall') throw new Error('--hooks goes with install (uninstall removes every leakguard hook)');
           return true;
         }),
-      (a) => { result = runGitignore(a as unknown as ScanArgs & { check?: boolean; untrack?: boolean }); })
-    .command('purge [path]', 'Plan the removal of leaked secrets and files from history, and the push to every remote',
-      (y) => y
-        .positional('path', { type: 'string' })
-        .option('plan', { type: 'boolean', default: false, describe: 'Write the plan (the only thing purge does on its own)' })
-        .option('format', { alias: 'f', choices: ['md', 'sh', 'json', 'text'] as const, default: 'md' as const, describe: 'md for people, sh to run, json as data' })
-        .option('output', { alias: 'o', type: 'string', describe: 'Write the plan to FILE (an sh plan is made executable)' })
-        .option('from', { type: 'string', describe: 'Plan from a saved history report (leakguard scan --history --format json) instead of a fresh scan' })
-        .option('config', { alias: 'c', type: 'string' })
-        .option('default-rules', { type: 'boolean', default: true })
-        .option('quiet', { alias: 'q', type: 'boolean', default: false })
-        .option('verify', { type: 'boolean', default: false, hidden: true })
-        .option('write-replacements', { type: 'string', hidden: true })
-        .option('plan-file', { type: 'string', hidden: true })
-        .option('old', { type: 'string', hidden: true })
-        .option('new', { type: 'string', hidden: true })
-        .option('replacements', { type: 'string', hidden: true }),
-      (a) => { result = runPurge(a as unknown as PurgeArgs); })
-    .command('hook <action>', 'Install or uninstall the pre-commit hook (runs leakguard scan --staged)',
-      (y) => y.positional('action', { choices: ['install', 'uninstall'] as const, demandOption: true }),
-      (a) => { result = runHook(a.action as 'install' | 'uninstall'); })
+      (a) => { pending = () => runHook(a.action as 'install' | 'uninstall', a.hooks as HookName[] | undefined); })
     .command('rules <action> [files..]', 'List the effective rules, or check rule files against their own examples',
-      (y) => y
-        .positional('action', { choices: ['list', 'check'] as const, demandOption: true })
+      (y) => withOptions(y, RULES_KEYS)
+        .positional('action', { choices: ['list', 'check'] as const, demandOption: true, describe: 'list or check' })
         .positional('files', { type: 'string', array: true, describe: 'Rule files to check (default: the shipped pack)' })
-        .option('config', { alias: 'c', type: 'string' })
-        .option('default-rules', { type: 'boolean', default: true }),
+        .check((a) => {
+          if (a.action === 'list' && (a.files as string[] | undefined)?.length) throw new Error(`'rules list' takes no files (did you mean 'rules check'?)`);
+          return true;
+        }),
       (a) => {
-        result = a.action === 'check' ? runRulesCheck((a.files as string[] | undefined) ?? []) : runRulesList(a as never);
+        pending = a.action === 'check' ? () => runRulesCheck((a.files as string[] | undefined) ?? []) : () => runRulesList(a as never);
       })
-    .demandCommand(1, 'name a command: scan, baseline, gitignore, purge, hook or rules')
+    .command('import <tool> [file]', 'Convert another scanner\'s config to .leakguard.yml (gitleaks: .gitleaks.toml), saying what could not be converted',
+      (y) => withOptions(y, IMPORT_KEYS)
+        .positional('tool', { choices: IMPORT_TOOLS, demandOption: true, describe: 'The scanner to migrate from' })
+        .positional('file', { type: 'string', describe: 'Its config (default: .gitleaks.toml at the repository root)' }),
+      (a) => { pending = () => runImport(a.file as string | undefined, a as unknown as { output?: string; force: boolean }); })
+    .demandCommand(1, 'name a command: scan, baseline, gitignore, purge, hook, rules or import')
     .strict()
     .version(VERSION)
     .help()
@@ -247,20 +291,21 @@ export async function main(argv: string[]): Promise<number> {
     .wrap(Math.min(100, process.stdout.columns || 100))
     .exitProcess(false)
     .fail((msg, err) => {
-      if (err) throw err;
-      usageError = msg;
+      // every failure here is the command line's: a check, a coerce or yargs' own validation
+      usageError ??= msg || err?.message || 'invalid command line';
     });
   try {
     parser.parse();
   } catch (e) {
-    return reportError(e);
+    usageError ??= (e as Error)?.message ?? String(e);
   }
   if (usageError) {
-    process.stderr.write(`leakguard: ${usageError.replace(/\s*\n\s*/g, ' ')} (see leakguard --help)\n`);
+    process.stderr.write(`leakguard: ${usageMessage(usageError, argv, COMMAND_SHAPES)} (see leakguard --help)\n`);
     return EXIT_ERROR;
   }
+  if (!pending) return EXIT_CLEAN; // --help or --version
   try {
-    return await result;
+    return await pending();
   } catch (e) {
     return reportError(e);
   }

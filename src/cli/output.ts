@@ -5,15 +5,35 @@ import type { CompiledRule } from '../engine/compile.js';
 import { formatText } from '../report/text.js';
 import { jsonChunks } from '../report/json.js';
 import { formatSarif } from '../report/sarif.js';
+import { formatGitlab } from '../report/gitlab.js';
+import { extentOf } from '../report/extent.js';
+import { redactReport } from '../engine/findings.js';
 import { LeakguardError } from '../errors.js';
 import { VERSION } from './version.js';
 
-export type Format = 'text' | 'json' | 'sarif';
+export type Format = 'text' | 'json' | 'sarif' | 'gitlab';
+
+/** Formats that show where a secret ends: they need the scan's findings before redaction. */
+export const needsSecretExtent = (format: Format) => format === 'sarif' || format === 'gitlab';
+
+export interface RenderOptions {
+  quiet: boolean;
+  color: boolean;
+  /** Redact here (a report scanned unredacted for its extents); never leaves a secret in the output. */
+  redact?: boolean;
+  headCommit?: string;
+}
 
 /** The rendered report; JSON comes in pieces (see `jsonChunks`), the others as one string. */
-export function render(report: ScanReport, rules: CompiledRule[], format: Format, opts: { quiet: boolean; color: boolean }): string | Iterable<string> {
+export function render(report: ScanReport, rules: CompiledRule[], format: Format, opts: RenderOptions): string | Iterable<string> {
+  const extents = needsSecretExtent(format) ? report.findings.map(extentOf) : undefined;
+  if (opts.redact && !report.redacted) {
+    const known = (report as ScanReport & { knownSecrets?: Set<string> }).knownSecrets ?? [];
+    report = { ...redactReport(report, known), redacted: true };
+  }
   if (format === 'json') return jsonChunks(report, VERSION);
-  if (format === 'sarif') return formatSarif(report, rules, VERSION);
+  if (format === 'sarif') return formatSarif(report, rules, VERSION, extents);
+  if (format === 'gitlab') return formatGitlab(report, rules, VERSION, { extents, headCommit: opts.headCommit });
   return formatText(report, opts);
 }
 

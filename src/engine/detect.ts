@@ -2,6 +2,7 @@
  * Runs compiled rules over one file version: path and size rules on its name and size, content
  * rules on its text (keyword prefilter first, then only the rules whose keywords occur).
  */
+import { inlineAllowed } from './gitleaks-compat.js';
 import type { FindingKind, Severity } from '../types.js';
 import { shannonEntropy } from './entropy.js';
 import { allowedValue, type CompiledRule, type Ruleset } from './compile.js';
@@ -199,7 +200,7 @@ export function detectContent(ruleset: Ruleset, path: string | undefined, text: 
           f: {
             rule, kind: 'content', description, severity: rule.severity,
             line: loc.line, column: loc.column, secret: s.secret,
-            inlineAllowed: lineText.includes(INLINE_ALLOW),
+            inlineAllowed: inlineAllowed(lineText, INLINE_ALLOW),
           },
           start: offset,
           end: offset + s.secret.length,

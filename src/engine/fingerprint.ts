@@ -27,6 +27,26 @@ export function fingerprint(ruleId: string, path: string, secret?: string): stri
 }
 
 /**
+ * What a committed file may hold for a finding: its fingerprint under a key kept outside the file
+ * (HMAC-SHA256). The plain fingerprint is a fast hash of rule, path and secret, all but the secret
+ * written beside it, so a dictionary of a few hundred likely passwords recovers a short one in
+ * milliseconds; a salt stored in the same file would not change that, and a slow hash only
+ * multiplies the milliseconds. Without the key, nothing can be tried.
+ */
+export function keyedFingerprint(key: Buffer, plain: string): string {
+  return nodeCrypto().createHmac('sha256', key).update(plain).digest('hex').slice(0, 32);
+}
+
+/** A key's public name, so a baseline can say which key it needs without revealing it. */
+export function keyId(key: Buffer): string {
+  return nodeCrypto().createHash('sha256').update(key).digest('hex').slice(0, 8);
+}
+
+export function randomKey(): Buffer {
+  return nodeCrypto().randomBytes(32);
+}
+
+/**
  * Shows enough of a secret to recognise it (its well-known prefix) and nothing that helps use it.
  * The length is not revealed either.
  */

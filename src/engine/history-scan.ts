@@ -54,10 +54,12 @@ export async function readHistory(
   let index: HistoryIndex;
   let tagged: TagMessage[];
   if (opts.range) {
-    if (opts.range.startsWith('-')) throw new LeakguardError(`invalid revision range: ${opts.range}`);
+    // several revisions separated by spaces (`tip ^known ...`, what the pre-push hook passes) are one range
+    const revs = opts.range.trim().split(/\s+/);
+    if (revs.some((r) => r.startsWith('-'))) throw new LeakguardError(`invalid revision range: ${opts.range}`);
     const tags = tagMessages(cwd);
     tags.catch(() => undefined); // awaited below
-    index = await walkHistory(cwd, { args: [opts.range] }, onBlob, onMessage);
+    index = await walkHistory(cwd, { args: revs }, onBlob, onMessage);
     // a range carries the messages of the annotated tags that name one of its commits
     tagged = (await tags).filter((t) => t.target !== undefined && index.commitIndex.has(t.target));
   } else {
@@ -111,7 +113,9 @@ class MessageMatcher {
   readonly timeouts: { where: string; ruleId: string }[] = [];
 
   constructor(ruleset: Ruleset, guardMs: number) {
-    if (ruleset.contentRules.length) this.scanner = new BlobScanner(ruleset, guardMs, false);
+    // the byte filter, as for blobs: tens of thousands of messages keep it optimised, and a message
+    // without a keyword is then passed over without being decoded
+    if (ruleset.contentRules.length) this.scanner = new BlobScanner(ruleset, guardMs);
   }
 
   private match(key: string, text: Buffer, where: string): BlobMatch[] {

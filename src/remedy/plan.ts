@@ -1,11 +1,12 @@
 /**
  * The purge plan as data: what to rotate, what to remove from history, what to replace inside
  * files that stay, and where to push. The Markdown, shell and JSON renderings all come from this.
- * It holds hashes of secrets, never the secrets themselves.
+ * It holds neither the secrets nor any hash of them (a hash of a short password next to its rule and
+ * path is undone by a dictionary): the script finds them again at run time with a fresh scan.
  */
-import type { Finding } from '../types.js';
+import type { Finding, TextSource } from '../types.js';
 import type { Ruleset } from '../engine/compile.js';
-import { sha256Hex, redact } from '../engine/fingerprint.js';
+import { redact } from '../engine/fingerprint.js';
 import { git, gitRaw } from '../sources/git.js';
 import { escapeRegex } from '../engine/compile.js';
 import { detectFilterRepo, type FilterRepoInfo } from './filter-repo.js';
@@ -17,9 +18,9 @@ export interface Credential {
   severity: string;
   /** Redacted: a recognisable prefix at most. */
   secret?: string;
-  secretHash?: string;
-  fingerprint: string;
   paths: string[];
+  /** Absent for files; a commit message, tag message or note otherwise. */
+  source?: TextSource;
   firstCommit?: string;
   date?: string;
   refs: string[];
@@ -29,7 +30,8 @@ export interface Credential {
 /** A filter-repo path rule: `literal:` exact path (or directory) or `regex:` (any depth). */
 export interface PathTarget { spec: string; ruleId: string; reason: string; paths: string[] }
 
-export interface Replacement { ruleId: string; secretHash: string; fingerprint: string; secret: string; paths: string[] }
+/** A secret replaced in place: inside kept files and notes (--replace-text) or in messages (--replace-message). */
+export interface Replacement { ruleId: string; secret: string; paths: string[]; source?: TextSource }
 
 export interface Plan {
   tool: 'leakguard';
@@ -62,12 +64,14 @@ export function removalTargets(findings: Finding[], ruleset: Ruleset): PathTarge
     targets.set(spec, t);
   };
   for (const f of findings) {
-    if (f.kind === 'content') continue;
+    if (f.kind === 'content' || (f.source && f.source !== 'file')) continue;
     const rule = byId.get(f.ruleId);
     const paths = [...new Set([f.path, ...(f.occurrences ?? []).map((o) => o.path)])];
     for (const p of paths) {
       const dirGlob = f.kind === 'path' ? rule?.spec.paths?.map((g) => /^\*\*\/([^*?[\]{}!]+)\/\*\*$/.exec(g)?.[1]).find((d) => d && (`/${p}`).includes(`/${d}/`)) : undefined;
       if (dirGlob) add(`regex:(^|/)${escapeRegex(dirGlob)}(/|$)`, f.ruleId, `${dirGlob}/ at any depth`, p);
+      // filter-repo reads one rule a line: a path with a line break (or one that looks like a rule) becomes an anchored regex
+      else if (/[\x00-\x1f\x7f]/.test(p) || /^(literal|regex|glob):/.test(p)) add(`regex:^${escapeRegex(p).replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}$`, f.ruleId, f.kind === 'size' ? 'large file' : rule?.description ?? f.ruleId, p);
       else add(`literal:${p}`, f.ruleId, f.kind === 'size' ? 'large file' : rule?.description ?? f.ruleId, p);
     }
   }
@@ -79,34 +83,54 @@ export function removedBy(targets: Pick<PathTarget, 'spec'>[], path: string): bo
   return targets.some((t) => (t.spec.startsWith('regex:') ? new RegExp(t.spec.slice(6)).test(path) : t.spec.slice(8) === path));
 }
 
-export async function buildPlan(root: string, findings: Finding[], ruleset: Ruleset): Promise<Plan> {
+/**
+ * The secrets to replace in place: content findings in files that stay, and every secret found in a
+ * commit message, tag message or note (those have no path to remove). One replacement per secret.
+ */
+export function replacementsFor(findings: Finding[], removePaths: Pick<PathTarget, 'spec'>[]): Replacement[] {
+  const bySecret = new Map<string, Replacement>();
+  for (const f of findings) {
+    if (f.kind !== 'content' || f.secret === undefined) continue;
+    const inText = f.source && f.source !== 'file';
+    const paths = [...new Set([f.path, ...(f.occurrences ?? []).map((o) => o.path)])];
+    const kept = inText ? paths : paths.filter((p) => !removedBy(removePaths, p));
+    if (!kept.length) continue;
+    const r = bySecret.get(f.secret) ?? { ruleId: f.ruleId, secret: f.secret, paths: [], ...(inText ? { source: f.source } : {}) };
+    for (const p of kept) if (!r.paths.includes(p)) r.paths.push(p);
+    bySecret.set(f.secret, r);
+  }
+  return [...bySecret.values()];
+}
+
+/** Whether any replacement is in a commit or tag message, which needs --replace-message. */
+export const inMessages = (rs: Pick<Replacement, 'source'>[]) => rs.some((r) => r.source === 'commit-message' || r.source === 'tag-message');
+
+export async function buildPlan(root: string, findings: Finding[], ruleset: Ruleset, bare = false): Promise<Plan> {
   const byId = new Map(ruleset.rules.map((r) => [r.id, r]));
   const removePaths = removalTargets(findings, ruleset);
   const credentials: Credential[] = [];
-  const replacements: Replacement[] = [];
   for (const f of findings) {
     const rule = byId.get(f.ruleId);
     const paths = [...new Set([f.path, ...(f.occurrences ?? []).map((o) => o.path)])];
     const isCredential = f.kind === 'content' || !rule?.spec.tags?.includes('artifact');
     if (isCredential) {
       credentials.push({
-        ruleId: f.ruleId, description: f.description, severity: f.severity, fingerprint: f.fingerprint,
+        ruleId: f.ruleId, description: f.description, severity: f.severity,
         secret: f.secret === undefined ? undefined : redact(f.secret),
-        secretHash: f.secret === undefined ? undefined : sha256Hex(f.secret),
         paths, firstCommit: f.commit, date: f.date, refs: f.refs ?? [], rotate: rule?.spec.rotate ?? DEFAULT_ROTATE,
+        ...(f.source && f.source !== 'file' ? { source: f.source } : {}),
       });
     }
-    if (f.kind === 'content' && f.secret !== undefined) {
-      const kept = paths.filter((p) => !removedBy(removePaths, p));
-      if (kept.length) replacements.push({ ruleId: f.ruleId, secretHash: sha256Hex(f.secret), fingerprint: f.fingerprint, secret: f.secret, paths: kept });
-    }
   }
+  const replacements = replacementsFor(findings, removePaths);
   const warnings: string[] = [];
-  const status = (await git(['status', '--porcelain', '-z', '--untracked-files=no'], root)).toString('utf8').split('\0').filter(Boolean);
+  const status = bare ? [] : (await git(['status', '--porcelain', '-z', '--untracked-files=no'], root)).toString('utf8').split('\0').filter(Boolean);
   if (status.length) warnings.push(`the work tree has ${status.length} uncommitted change(s); the rewrite happens in a separate mirror and never touches them, but after the push this clone must be replaced, so commit or save them first`);
   const unpushedR = await gitRaw(['log', '--branches', '--not', '--remotes', '--format=%H'], { cwd: root });
   const unpushed = unpushedR.stdout.toString('utf8').split('\n').filter(Boolean);
   const remotes = await listRemotes(root);
+  const pushUrlRemotes = remotes.filter((r) => r.pushUrl && r.pushUrl !== r.url);
+  for (const r of pushUrlRemotes) warnings.push(`remote ${r.name} fetches from ${r.url} but pushes to ${r.pushUrl}: both are backed up; the rewrite goes where git pushes, and the fetch URL is checked and reported, never written`);
   if (unpushed.length && remotes.length) warnings.push(`${unpushed.length} local commit(s) are on no remote; they are kept in the backup and rewritten with the rest, but they are only pushed if they are on a remote branch`);
   if (!remotes.length) warnings.push('the repository has no remotes: the plan rewrites it but has nowhere to push');
   const anchor = (await git(['rev-list', '-n', '1', '--all'], root)).toString('utf8').trim();

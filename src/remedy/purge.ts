@@ -3,11 +3,11 @@ import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { scan, type ScanOptions } from '../api.js';
 import { LeakguardError } from '../errors.js';
-import { sha256Hex } from '../engine/fingerprint.js';
 import { gitRaw } from '../sources/git.js';
 import type { Finding } from '../types.js';
-import { buildPlan, removedBy, replaceTextLines, type Plan, type Replacement } from './plan.js';
-import { verifyRewrite, type VerifyResult } from './verify.js';
+import { buildPlan, replaceTextLines, replacementsFor, type Plan } from './plan.js';
+import { describeFinding, freshScan, readExpressions, verifyRewrite, type VerifyResult } from './verify.js';
+export { runStep } from './execute.js';
 
 /** A saved JSON report, checked to be a history report of this very repository. */
 export async function readReport(file: string, root: string): Promise<Finding[]> {
@@ -38,29 +38,20 @@ export async function makePlan(opts: ScanOptions & { from?: string }): Promise<P
   const work = await scan({ ...opts, history: true, redact: false });
   const root = work.target.root;
   const findings = opts.from ? await readReport(opts.from, root) : work.findings;
-  return buildPlan(root, findings, work.ruleset);
+  return buildPlan(root, findings, work.ruleset, work.repo.bare);
 }
 
 /** Writes filter-repo's expressions file (mode 600) from a fresh scan: the plan itself holds no secret. */
 export async function writeReplacements(file: string, planFile: string, opts: ScanOptions): Promise<number> {
   const plan = JSON.parse(readFileSync(planFile, 'utf8')) as Plan;
   const report = await scan({ ...opts, history: true, redact: false });
-  const wantedFp = new Set(plan.replacements.map((r) => r.fingerprint));
-  const wantedHash = new Set(plan.replacements.map((r) => r.secretHash).filter(Boolean));
-  const kept = (p: string) => !removedBy(plan.removePaths, p);
-  const chosen: Replacement[] = [];
-  for (const f of report.findings) {
-    if (f.kind !== 'content' || f.secret === undefined) continue;
-    const hash = sha256Hex(f.secret);
-    if (!wantedFp.has(f.fingerprint) && !wantedHash.has(hash)) continue;
-    const paths = [...new Set([f.path, ...(f.occurrences ?? []).map((o) => o.path)])].filter(kept);
-    if (paths.length) chosen.push({ ruleId: f.ruleId, secretHash: hash, fingerprint: f.fingerprint, secret: f.secret, paths });
-  }
+  const chosen = replacementsFor(report.findings, plan.removePaths);
   writeFileSync(file, replaceTextLines(chosen), { mode: 0o600 });
   chmodSync(file, 0o600);
   return chosen.length;
 }
 
+/** Compares a rewritten repository with the one it came from (both local): the script's rewrite step, on its own. */
 export async function verify(opts: { planFile: string; newRepo: string; oldRepo?: string; replacements?: string }): Promise<VerifyResult> {
   let plan: Plan;
   try {
@@ -70,9 +61,13 @@ export async function verify(opts: { planFile: string; newRepo: string; oldRepo?
   }
   if (!existsSync(opts.newRepo)) throw new LeakguardError(`no repository at ${opts.newRepo}`);
   const cfg = join(plan.repository.root, '.leakguard.yml');
+  const scanOpts = { config: existsSync(cfg) ? cfg : undefined };
+  if (!opts.oldRepo) {
+    const findings = await freshScan(opts.newRepo, scanOpts);
+    return { problems: findings.map((f) => describeFinding(f, 'still present')), refsChecked: 0, findingsChecked: findings.length };
+  }
   return verifyRewrite({
-    plan, newRepo: opts.newRepo, oldRepo: opts.oldRepo, replacements: opts.replacements,
-    config: existsSync(cfg) ? cfg : undefined,
+    backup: opts.oldRepo, rewritten: opts.newRepo, removePaths: plan.removePaths, replacements: plan.replacements.map((r) => ({ ...r, secret: '' })),
+    apply: opts.replacements ? readExpressions(opts.replacements) : undefined, scan: scanOpts,
   });
 }
-

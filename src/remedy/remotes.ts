@@ -3,6 +3,7 @@
  * written in its configuration (remote.<name>.url), before any url.<base>.insteadOf rewriting,
  * because that is the address its owner recognises.
  */
+import { isAbsolute, resolve } from 'node:path';
 import { gitRaw } from '../sources/git.js';
 
 export type Provider = 'github' | 'gitlab' | 'bitbucket' | 'azure' | 'generic';
@@ -31,6 +32,60 @@ export async function listRemotes(root: string): Promise<RemoteInfo[]> {
     byName.set(name!, info);
   }
   return [...byName.values()].filter((x) => x.url).map((x) => ({ ...x, provider: classify(x.url) }));
+}
+
+/**
+ * One repository a purge pushes to, or only backs up. Each gets its own namespace in the backup and
+ * the rewrite (`refs/leakguard/t<N>/`), holding exactly the refs that repository advertised, so what
+ * goes back to it is its own refs, rewritten, and never another remote's or the local clone's.
+ */
+export interface Target {
+  /** The remote's name in this clone's configuration. */
+  remote: string;
+  /** As configured, for people (credentials in it are masked). */
+  display: string;
+  /** Where git really talks to: insteadOf/pushInsteadOf applied, a relative path made absolute. */
+  url: string;
+  /** push: a place `git push <remote>` writes to; fetch-only: a fetch URL no push reaches, only backed up. */
+  role: 'push' | 'fetch-only';
+  ns: string;
+}
+
+/** A URL that is a local path (not scheme://, not scp-like host:path) is resolved from the repository, as git does there. */
+export function absoluteUrl(url: string, base: string): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(url) || /^[^/]*:/.test(url) || isAbsolute(url)) return url;
+  return resolve(base, url);
+}
+
+/** user:password@ in a URL is never printed. */
+export function maskUrl(url: string): string {
+  return url.replace(/^([a-z][a-z0-9+.-]*:\/\/)[^@/]*@/i, '$1***@');
+}
+
+async function urls(root: string, name: string, push: boolean): Promise<string[]> {
+  const r = await gitRaw(['remote', 'get-url', '--all', ...(push ? ['--push'] : []), name], { cwd: root });
+  return r.code === 0 ? r.stdout.toString('utf8').split('\n').filter(Boolean) : [];
+}
+
+/**
+ * The push targets of every remote as git resolves them (`git remote get-url --push --all`: every
+ * pushurl, or the url with pushInsteadOf), then fetch URLs that no push reaches, which are backed up
+ * and checked but cannot be written through this remote.
+ */
+export async function resolveTargets(root: string, names: string[]): Promise<Target[]> {
+  const out: Target[] = [];
+  for (const name of names) {
+    const push = await urls(root, name, true);
+    const fetch = await urls(root, name, false);
+    const rawPush = (await gitRaw(['config', '--get-all', `remote.${name}.pushurl`], { cwd: root })).stdout.toString('utf8').split('\n').filter(Boolean);
+    const rawUrl = (await gitRaw(['config', '--get-all', `remote.${name}.url`], { cwd: root })).stdout.toString('utf8').split('\n').filter(Boolean);
+    push.forEach((u, i) => out.push({ remote: name, display: maskUrl((rawPush.length ? rawPush[i] : rawUrl[i]) ?? u), url: absoluteUrl(u, root), role: 'push', ns: '' }));
+    fetch.forEach((u, i) => {
+      const abs = absoluteUrl(u, root);
+      if (!out.some((t) => t.url === abs)) out.push({ remote: name, display: maskUrl(rawUrl[i] ?? u), url: abs, role: 'fetch-only', ns: '' });
+    });
+  }
+  return out.map((t, i) => ({ ...t, ns: `refs/leakguard/t${i}` }));
 }
 
 export interface ProviderNotes {

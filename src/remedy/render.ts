@@ -4,9 +4,11 @@
  * verification fails). None of them contains a secret.
  */
 import type { Plan } from './plan.js';
-import { publicPlan } from './plan.js';
-import { PROVIDERS, type RemoteInfo } from './remotes.js';
+import { inMessages, publicPlan } from './plan.js';
+import { PROVIDERS } from './remotes.js';
 import { INSTALL_HINT } from './filter-repo.js';
+import { planId } from './execute.js';
+import { shown } from './verify.js';
 
 export interface Step { n: number; title: string; manual: boolean; text: string[]; commands: string[] }
 
@@ -15,28 +17,23 @@ const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 function filterRepoArgs(plan: Plan): string[] {
   const args = ['--force'];
   args.push(plan.filterRepo.sdr ? '--sensitive-data-removal' : '--replace-refs delete-no-add');
-  if (plan.removePaths.length) args.push('--invert-paths', '--paths-from-file "$WORKDIR/paths.txt"');
-  if (plan.replacements.length) args.push('--replace-text "$WORKDIR/expressions.txt"');
+  if (plan.removePaths.length) args.push('--invert-paths', '--paths-from-file paths.txt');
+  if (plan.replacements.length) args.push('--replace-text expressions.txt');
+  if (inMessages(plan.replacements)) args.push('--replace-message expressions.txt');
   return args;
 }
 
-/** Where each remote's branches are kept in the backup and the rewrite: outside refs/remotes/, which filter-repo drops. */
-const BRANCHES = (name: string) => `refs/leakguard/remotes/${name}`;
+const listed = (paths: string[], n: number) => `${paths.slice(0, n).map(shown).join(', ')}${paths.length > n ? ` and ${paths.length - n} more` : ''}`;
 
-function fetchCommand(r: RemoteInfo, dir: string): string {
-  return `git -C "${dir}" fetch --no-prune ${q(r.url)} '+refs/heads/*:${BRANCHES(r.name)}/*' 'refs/tags/*:refs/tags/*'`;
-}
-
-function pushCommand(r: RemoteInfo): string {
-  return `git -C "$WORK" push --force --prune ${q(r.pushUrl ?? r.url)} '+${BRANCHES(r.name)}/*:refs/heads/*' '+refs/tags/*:refs/tags/*'`;
-}
+/** Each remote's refs live in their own namespace in the backup and the rewrite (N counts the remotes' URLs). */
+const NS = 'refs/leakguard/t<N>';
 
 export function planSteps(plan: Plan): Step[] {
   const steps: Step[] = [];
   const add = (title: string, manual: boolean, text: string[], commands: string[] = []) => steps.push({ n: steps.length + 1, title, manual, text, commands });
   add('Rotate every exposed credential first', true, [
     'A secret that reached a remote must be treated as known to others: rewriting history hides it from new clones, but every existing clone, fork, cache and CI log still has it. Rotation is what makes it harmless; the rewrite is clean-up.',
-    ...plan.credentials.map((c) => `${c.description}${c.secret ? ` (${c.secret})` : ''} in ${c.paths.slice(0, 3).join(', ')}${c.paths.length > 3 ? ` and ${c.paths.length - 3} more` : ''}${c.firstCommit ? `, first committed in ${c.firstCommit.slice(0, 12)}` : ''}: ${c.rotate}`),
+    ...plan.credentials.map((c) => `${c.description}${c.secret ? ` (${c.secret})` : ''} in ${listed(c.paths, 3)}${c.firstCommit ? `, first committed in ${c.firstCommit.slice(0, 12)}` : ''}: ${c.rotate}`),
     'Confirm each old credential is rejected by its service before going on, and note when.',
   ]);
   add('Freeze pushes and tell collaborators', true, [
@@ -44,37 +41,39 @@ export function planSteps(plan: Plan): Step[] {
     'Tell collaborators that history will be rewritten and that they will have to re-clone.',
   ]);
   add('Back up the repository and every remote', false, [
-    'A mirror clone of this repository in a dated directory, with every remote\'s current branches and tags fetched into it, before anything changes. It contains the secrets: keep it encrypted and delete it when your retention period ends.',
-    'Tags are fetched without force: if two remotes hold different commits under the same tag, the fetch stops and the histories must be reconciled first.',
-  ], ['git clone --mirror --no-local "$REPO" "$BACKUP"', ...plan.repository.remotes.map((r) => fetchCommand(r, '$BACKUP'))]);
+    'A mirror clone of this repository, and every ref each remote advertises (branches, tags, notes, review refs) fetched whole into that remote\'s own namespace, before anything changes. A remote whose pushurl differs from its url is backed up from both places. It contains the secrets: keep it encrypted and delete it when your retention period ends.',
+    'Remotes never mix: each one later gets back exactly the refs it had, rewritten, and never another remote\'s or this clone\'s (a tag only one remote or only this clone has stays where it was).',
+    'A state file next to the backup records each remote as planned, pushed and verified: running the same script again resumes where it stopped.',
+  ], ['git clone --mirror --no-local "$REPO" "$STATE/backup.git"', ...plan.repository.remotes.map((r) => `git -C "$STATE/backup.git" fetch --no-tags <each push URL of ${r.name}, and its fetch URL if different> '+refs/*:${NS}/*'`)]);
   add('Rewrite history in a fresh mirror', false, [
     'The rewrite runs in a disposable mirror clone, never in this working clone, so uncommitted work here is untouched (it is --force\'d because the mirror holds every remote\'s refs, which the fresh-clone check would refuse).',
     `git-filter-repo ${plan.filterRepo.installed ? (plan.filterRepo.sdr ? 'with --sensitive-data-removal' : 'without --sensitive-data-removal (older than 2.47): --replace-refs delete-no-add keeps refs/replace/* out') : 'is NOT installed: ' + INSTALL_HINT}.`,
-    ...plan.removePaths.map((t) => `remove ${t.spec} (${t.reason}; ${t.paths.slice(0, 3).join(', ')}${t.paths.length > 3 ? ` and ${t.paths.length - 3} more` : ''})`),
-    ...(plan.replacements.length ? [`replace ${plan.replacements.length} secret(s) inside files that stay (${[...new Set(plan.replacements.flatMap((r) => r.paths))].slice(0, 5).join(', ')}): every other byte of those files is kept. The expressions file holds the secrets, so it is written by leakguard into a private temporary directory and deleted at the end.`] : []),
+    ...plan.removePaths.map((t) => `remove ${t.spec} (${t.reason}; ${listed(t.paths, 3)})`),
+    ...(inMessages(plan.replacements) ? [`replace the secrets found in commit and tag messages (--replace-message); notes are rewritten like files and re-filed under the rewritten commits`] : []),
+    ...(plan.replacements.length ? [`replace ${plan.replacements.length} secret(s) inside files that stay (${listed([...new Set(plan.replacements.flatMap((r) => r.paths))], 5)}): every other byte of those files is kept. The expressions file holds the secrets, so it is written by leakguard at run time, from a fresh scan of the backup (every remote's refs), into a private temporary directory and deleted at the end.`] : []),
   ], [
-    'git clone --mirror --no-local "$BACKUP" "$WORK"',
-    `git -C "$WORK" filter-repo ${filterRepoArgs(plan).join(' ')}`,
+    'git clone --mirror --no-local "$STATE/backup.git" "$STATE/rewritten.git"',
+    `git -C "$STATE/rewritten.git" filter-repo ${filterRepoArgs(plan).join(' ')}`,
   ]);
   add('Verify before pushing', false, [
-    'A fresh history scan of the rewritten mirror must find nothing the plan purges, every branch and tag must still exist, and every file the plan did not target must be byte-identical at every tip. If anything fails, nothing is pushed.',
-  ], ['leakguard purge --verify --plan-file plan.json --old "$BACKUP" --new "$WORK" --replacements "$WORKDIR/expressions.txt"']);
+    'A fresh full history scan of the rewrite (every ref of every remote, messages and notes included) must find nothing at all to purge, every ref of the backup must still exist, and every file the plan did not target must be byte-identical at every tip. If anything fails, nothing is pushed.',
+  ]);
   const pushText: string[] = [];
   if (!plan.repository.remotes.length) pushText.push('There are no remotes; nothing to push. Replace this repository with the rewritten mirror yourself.');
   for (const r of plan.repository.remotes) {
     const p = PROVIDERS[r.provider];
     pushText.push(`${r.name} — ${p.label} (${r.url}):`,
       ...p.before.map((x) => `  before: ${x}`),
-      `  push branches and tags with explicit refspecs (never --mirror from a working clone, which would publish refs/remotes/*): ${pushCommand(r)}`,
+      `  push back exactly ${r.name}'s own refs, rewritten: one atomic push (where the server supports it) with an explicit refspec per ref, each leased on the id the backup holds (--force-with-lease), so a ref someone moved since is never overwritten and a ref the backup lacks is never deleted; then a fresh scan of everything ${r.name} serves`,
       ...p.after.map((x) => `  after: ${x}`),
       ...p.unreachable.map((x) => `  the push cannot fix: ${x}`),
       ...p.serverPurge.map((x) => `  server-side purge: ${x}`));
   }
-  add('Push to every remote', true, pushText, plan.repository.remotes.map(pushCommand));
+  add('Push to every remote', true, pushText);
   add('Aftercare', true, [
     'Every clone must be replaced: re-clone (preferred) or, if that is impossible, rebase local work onto the new history — never merge old and new history, which brings the secret back.',
     'Detect an old clone pushing the old history back: the first changed commits must never reappear (`git cat-file -t <old-commit>` must fail in every clone); ban them with a pre-receive hook where you run the server, and watch the remotes with `git ls-remote`.',
-    'Re-scan a fresh clone of each remote: git clone --bare <url> check.git && leakguard scan --history check.git (the script does this).',
+    'Re-scan a fresh clone of each remote: git clone --mirror <url> check.git && leakguard scan --history check.git (the script does this after each push).',
     'Install the pre-commit hook (leakguard hook install) and commit the .gitignore entries (leakguard gitignore) so it does not happen again.',
     'Delete the backup once the incident is closed; it still holds the secrets.',
   ]);
@@ -109,26 +108,27 @@ export function renderMarkdown(plan: Plan): string {
 }
 
 export function renderShell(plan: Plan, leakguard: { node: string; bin: string }): string {
-  if (nothingToPurge(plan)) return `#!/usr/bin/env bash\n# leakguard purge plan for ${plan.repository.root}\necho ${q(NOTHING)}\n`;
+  if (nothingToPurge(plan)) return `#!/usr/bin/env bash\n# leakguard purge plan for ${shown(plan.repository.root)}\necho ${q(NOTHING)}\n`;
   const remotes = plan.repository.remotes;
   const pathsFile = plan.removePaths.map((t) => t.spec).join('\n');
   const manualBlock = (s: Step) => `manual ${q(`${s.n}. ${s.title}`)} ${s.text.map(q).join(' \\\n  ')}`;
   const steps = planSteps(plan);
   const remoteBlocks = remotes.map((r) => {
     const p = PROVIDERS[r.provider];
-    return [
-      `manual ${q(`Before pushing to ${r.name} (${p.label}, ${r.url})`)} ${p.before.map(q).join(' ')}`,
-      `push_one ${q(r.name)} ${q(r.pushUrl ?? r.url)}`,
-      `check_remote ${q(r.name)} ${q(r.pushUrl ?? r.url)} ${q(p.unreachable.join(' '))}`,
-      `manual ${q(`After pushing to ${r.name}`)} ${[...p.after, ...p.serverPurge].map(q).join(' ')}`,
-    ].join('\n');
-  }).join('\n\n');
+    return `if ! step ${q(`done:${r.name}`)} 2>/dev/null; then
+  manual ${q(`Before pushing to ${r.name} (${p.label}, ${r.url})`)} ${p.before.map(q).join(' ')}
+  step ${q(`push:${r.name}`)} || exit 1
+  manual ${q(`After pushing to ${r.name}`)} ${[...p.after, ...p.serverPurge].map(q).join(' ')}
+fi`;
+  }).join('\n');
   return `#!/usr/bin/env bash
-# leakguard purge plan for ${plan.repository.root}
+# leakguard purge plan for ${shown(plan.repository.root)}
 # Review it, then run it from inside that repository: bash purge.sh [--yes]
-# It backs up, rewrites a disposable mirror, verifies, and pushes to each remote. It never changes
-# this working clone, stops at every manual step unless given --yes, and pushes nothing if
-# verification fails. It holds no secret: the replacement expressions are written at run time into
+# It backs up every remote into its own namespace, rewrites a disposable copy, verifies it, and
+# pushes each remote exactly its own refs back, then verifies what each remote serves. It never
+# changes this clone, stops at every manual step unless given --yes, and pushes nothing if
+# verification fails. Run again after a stop, it resumes (the state file is next to the backup).
+# It holds no secret and no hash of one: the replacement expressions are written at run time into
 # a private temporary directory and deleted on exit.
 set -euo pipefail
 YES=0
@@ -142,7 +142,6 @@ LEAKGUARD_NODE=${q(leakguard.node)}
 LEAKGUARD_BIN=${q(leakguard.bin)}
 lg() { "$LEAKGUARD_NODE" "$LEAKGUARD_BIN" "$@"; }
 say() { printf '\\n==> %s\\n' "$*"; }
-run() { printf '+ %s\\n' "$*"; "$@"; }
 manual() {
   printf '\\n[manual] %s\\n' "$1"; shift
   for line in "$@"; do printf '  - %s\\n' "$line"; done
@@ -154,7 +153,7 @@ manual() {
 REPO=$(git rev-parse --show-toplevel 2>/dev/null || git rev-parse --absolute-git-dir)
 cd "$REPO"
 if ! git cat-file -e ${q(`${plan.repository.anchorCommit}^{commit}`)} 2>/dev/null; then
-  echo "this plan was made for another repository (${plan.repository.root.replace(/"/g, '')}); make a new one here with: leakguard purge --plan --format sh" >&2
+  echo "this plan was made for another repository; make a new one here with: leakguard purge --plan --format sh" >&2
   exit 2
 fi
 if ! git filter-repo -h >/dev/null 2>&1; then
@@ -162,77 +161,49 @@ if ! git filter-repo -h >/dev/null 2>&1; then
   exit 2
 fi
 if [ ! -f "$LEAKGUARD_BIN" ]; then echo "leakguard is not at $LEAKGUARD_BIN; regenerate this script with leakguard purge --plan --format sh" >&2; exit 2; fi
-# network commands use this clone's url.<base>.insteadOf settings, so they reach what its own pushes reach
-G=(git)
-while read -r key value; do G+=(-c "$key=$value"); done < <(git config --get-regexp '^url\\..*\\.(insteadof|pushinsteadof)$' 2>/dev/null || true)
-STAMP=$(date +%Y%m%d-%H%M%S)
+SCRIPT=$(cd "$(dirname "$0")" && pwd)/$(basename "$0")
+BACKUP_ROOT=$(cd "\${LEAKGUARD_BACKUP_DIR:-$(dirname "$REPO")}" && pwd)
+STATE="$BACKUP_ROOT/$(basename "$REPO")-purge-${planId(publicPlan(plan))}"
+printf -v LEAKGUARD_RESUME 'cd %q && LEAKGUARD_BACKUP_DIR=%q bash %q --yes' "$REPO" "$BACKUP_ROOT" "$SCRIPT"
+export LEAKGUARD_RESUME
 WORKDIR=$(mktemp -d "\${TMPDIR:-/tmp}/leakguard-purge.XXXXXX")
 chmod 700 "$WORKDIR"
 trap 'rm -rf "$WORKDIR"' EXIT
-BACKUP="\${LEAKGUARD_BACKUP_DIR:-$(dirname "$REPO")}/$(basename "$REPO")-backup-$STAMP.git"
-WORK="$WORKDIR/work.git"
 umask 077
+step() { lg purge --step "$1" --state "$STATE" --plan-file "$WORKDIR/plan.json" --path "$REPO"; }
 cat > "$WORKDIR/plan.json" <<'LEAKGUARD_PLAN'
 ${renderJson(plan).trimEnd()}
 LEAKGUARD_PLAN
+cat > "$WORKDIR/paths.txt" <<'LEAKGUARD_PATHS'
+${pathsFile}
+LEAKGUARD_PATHS
 ${plan.warnings.map((w) => `echo ${q(`warning: ${w}`)} >&2`).join('\n')}
+if [ -f "$STATE/state.json" ]; then
+  say "resuming the purge recorded in $STATE"
+else
 ${git_status_warning()}
 ${manualBlock(steps[0]!)}
 
 ${manualBlock(steps[1]!)}
-
-say '3. Backup: a mirror clone of this repository, with every remote fetched into it'
-run git clone -q --mirror --no-local "$REPO" "$BACKUP"
-${remotes.map((r) => `if ! run "\${G[@]}" -C "$BACKUP" fetch -q --no-prune ${q(r.url)} '+refs/heads/*:${BRANCHES(r.name)}/*' 'refs/tags/*:refs/tags/*'; then
-  echo ${q(`fetching ${r.name} (${r.url}) failed: if a tag differs between remotes, reconcile them first; nothing was changed`)} >&2
-  exit 1
-fi`).join('\n')}
-echo "backup: $BACKUP (it contains the secrets: keep it encrypted, delete it when done)"
-
-say '4. Rewrite history in a disposable mirror'
-run git clone -q --mirror --no-local "$BACKUP" "$WORK"
-cat > "$WORKDIR/paths.txt" <<'LEAKGUARD_PATHS'
-${pathsFile}
-LEAKGUARD_PATHS
-${plan.replacements.length ? 'lg purge --write-replacements "$WORKDIR/expressions.txt" --plan-file "$WORKDIR/plan.json" --path "$REPO"' : ': > "$WORKDIR/expressions.txt"'}
-run git -C "$WORK" filter-repo ${filterRepoArgs(plan).join(' ')}
-
-say '5. Verify before pushing'
-if ! lg purge --verify --plan-file "$WORKDIR/plan.json" --old "$BACKUP" --new "$WORK" --replacements "$WORKDIR/expressions.txt"; then
-  echo 'verification failed: nothing was pushed. The backup and this clone are unchanged.' >&2
-  exit 1
 fi
 
-push_one() {
-  local name=$1 url=$2 out
-  printf "+ git push --force --prune %s '+refs/leakguard/remotes/%s/*:refs/heads/*' '+refs/tags/*:refs/tags/*'\\n" "$url" "$name"
-  if ! out=$("\${G[@]}" -C "$WORK" push --force --prune "$url" "+refs/leakguard/remotes/$name/*:refs/heads/*" '+refs/tags/*:refs/tags/*' 2>&1); then
-    printf 'push to %s (%s) was rejected, so the script stops here; remotes after it were not pushed:\\n%s\\n' "$name" "$url" "$out" >&2
-    exit 1
-  fi
-  printf '%s\\n' "$out"
-}
+say '3. Backup: a mirror of this repository, and every remote fetched whole into its own namespace'
+step backup
+echo "backup: $STATE/backup.git (it contains the secrets: keep it encrypted, delete it when done)"
 
-check_remote() {
-  local name=$1 url=$2 note=$3 want have other
-  want=$( { git -C "$WORK" for-each-ref --format='%(objectname) %(refname)' "refs/leakguard/remotes/$name/" | sed "s# refs/leakguard/remotes/$name/# refs/heads/#"; git -C "$WORK" for-each-ref --format='%(objectname) %(refname)' refs/tags/; } | sort)
-  have=$("\${G[@]}" ls-remote "$url" 'refs/heads/*' 'refs/tags/*' | grep -v '\\^{}$' | awk '{print $1" "$2}' | sort)
-  if [ "$want" = "$have" ]; then echo "$name: every branch and tag now points into the rewritten history"; else echo "warning: $name's branches and tags differ from the rewritten history; compare git ls-remote $url" >&2; fi
-  other=$("\${G[@]}" ls-remote "$url" | awk '{print $2}' | grep -v -E '^(HEAD|refs/heads/.*|refs/tags/.*)$' || true)
-  if [ -n "$other" ]; then printf '%s keeps refs the push cannot rewrite (they still reach the old commits):\\n%s\\n%s\\n' "$name" "$other" "$note" >&2; fi
-}
+say '4-5. Rewrite a disposable copy, and verify it before anything is pushed'
+step rewrite || { echo 'verification failed: nothing was pushed. The backup and this clone are unchanged.' >&2; exit 1; }
 
-say '6. Push to every remote'
-${remotes.length ? remoteBlocks : "echo 'no remotes: nothing to push; the rewritten mirror is in '\"$WORK\"' until this script exits'"}
+say '6. Push to every remote: exactly its own refs, rewritten'
+${remotes.length ? remoteBlocks : "echo 'no remotes: nothing to push; the rewritten copy is in '\"$STATE/rewritten.git\""}
+step summary
 
-say '7. Aftercare: re-scan a fresh clone of every remote'
-# a plain clone sees what a new collaborator gets: branches and tags (hidden review refs were listed above)
-${remotes.map((r) => `run "\${G[@]}" clone -q --bare ${q(r.pushUrl ?? r.url)} "$WORKDIR/check-${r.name}.git"\nlg purge --verify --plan-file "$WORKDIR/plan.json" --new "$WORKDIR/check-${r.name}.git"`).join('\n')}
+say '7. Aftercare'
 ${manualBlock(steps[steps.length - 1]!)}
-echo 'done. The backup is at '"$BACKUP"
+echo "done. The backup and state are in $STATE"
 `;
 }
 
 function git_status_warning(): string {
-  return `if [ -n "$(git status --porcelain 2>/dev/null)" ]; then echo 'warning: this clone has uncommitted changes; they are not touched, but this clone must be replaced after the push' >&2; fi`;
+  return `if [ -n "$(git status --porcelain 2>/dev/null || true)" ]; then echo 'warning: this clone has uncommitted changes; they are not touched, but this clone must be replaced after the push' >&2; fi`;
 }

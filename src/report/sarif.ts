@@ -1,6 +1,7 @@
 /** SARIF 2.1.0 as GitHub code scanning accepts it: rules, locations, partialFingerprints. */
 import type { Finding, ScanReport, Severity } from '../types.js';
 import type { CompiledRule } from '../engine/compile.js';
+import type { Extent, Extents } from './extent.js';
 
 const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = {
   critical: 'error', high: 'error', medium: 'warning', low: 'note', info: 'note',
@@ -20,7 +21,34 @@ function message(f: Finding): string {
   return `${f.description}${where}`;
 }
 
-export function formatSarif(report: ScanReport, rules: CompiledRule[], version: string): string {
+/** GitHub keeps at most this many locations of one result. */
+const MAX_LOCATIONS = 1000;
+
+/**
+ * The finding's own place first (with its region: content findings from the secret's first to
+ * last character, path and size findings the whole file), then every other history occurrence.
+ */
+function locations(f: Finding, end: Extent | undefined) {
+  const region = f.line !== undefined
+    ? { startLine: f.line, startColumn: f.column ?? 1, ...(end ? { endLine: end.endLine, endColumn: end.endColumn } : {}) }
+    : undefined;
+  const at = (path: string, commit: string | undefined, withRegion: boolean) => ({
+    physicalLocation: { artifactLocation: { uri: pathToUri(path), uriBaseId: 'SRCROOT' }, ...(withRegion && region ? { region } : {}) },
+    ...(commit ? { properties: { commit } } : {}),
+  });
+  const out = [at(f.path, f.commit, true)];
+  const seen = new Set([`${f.commit ?? ''}\0${f.path}`]);
+  for (const o of f.occurrences ?? []) {
+    const key = `${o.commit ?? ''}\0${o.path}`;
+    if (seen.has(key) || out.length >= MAX_LOCATIONS) continue;
+    seen.add(key);
+    // a region belongs to the blob it was found in; other versions may hold the secret elsewhere
+    out.push(at(o.path, o.commit, o.blobId === f.blobId));
+  }
+  return out;
+}
+
+export function formatSarif(report: ScanReport, rules: CompiledRule[], version: string, extents?: Extents): string {
   const used = new Map<string, number>();
   const ruleList = rules.filter((r) => report.findings.some((f) => f.ruleId === r.id));
   ruleList.forEach((r, i) => used.set(r.id, i));
@@ -46,19 +74,17 @@ export function formatSarif(report: ScanReport, rules: CompiledRule[], version: 
         },
       },
       originalUriBaseIds: report.target.root ? { SRCROOT: { uri: `file://${pathToUri(report.target.root.replace(/\/?$/, '/'))}` } } : undefined,
-      results: report.findings.map((f) => ({
+      results: report.findings.map((f, i) => ({
         ruleId: f.ruleId,
         ruleIndex: used.get(f.ruleId),
         level: LEVEL[f.severity],
         message: { text: message(f) },
-        locations: [{
-          physicalLocation: {
-            artifactLocation: { uri: pathToUri(f.path), uriBaseId: 'SRCROOT' },
-            region: { startLine: f.line ?? 1, startColumn: f.column ?? 1 },
-          },
-        }],
-        partialFingerprints: { 'leakguardFingerprint/v1': f.fingerprint },
-        properties: { kind: f.kind, ...(f.commit ? { commit: f.commit } : {}) },
+        locations: locations(f, extents?.[i]),
+        // Identity without GitHub's line hash: the upload step computes one only from files in the
+        // checkout, so a history finding in a deleted file would get a different one on every run
+        // and raise a new alert. This value (rule, path, secret hash) is the same wherever it is seen.
+        partialFingerprints: { primaryLocationLineHash: f.fingerprint, 'leakguardFingerprint/v1': f.fingerprint },
+        properties: { kind: f.kind, ...(f.commit ? { commit: f.commit } : {}), ...(f.occurrences?.length ? { occurrences: f.occurrences.length } : {}) },
       })),
       columnKind: 'unicodeCodePoints',
     }],
