@@ -16,7 +16,10 @@ export default tseslint.config(
   {
     rules: {
       // non-null assertions and `any` in tests are deliberate; unused names are errors except `_x`
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', caughtErrors: 'none' },
+      ],
       '@typescript-eslint/no-explicit-any': 'off',
       'no-control-regex': 'off',
     },
@@ -24,27 +27,44 @@ export default tseslint.config(
   {
     files: ['src/sources/**/*.ts'],
     rules: deny([
-      [['../engine/*', '../report/*', '../remedy/*', '../cli/*', '../integrations/*', '../api.js', '../index.js'], 'sources only read: they import nothing from the engine, reports, remedies or the CLI'],
+      [
+        ['../engine/*', '../report/*', '../remedy/*', '../cli/*', '../integrations/*', '../api.js', '../index.js'],
+        'sources only read: they import nothing from the engine, reports, remedies or the CLI',
+      ],
     ]),
   },
   {
     files: ['src/engine/**/*.ts'],
     rules: deny([
-      [['../report/*', '../remedy/*', '../cli/*', '../integrations/*', '../api.js', '../index.js'], 'the engine turns source bytes into findings; reports, remedies and the CLI build on it, not the other way round'],
+      [
+        ['../report/*', '../remedy/*', '../cli/*', '../integrations/*', '../api.js', '../index.js'],
+        'the engine turns source bytes into findings; reports, remedies and the CLI build on it, not the other way round',
+      ],
     ]),
   },
   {
     // the matching core: pure functions of rules and bytes, testable without git
-    files: ['src/engine/{detect,blob-scan,keyword-filter,edit-regions,regex,compile,findings,entropy,text,units,rule-spec,rule-check,fingerprint,baseline}.ts'],
+    files: [
+      'src/engine/{detect,blob-scan,keyword-filter,edit-regions,regex,compile,findings,entropy,text,units,rule-spec,rule-check,fingerprint,baseline}.ts',
+    ],
     rules: deny([
-      [['node:child_process', 'child_process', '../sources/git.js', '../sources/history.js', '../sources/messages.js'], 'matching never spawns git: sources read, the scan orchestration (scan.ts, history-scan.ts, content-pool.ts) connects them'],
-      [['../report/*', '../remedy/*', '../cli/*', '../integrations/*', '../api.js', '../index.js'], 'the engine does not depend on what consumes it'],
+      [
+        ['node:child_process', 'child_process', '../sources/git.js', '../sources/history.js', '../sources/messages.js'],
+        'matching never spawns git: sources read, the scan orchestration (scan.ts, history-scan.ts, content-pool.ts) connects them',
+      ],
+      [
+        ['../report/*', '../remedy/*', '../cli/*', '../integrations/*', '../api.js', '../index.js'],
+        'the engine does not depend on what consumes it',
+      ],
     ]),
   },
   {
     files: ['src/report/**/*.ts'],
     rules: deny([
-      [['../sources/*', '../remedy/*', '../cli/*', '../integrations/*', 'node:child_process'], 'reports only format findings'],
+      [
+        ['../sources/*', '../remedy/*', '../cli/*', '../integrations/*', 'node:child_process'],
+        'reports only format findings',
+      ],
     ]),
   },
   {

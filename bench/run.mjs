@@ -18,7 +18,10 @@ import { join, resolve, basename } from 'node:path';
 const ROOT = resolve(import.meta.dirname, '..');
 const BIN = process.env.LEAKGUARD_BENCH_BIN ?? join(ROOT, 'bin', 'leakguard.js');
 const args = process.argv.slice(2);
-const opt = (name, dflt) => { const i = args.indexOf(`--${name}`); return i === -1 ? dflt : args[i + 1]; };
+const opt = (name, dflt) => {
+  const i = args.indexOf(`--${name}`);
+  return i === -1 ? dflt : args[i + 1];
+};
 const repos = args.flatMap((a, i) => (args[i - 1] === '--repo' ? [resolve(a)] : []));
 const runs = Number(opt('runs', '21'));
 // --iso also times the isomorphic-git engine; --history-runs N sets the history repetitions
@@ -27,7 +30,14 @@ const only = opt('only', 'all');
 // an empty global config of our own: never /dev/null, which a tool writing global config would replace
 const globalConfig = join(mkdtempSync(join(tmpdir(), 'lg-bench-cfg-')), 'gitconfig');
 writeFileSync(globalConfig, '');
-const gitEnv = { ...process.env, GIT_CONFIG_GLOBAL: globalConfig, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b' };
+const gitEnv = {
+  ...process.env,
+  GIT_CONFIG_GLOBAL: globalConfig,
+  GIT_AUTHOR_NAME: 'b',
+  GIT_AUTHOR_EMAIL: 'b@b',
+  GIT_COMMITTER_NAME: 'b',
+  GIT_COMMITTER_EMAIL: 'b@b',
+};
 const git = (cwd, ...a) => execFileSync('git', a, { cwd, env: gitEnv, maxBuffer: 1 << 30 }).toString();
 
 function timeOnce(cmd, argv, cwd, env = gitEnv) {
@@ -37,7 +47,10 @@ function timeOnce(cmd, argv, cwd, env = gitEnv) {
   if (r.status !== 0 && r.status !== 1) throw new Error(`${cmd} ${argv.join(' ')} exited ${r.status}: ${r.stderr}`);
   return ms;
 }
-const median = (xs) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)]; };
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+};
 
 /** A deterministic synthetic repository, for runs without a cloned corpus. */
 function syntheticRepo(files = 3000, commits = 400) {
@@ -59,7 +72,11 @@ function syntheticRepo(files = 3000, commits = 400) {
       appendFileSync(join(dir, `src/m${fi % 50}/f${fi}.js`), line() + '\n');
     }
     // a few planted leaks, so the scan has something to attribute
-    if (c % 100 === 0) writeFileSync(join(dir, `src/m0/leak${c}.env`), `TOKEN=ghp_${'x1Y2z3W4v5U6t7S8r9Q0p1O2n3M4l5K6j7I8'.slice(0, 36)}\n`);
+    if (c % 100 === 0)
+      writeFileSync(
+        join(dir, `src/m0/leak${c}.env`),
+        `TOKEN=ghp_${'x1Y2z3W4v5U6t7S8r9Q0p1O2n3M4l5K6j7I8'.slice(0, 36)}\n`,
+      );
     git(dir, 'add', '-A');
     git(dir, 'commit', '-q', '-m', `change ${c}`);
   }
@@ -70,7 +87,11 @@ function corpus() {
   if (args.includes('--synthetic')) return [...repos, syntheticRepo()];
   if (repos.length) return repos;
   const dir = join(ROOT, 'bench', 'corpus');
-  const found = existsSync(dir) ? readdirSync(dir).map((d) => join(dir, d)).filter((d) => existsSync(join(d, '.git')) || existsSync(join(d, 'HEAD'))) : [];
+  const found = existsSync(dir)
+    ? readdirSync(dir)
+        .map((d) => join(dir, d))
+        .filter((d) => existsSync(join(d, '.git')) || existsSync(join(d, 'HEAD')))
+    : [];
   if (found.length) return found;
   console.log('(no corpus in bench/corpus and no --repo: generating a synthetic repository)');
   return [syntheticRepo()];
@@ -80,7 +101,10 @@ function benchStaged(repo) {
   // a throwaway clone sharing the corpus's objects, with 20 modified files staged
   const dir = mkdtempSync(join(tmpdir(), 'lg-bench-staged-'));
   git(tmpdir(), 'clone', '-q', '--shared', repo, dir);
-  const files = git(dir, 'ls-files').split('\n').filter((f) => /\.(js|md|json|ts|txt)$/.test(f)).slice(0, 20);
+  const files = git(dir, 'ls-files')
+    .split('\n')
+    .filter((f) => /\.(js|md|json|ts|txt)$/.test(f))
+    .slice(0, 20);
   for (const f of files) appendFileSync(join(dir, f), '\n// touched by the leakguard benchmark\n');
   git(dir, 'add', '--', ...files);
   const tracked = git(dir, 'ls-files').split('\n').length - 1;
@@ -95,12 +119,19 @@ function benchStaged(repo) {
   rmSync(dir, { recursive: true, force: true });
   const mNode = median(node);
   const mLg = median(lg);
-  console.log(`staged  ${basename(repo).padEnd(12)} ${String(tracked).padStart(6)} tracked files, ${files.length} staged | node -e 0: ${mNode.toFixed(1)} ms | leakguard scan --staged: ${mLg.toFixed(1)} ms | difference: ${(mLg - mNode).toFixed(1)} ms (target <= 40) | median of ${runs}`);
+  console.log(
+    `staged  ${basename(repo).padEnd(12)} ${String(tracked).padStart(6)} tracked files, ${files.length} staged | node -e 0: ${mNode.toFixed(1)} ms | leakguard scan --staged: ${mLg.toFixed(1)} ms | difference: ${(mLg - mNode).toFixed(1)} ms (target <= 40) | median of ${runs}`,
+  );
 }
 
 function timeRss(cmd, argv, cwd, env = gitEnv) {
   const t = process.hrtime.bigint();
-  const r = spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...argv], { cwd, env, stdio: ['ignore', 'ignore', 'pipe'], maxBuffer: 1 << 26 });
+  const r = spawnSync('/usr/bin/time', ['-f', '%M', cmd, ...argv], {
+    cwd,
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    maxBuffer: 1 << 26,
+  });
   const ms = Number(process.hrtime.bigint() - t) / 1e6;
   if (r.error) return { ms, rssMb: NaN, status: -1 };
   const rss = Number(r.stderr.toString().trim().split('\n').pop());
@@ -111,15 +142,23 @@ const gitSecrets = spawnSync('sh', ['-c', 'command -v git-secrets']).status === 
 
 function benchHistory(repo, reps) {
   const gitLog = () => timeOnce('sh', ['-c', 'git log -p -U0 --full-history --all > /dev/null'], repo);
-  const lg = () => (hasTime ? timeRss(process.execPath, [BIN, 'scan', '--history', '--quiet', '--format', 'json'], repo)
-    : { ms: timeOnce(process.execPath, [BIN, 'scan', '--history', '--quiet', '--format', 'json'], repo), rssMb: NaN });
-  gitLog(); lg(); // warm the page cache
-  const g = []; const l = []; const rss = [];
+  const lg = () =>
+    hasTime
+      ? timeRss(process.execPath, [BIN, 'scan', '--history', '--quiet', '--format', 'json'], repo)
+      : { ms: timeOnce(process.execPath, [BIN, 'scan', '--history', '--quiet', '--format', 'json'], repo), rssMb: NaN };
+  gitLog();
+  lg(); // warm the page cache
+  const g = [];
+  const l = [];
+  const rss = [];
   for (let i = 0; i < reps; i++) {
     g.push(gitLog());
-    const x = lg(); l.push(x.ms); rss.push(x.rssMb);
+    const x = lg();
+    l.push(x.ms);
+    rss.push(x.rssMb);
   }
-  const mg = median(g); const ml = median(l);
+  const mg = median(g);
+  const ml = median(l);
   let line = `history ${basename(repo).padEnd(12)} git log -p: ${(mg / 1000).toFixed(2)} s | leakguard --history: ${(ml / 1000).toFixed(2)} s (${(ml / mg).toFixed(2)}x, target <= 1.0x), peak ${Math.max(...rss).toFixed(0)} MB (target <= 300)`;
   if (gitSecrets) {
     const home = mkdtempSync(join(tmpdir(), 'lg-bench-home-'));
@@ -131,14 +170,25 @@ function benchHistory(repo, reps) {
   } else line += ' | git secrets: not installed (apt-get install git-secrets)';
   console.log(`${line} | median of ${reps}`);
   const commits = Number(git(repo, 'rev-list', '--all', '--count').trim());
-  if (args.includes('--iso') && commits > 3000) console.log(`history ${basename(repo).padEnd(12)} isomorphic-git engine: skipped (${commits} commits; it reads every tree in JavaScript, use --synthetic to compare)`);
+  if (args.includes('--iso') && commits > 3000)
+    console.log(
+      `history ${basename(repo).padEnd(12)} isomorphic-git engine: skipped (${commits} commits; it reads every tree in JavaScript, use --synthetic to compare)`,
+    );
   else if (args.includes('--iso')) {
-    const iso = timeOnce(process.execPath, [BIN, 'scan', '--history', '--quiet', '--engine', 'isomorphic', '--format', 'json'], repo);
-    console.log(`history ${basename(repo).padEnd(12)} isomorphic-git engine: ${(iso / 1000).toFixed(2)} s (${(iso / ml).toFixed(1)}x the git engine)`);
+    const iso = timeOnce(
+      process.execPath,
+      [BIN, 'scan', '--history', '--quiet', '--engine', 'isomorphic', '--format', 'json'],
+      repo,
+    );
+    console.log(
+      `history ${basename(repo).padEnd(12)} isomorphic-git engine: ${(iso / 1000).toFixed(2)} s (${(iso / ml).toFixed(1)}x the git engine)`,
+    );
   }
 }
 
-console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${git(ROOT, 'version').trim()}`);
+console.log(
+  `machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, node ${process.version}, ${git(ROOT, 'version').trim()}`,
+);
 for (const repo of corpus()) {
   const bare = git(repo, 'rev-parse', '--is-bare-repository').trim() === 'true';
   if ((only === 'all' || only === 'staged') && !bare) benchStaged(repo);

@@ -21,9 +21,17 @@ function loadCli() {
     process.stderr.write(`leakguard: ${file} is missing; run 'npm run build' (or reinstall leakguard)\n`);
     process.exit(2);
   }
-  const cacheFile = join(dist, '.cache', `cli-${process.version}-${process.arch}-${st.size}-${Math.floor(st.mtimeMs)}.v8`);
+  const cacheFile = join(
+    dist,
+    '.cache',
+    `cli-${process.version}-${process.arch}-${st.size}-${Math.floor(st.mtimeMs)}.v8`,
+  );
   let cachedData;
-  try { cachedData = readFileSync(cacheFile); } catch { /* first run */ }
+  try {
+    cachedData = readFileSync(cacheFile);
+  } catch {
+    /* first run */
+  }
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
     filename: file,
     cachedData,
@@ -42,7 +50,9 @@ function loadCli() {
         const tmp = `${cacheFile}.${process.pid}`;
         writeFileSync(tmp, script.createCachedData());
         renameSync(tmp, cacheFile);
-      } catch { /* read-only install: run without a cache */ }
+      } catch {
+        /* read-only install: run without a cache */
+      }
     },
   };
 }

@@ -36,7 +36,9 @@ await build({
   format: 'esm',
   outdir: 'dist',
   // CommonJS dependencies call require(); give the ES module bundle one.
-  banner: { js: "import { createRequire as __lgCreateRequire } from 'node:module'; const require = __lgCreateRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __lgCreateRequire } from 'node:module'; const require = __lgCreateRequire(import.meta.url);",
+  },
 });
 mkdirSync('dist/.cache', { recursive: true });
 

@@ -14,7 +14,9 @@ const END = '<!-- families:end -->';
 export function families(rulesDir = join(root, 'rules')) {
   const byFile = new Map();
   const all = new Set();
-  for (const file of readdirSync(rulesDir).filter((f) => f.endsWith('.yml')).sort()) {
+  for (const file of readdirSync(rulesDir)
+    .filter((f) => f.endsWith('.yml'))
+    .sort()) {
     const doc = yaml.load(readFileSync(join(rulesDir, file), 'utf8'));
     const names = new Set();
     for (const rule of doc?.rules ?? []) {

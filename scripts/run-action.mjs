@@ -19,7 +19,10 @@ const ROOT = resolve(import.meta.dirname, '..');
 const yaml = createRequire(import.meta.url)('js-yaml');
 
 const argv = process.argv.slice(2);
-const flag = (name, dflt) => { const i = argv.indexOf(`--${name}`); return i === -1 ? dflt : argv[i + 1]; };
+const flag = (name, dflt) => {
+  const i = argv.indexOf(`--${name}`);
+  return i === -1 ? dflt : argv[i + 1];
+};
 const workdir = resolve(flag('workdir', '.'));
 const action = yaml.load(readFileSync(join(ROOT, 'action.yml'), 'utf8'));
 
@@ -27,7 +30,10 @@ const inputs = Object.fromEntries(Object.entries(action.inputs ?? {}).map(([k, v
 argv.forEach((a, i) => {
   if (argv[i - 1] !== '--input') return;
   const eq = a.indexOf('=');
-  if (eq < 1 || !(a.slice(0, eq) in inputs)) { console.error(`run-action: unknown input '${a}'`); process.exit(2); }
+  if (eq < 1 || !(a.slice(0, eq) in inputs)) {
+    console.error(`run-action: unknown input '${a}'`);
+    process.exit(2);
+  }
   inputs[a.slice(0, eq)] = a.slice(eq + 1);
 });
 const event = flag('event', 'workflow_dispatch');
@@ -55,7 +61,11 @@ function evaluate(expr) {
   let i = 0;
   const primary = () => {
     const t = tokens[i++];
-    if (t === '(') { const v = or(); i++; return v; }
+    if (t === '(') {
+      const v = or();
+      i++;
+      return v;
+    }
     if (t === '!') return !truthy(primary());
     if (t === 'always()') return true;
     if (t === 'success()') return !failed;
@@ -73,8 +83,24 @@ function evaluate(expr) {
     }
     return v;
   };
-  const and = () => { let v = compare(); while (tokens[i] === '&&') { i++; const w = compare(); v = truthy(v) && truthy(w); } return v; };
-  const or = () => { let v = and(); while (tokens[i] === '||') { i++; const w = and(); v = truthy(v) || truthy(w); } return v; };
+  const and = () => {
+    let v = compare();
+    while (tokens[i] === '&&') {
+      i++;
+      const w = compare();
+      v = truthy(v) && truthy(w);
+    }
+    return v;
+  };
+  const or = () => {
+    let v = and();
+    while (tokens[i] === '||') {
+      i++;
+      const w = and();
+      v = truthy(v) || truthy(w);
+    }
+    return v;
+  };
   return or();
 }
 const truthy = (v) => v !== '' && v !== false && v !== undefined && v !== null;
@@ -82,10 +108,21 @@ const substitute = (s) => String(s).replace(/\$\{\{\s*(.*?)\s*\}\}/g, (_m, e) =>
 
 const report = [];
 for (const step of action.runs.steps) {
-  const cond = step.if ? /\b(always|failure)\(\)/.test(step.if) || !failed ? truthy(evaluate(step.if)) : false : !failed;
-  if (!cond) { report.push({ name: step.name, skipped: true }); continue; }
+  const cond = step.if
+    ? /\b(always|failure)\(\)/.test(step.if) || !failed
+      ? truthy(evaluate(step.if))
+      : false
+    : !failed;
+  if (!cond) {
+    report.push({ name: step.name, skipped: true });
+    continue;
+  }
   if (step.uses) {
-    report.push({ name: step.name, uses: step.uses, with: Object.fromEntries(Object.entries(step.with ?? {}).map(([k, v]) => [k, substitute(v)])) });
+    report.push({
+      name: step.name,
+      uses: step.uses,
+      with: Object.fromEntries(Object.entries(step.with ?? {}).map(([k, v]) => [k, substitute(v)])),
+    });
     continue;
   }
   const tmp = mkdtempSync(join(tmpdir(), 'lg-action-'));
@@ -93,7 +130,11 @@ for (const step of action.runs.steps) {
   writeFileSync(output, '');
   const env = { ...process.env, GITHUB_OUTPUT: output, GITHUB_ACTION_PATH: ROOT };
   for (const [k, v] of Object.entries(step.env ?? {})) env[k] = substitute(v);
-  const r = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', substitute(step.run)], { cwd: workdir, env, encoding: 'utf8' });
+  const r = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', substitute(step.run)], {
+    cwd: workdir,
+    env,
+    encoding: 'utf8',
+  });
   process.stderr.write(r.stdout + r.stderr);
   const outputs = {};
   for (const line of readFileSync(output, 'utf8').split('\n')) {

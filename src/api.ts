@@ -76,7 +76,9 @@ export async function prepare(opts: ScanOptions): Promise<PreparedScan & { engin
   const root = repo.root ?? repo.gitDir;
   const config = await loadConfig(repo.root, opts.config);
   const ruleset = await buildRuleset(config, { defaultRules: opts.defaultRules });
-  const baselineFile = opts.baseline ?? (config.baseline ? (isAbsolute(config.baseline) ? config.baseline : join(root, config.baseline)) : undefined);
+  const baselineFile =
+    opts.baseline ??
+    (config.baseline ? (isAbsolute(config.baseline) ? config.baseline : join(root, config.baseline)) : undefined);
   return { repo, root, config, ruleset, baseline: baselineFile ? readBaseline(baselineFile) : undefined, engine };
 }
 
@@ -87,50 +89,87 @@ async function existingDir(p: string): Promise<string> {
 }
 
 type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
-const settle = <T>(p: Promise<T>): Promise<Settled<T>> => p.then((value) => ({ ok: true as const, value }), (error) => ({ ok: false as const, error }));
-const unsettle = <T>(s: Settled<T>): T => { if (s.ok) return s.value; throw s.error; };
+const settle = <T>(p: Promise<T>): Promise<Settled<T>> =>
+  p.then(
+    (value) => ({ ok: true as const, value }),
+    (error) => ({ ok: false as const, error }),
+  );
+const unsettle = <T>(s: Settled<T>): T => {
+  if (s.ok) return s.value;
+  throw s.error;
+};
 
 /** Findings with their secrets redacted, and any secret among them wherever else it appears. */
 export function redactFindings(findings: Finding[], secrets: Iterable<string> = []): Finding[] {
-  const copies = findings.map((f) => ({ ...f, occurrences: f.occurrences?.map((o) => ({ ...o })), refs: f.refs && [...f.refs] }));
-  return redactReport({ findings: copies, stats: { warnings: [], skippedExamples: {} } as unknown as ScanReport['stats'] }, secrets).findings;
+  const copies = findings.map((f) => ({
+    ...f,
+    occurrences: f.occurrences?.map((o) => ({ ...o })),
+    refs: f.refs && [...f.refs],
+  }));
+  return redactReport(
+    { findings: copies, stats: { warnings: [], skippedExamples: {} } as unknown as ScanReport['stats'] },
+    secrets,
+  ).findings;
 }
 
 /** Scans the work tree (tracked plus untracked, not ignored) or, with `staged`, the index. */
 /** The report, with the compiled rules and the repository it came from for callers that go on from it. */
-export async function scan(opts: ScanOptions = {}): Promise<ScanReport & { ruleset: Ruleset; repo: RepoInfo; knownSecrets?: Set<string> }> {
+export async function scan(
+  opts: ScanOptions = {},
+): Promise<ScanReport & { ruleset: Ruleset; repo: RepoInfo; knownSecrets?: Set<string> }> {
   // For --staged, list the index while the repository is opened and the rules compiled; an error
   // there waits until prepare() has had the chance to say something clearer (not a repository).
   const listing = opts.staged ? settle(stagedEntries(await existingDir(resolve(opts.path ?? '.')))) : undefined;
   const p = await prepare(opts);
   const stats = newStats(p.ruleset.rules.length);
-  const engine = new Engine(p.ruleset, {
-    maxContentBytes: opts.maxContentBytes ?? p.config.maxContentBytes,
-    baseline: p.baseline,
-  }, stats);
-  const onSkip = (path: string, reason: Parameters<typeof countSkip>[2]) => { stats.files++; countSkip(stats, path, reason); };
+  const engine = new Engine(
+    p.ruleset,
+    {
+      maxContentBytes: opts.maxContentBytes ?? p.config.maxContentBytes,
+      baseline: p.baseline,
+    },
+    stats,
+  );
+  const onSkip = (path: string, reason: Parameters<typeof countSkip>[2]) => {
+    stats.files++;
+    countSkip(stats, path, reason);
+  };
   let findings: Finding[];
   let secrets: Set<string>;
   const redacted = opts.redact !== false;
   // the last step of the findings stage: the secret, and every known secret in any other field
   // unredacted, the report keeps the secrets it knows, so a caller that redacts later (the SARIF
   // and GitLab formats, which need each secret's extent first) scrubs every field as this would
-  const finish = <R extends Omit<ScanReport, 'redacted'>>(unfiltered: R): R & { redacted: boolean; knownSecrets?: Set<string> } => {
+  const finish = <R extends Omit<ScanReport, 'redacted'>>(
+    unfiltered: R,
+  ): R & { redacted: boolean; knownSecrets?: Set<string> } => {
     const report = withGitleaksIgnore(unfiltered, p.root);
     return redacted ? { ...redactReport(report, secrets), redacted } : { ...report, redacted, knownSecrets: secrets };
   };
   if (opts.history || opts.range) {
     if (opts.staged) throw new LeakguardError('--staged cannot be combined with --history or --range');
     const cwd = p.repo.root ?? p.repo.gitDir;
-    const target = { mode: opts.range ? 'range' as const : 'history' as const, root: p.root, range: opts.range };
+    const target = { mode: opts.range ? ('range' as const) : ('history' as const), root: p.root, range: opts.range };
     try {
-      ({ findings, secrets } = await scanHistory(cwd, p.ruleset, {
-        range: opts.range, allObjects: opts.allObjects, workers: opts.workers, onProgress: opts.onProgress,
-        maxContentBytes: opts.maxContentBytes ?? p.config.maxContentBytes, baseline: p.baseline,
-        specs: await effectiveRules(p.config, { defaultRules: opts.defaultRules }), allow: p.config.allowlist,
-        shallow: p.repo.shallow, engine: p.engine,
-      }, stats));
-      if (p.engine === 'isomorphic' && !opts.engine) stats.warnings.push('git was not found on PATH: history was read with isomorphic-git');
+      ({ findings, secrets } = await scanHistory(
+        cwd,
+        p.ruleset,
+        {
+          range: opts.range,
+          allObjects: opts.allObjects,
+          workers: opts.workers,
+          onProgress: opts.onProgress,
+          maxContentBytes: opts.maxContentBytes ?? p.config.maxContentBytes,
+          baseline: p.baseline,
+          specs: await effectiveRules(p.config, { defaultRules: opts.defaultRules }),
+          allow: p.config.allowlist,
+          shallow: p.repo.shallow,
+          engine: p.engine,
+        },
+        stats,
+      ));
+      if (p.engine === 'isomorphic' && !opts.engine)
+        stats.warnings.push('git was not found on PATH: history was read with isomorphic-git');
     } catch (e) {
       if (e instanceof IncompleteScan) {
         // the findings are real and must still be reported; the error says the all-clear is not
@@ -144,13 +183,23 @@ export async function scan(opts: ScanOptions = {}): Promise<ScanReport & { rules
   if (opts.staged) {
     if (!p.repo.root) throw new LeakguardError('--staged needs a work tree; this is a bare repository');
     const { items, close } = await stagedItems(p.repo.root, onSkip, listing!.then(unsettle));
-    try { findings = await engine.scanAll(items); } finally { close(); }
+    try {
+      findings = await engine.scanAll(items);
+    } finally {
+      close();
+    }
   } else {
     if (!p.repo.root) throw new LeakguardError('a bare repository has no work tree to scan; use --history');
     findings = await engine.scanAll(worktreeItems(p.repo.root, resolve(opts.path ?? '.'), onSkip));
   }
   secrets = engine.secrets;
-  return finish({ findings, stats, target: { mode: opts.staged ? 'staged' : 'worktree', root: p.root }, ruleset: p.ruleset, repo: p.repo });
+  return finish({
+    findings,
+    stats,
+    target: { mode: opts.staged ? 'staged' : 'worktree', root: p.root },
+    ruleset: p.ruleset,
+    repo: p.repo,
+  });
 }
 
 /** Drops what the repository's .gitleaksignore accepts (a team moving from gitleaks keeps its decisions), counted with the baseline. */
@@ -163,30 +212,54 @@ function withGitleaksIgnore<R extends Pick<ScanReport, 'findings' | 'stats'>>(re
 }
 
 /** A commit message to scan: the file git hands the commit-msg hook, or the text itself. */
-export type MessageOptions = Pick<ScanOptions, 'path' | 'config' | 'baseline' | 'defaultRules' | 'redact'> & ({ file: string; text?: undefined } | { text: string; file?: undefined });
+export type MessageOptions = Pick<ScanOptions, 'path' | 'config' | 'baseline' | 'defaultRules' | 'redact'> &
+  ({ file: string; text?: undefined } | { text: string; file?: undefined });
 
 /**
  * Scans a commit message with the same rules as a file. Comment lines are blanked as git strips
  * them (so line numbers still match the file) and everything below the scissors line is cut.
  */
-export async function scanMessage(opts: MessageOptions): Promise<ScanReport & { ruleset: Ruleset; repo: RepoInfo; knownSecrets?: Set<string> }> {
-  const raw = opts.file !== undefined
-    ? await readFile(resolve(opts.file), 'utf8').catch((e: NodeJS.ErrnoException) => { throw new LeakguardError(`cannot read ${opts.file}: ${e.code === 'ENOENT' ? 'no such file' : e.code ?? e.message}`); })
-    : opts.text;
+export async function scanMessage(
+  opts: MessageOptions,
+): Promise<ScanReport & { ruleset: Ruleset; repo: RepoInfo; knownSecrets?: Set<string> }> {
+  const raw =
+    opts.file !== undefined
+      ? await readFile(resolve(opts.file), 'utf8').catch((e: NodeJS.ErrnoException) => {
+          throw new LeakguardError(
+            `cannot read ${opts.file}: ${e.code === 'ENOENT' ? 'no such file' : (e.code ?? e.message)}`,
+          );
+        })
+      : opts.text;
   const p = await prepare(opts);
-  const commentChar = (await git(['config', '--default', '#', 'core.commentChar'], p.root).catch(() => Buffer.from('#'))).toString('utf8').trim();
+  const commentChar = (
+    await git(['config', '--default', '#', 'core.commentChar'], p.root).catch(() => Buffer.from('#'))
+  )
+    .toString('utf8')
+    .trim();
   const text = stripComments(raw, commentChar === 'auto' || !commentChar ? '#' : commentChar);
   const stats = newStats(p.ruleset.rules.length);
   const engine = new Engine(p.ruleset, { maxContentBytes: Infinity, baseline: p.baseline }, stats);
   const body = Buffer.from(text, 'utf8');
-  const found = await engine.scanAll([{ path: MESSAGE_PATHS['commit-message'], size: body.length, read: async () => body }]);
+  const found = await engine.scanAll([
+    { path: MESSAGE_PATHS['commit-message'], size: body.length, read: async () => body },
+  ]);
   const findings = found.filter((f) => f.kind === 'content').map((f) => ({ ...f, source: 'commit-message' as const }));
   const redacted = opts.redact !== false;
-  return { findings: redacted ? redactFindings(findings, engine.secrets) : findings, stats, target: { mode: 'staged', root: p.root }, redacted, ruleset: p.ruleset, repo: p.repo, ...(redacted ? {} : { knownSecrets: engine.secrets }) };
+  return {
+    findings: redacted ? redactFindings(findings, engine.secrets) : findings,
+    stats,
+    target: { mode: 'staged', root: p.root },
+    redacted,
+    ruleset: p.ruleset,
+    repo: p.repo,
+    ...(redacted ? {} : { knownSecrets: engine.secrets }),
+  };
 }
 
 function stripComments(message: string, commentChar: string): string {
   const lines = message.split('\n');
   const scissors = lines.findIndex((l) => l.startsWith(`${commentChar} `) && l.includes('>8'));
-  return (scissors === -1 ? lines : lines.slice(0, scissors)).map((l) => (l.startsWith(commentChar) ? '' : l)).join('\n');
+  return (scissors === -1 ? lines : lines.slice(0, scissors))
+    .map((l) => (l.startsWith(commentChar) ? '' : l))
+    .join('\n');
 }

@@ -30,17 +30,21 @@ const CONFIG_KEYS = new Set(['default_rules', 'disable', 'rules', 'allowlist', '
 export function parseConfig(doc: unknown, file: string): Config {
   const cfg: Config = { file, defaultRules: true, disable: [], rules: [], maxContentBytes: DEFAULT_MAX_CONTENT };
   if (doc === null || doc === undefined) return cfg;
-  if (typeof doc !== 'object' || Array.isArray(doc)) throw new LeakguardError(`${file}: expected a mapping at the top level`);
+  if (typeof doc !== 'object' || Array.isArray(doc))
+    throw new LeakguardError(`${file}: expected a mapping at the top level`);
   const o = doc as Record<string, unknown>;
   for (const k of Object.keys(o)) {
-    if (!CONFIG_KEYS.has(k)) throw new LeakguardError(`${file}: unknown key '${k}' (expected ${[...CONFIG_KEYS].join(', ')})`);
+    if (!CONFIG_KEYS.has(k))
+      throw new LeakguardError(`${file}: unknown key '${k}' (expected ${[...CONFIG_KEYS].join(', ')})`);
   }
   if (o.default_rules !== undefined) {
-    if (typeof o.default_rules !== 'boolean') throw new LeakguardError(`${file}: 'default_rules' must be true or false`);
+    if (typeof o.default_rules !== 'boolean')
+      throw new LeakguardError(`${file}: 'default_rules' must be true or false`);
     cfg.defaultRules = o.default_rules;
   }
   if (o.disable !== undefined) {
-    if (!Array.isArray(o.disable) || o.disable.some((x) => typeof x !== 'string')) throw new LeakguardError(`${file}: 'disable' must be a list of rule ids`);
+    if (!Array.isArray(o.disable) || o.disable.some((x) => typeof x !== 'string'))
+      throw new LeakguardError(`${file}: 'disable' must be a list of rule ids`);
     cfg.disable = o.disable as string[];
   }
   if (o.rules !== undefined) {
@@ -51,7 +55,8 @@ export function parseConfig(doc: unknown, file: string): Config {
     // validated through a throwaway rule so the rules are the same for both places
     cfg.allowlist = validateRule({ id: 'config-allowlist', allowlist: o.allowlist }, file, 0, true).allowlist;
   }
-  if (o.max_content_size !== undefined) cfg.maxContentBytes = parseSize(o.max_content_size, `${file}: max_content_size`);
+  if (o.max_content_size !== undefined)
+    cfg.maxContentBytes = parseSize(o.max_content_size, `${file}: max_content_size`);
   if (o.baseline !== undefined) {
     if (typeof o.baseline !== 'string') throw new LeakguardError(`${file}: 'baseline' must be a file path`);
     cfg.baseline = o.baseline;
@@ -95,7 +100,8 @@ export async function effectiveRules(cfg: Config, opts: RuleOptions = {}): Promi
     }
   }
   const unknown = cfg.disable.filter((id) => !byId.has(id));
-  if (unknown.length && useDefaults) throw new LeakguardError(`${cfg.file}: 'disable' names unknown rule(s): ${unknown.join(', ')}`);
+  if (unknown.length && useDefaults)
+    throw new LeakguardError(`${cfg.file}: 'disable' names unknown rule(s): ${unknown.join(', ')}`);
   for (const id of cfg.disable) byId.delete(id);
   return [...byId.values()];
 }

@@ -1,5 +1,13 @@
 /** leakguard's programmatic API. */
-export { scan, scanMessage, prepare, redactFindings, type ScanOptions, type MessageOptions, type PreparedScan } from './api.js';
+export {
+  scan,
+  scanMessage,
+  prepare,
+  redactFindings,
+  type ScanOptions,
+  type MessageOptions,
+  type PreparedScan,
+} from './api.js';
 export { loadConfig, buildRuleset, effectiveRules, parseConfig, CONFIG_FILE, type Config } from './config.js';
 export { LeakguardError, EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR } from './errors.js';
 export { compileRuleset, compileRule, type Ruleset, type CompiledRule } from './engine/compile.js';

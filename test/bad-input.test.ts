@@ -43,7 +43,19 @@ describe('bad input', () => {
     const big = join(r.dir, 'exports', 'dump.jsonl');
     writeFileSync(big, '');
     truncateSync(big, 2 * 1024 ** 3);
-    const res = run('/usr/bin/time', ['-f', 'maxrss=%M', process.execPath, join(import.meta.dirname, '..', 'bin', 'leakguard.js'), 'scan', '--format', 'json'], r.dir);
+    const res = run(
+      '/usr/bin/time',
+      [
+        '-f',
+        'maxrss=%M',
+        process.execPath,
+        join(import.meta.dirname, '..', 'bin', 'leakguard.js'),
+        'scan',
+        '--format',
+        'json',
+      ],
+      r.dir,
+    );
     const report = JSON.parse(res.stdout);
     expect(report.findings.map((f: any) => f.ruleId).sort()).toEqual(['large-data-file', 'oversized-file']);
     expect(report.stats.skipped['too-large']).toBe(1);
@@ -51,17 +63,34 @@ describe('bad input', () => {
     expect(rssKb).toBeLessThan(200_000);
   });
 
-  itTime('a 2 GB staged blob is never read into memory', () => {
-    const r = Repo.init();
-    const big = join(r.dir, 'model.ckpt');
-    writeFileSync(big, '');
-    truncateSync(big, 2 * 1024 ** 3);
-    r.add();
-    const res = run('/usr/bin/time', ['-f', 'maxrss=%M', process.execPath, join(import.meta.dirname, '..', 'bin', 'leakguard.js'), 'scan', '--staged', '--format', 'json'], r.dir);
-    const report = JSON.parse(res.stdout);
-    expect(report.findings.map((f: any) => f.ruleId).sort()).toEqual(['model-weights', 'oversized-file']);
-    expect(Number(/maxrss=(\d+)/.exec(res.stderr)![1])).toBeLessThan(200_000);
-  }, 120_000);
+  itTime(
+    'a 2 GB staged blob is never read into memory',
+    () => {
+      const r = Repo.init();
+      const big = join(r.dir, 'model.ckpt');
+      writeFileSync(big, '');
+      truncateSync(big, 2 * 1024 ** 3);
+      r.add();
+      const res = run(
+        '/usr/bin/time',
+        [
+          '-f',
+          'maxrss=%M',
+          process.execPath,
+          join(import.meta.dirname, '..', 'bin', 'leakguard.js'),
+          'scan',
+          '--staged',
+          '--format',
+          'json',
+        ],
+        r.dir,
+      );
+      const report = JSON.parse(res.stdout);
+      expect(report.findings.map((f: any) => f.ruleId).sort()).toEqual(['model-weights', 'oversized-file']);
+      expect(Number(/maxrss=(\d+)/.exec(res.stderr)![1])).toBeLessThan(200_000);
+    },
+    120_000,
+  );
 
   it('a user rule with a catastrophically backtracking regex is rejected with a clear error', () => {
     const r = Repo.init();
@@ -71,8 +100,12 @@ describe('bad input', () => {
 
   it('a backtracking regex that passes the static check still finishes in bounded time', () => {
     const r = Repo.init();
-    r.write('.leakguard.yml', "rules:\n  - id: sneaky\n    description: sneaky\n    severity: low\n    regex: '(?i)(a|aa)+b'\n")
-      .write('a.txt', 'a'.repeat(80)).write('b.txt', 'a'.repeat(80));
+    r.write(
+      '.leakguard.yml',
+      "rules:\n  - id: sneaky\n    description: sneaky\n    severity: low\n    regex: '(?i)(a|aa)+b'\n",
+    )
+      .write('a.txt', 'a'.repeat(80))
+      .write('b.txt', 'a'.repeat(80));
     const started = Date.now();
     const { code, report } = cliJson(['scan'], r.dir);
     expect(Date.now() - started).toBeLessThan(15_000);
@@ -91,7 +124,10 @@ describe('bad input', () => {
     const r3 = Repo.init();
     r3.write('.leakguard.yml', 'rulez: []\n');
     oneLineError(cli(['scan'], r3.dir), /unknown key 'rulez'/);
-    oneLineError(cli(['scan', '--config', '/nonexistent/cfg.yml'], r3.dir), /cannot read \/nonexistent\/cfg.yml: no such file/);
+    oneLineError(
+      cli(['scan', '--config', '/nonexistent/cfg.yml'], r3.dir),
+      /cannot read \/nonexistent\/cfg.yml: no such file/,
+    );
     const r4 = Repo.init();
     r4.write('.leakguard.yml', "rules:\n  - id: badre\n    description: x\n    severity: low\n    regex: '([a-z'\n");
     oneLineError(cli(['scan'], r4.dir), /rule 'badre': invalid regex/);

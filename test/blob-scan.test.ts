@@ -19,8 +19,16 @@ function rng(seed: number): () => number {
   return () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
 }
 
-const naivePrefix = (a: Buffer, b: Buffer) => { let i = 0; while (i < a.length && i < b.length && a[i] === b[i]) i++; return i; };
-const naiveSuffix = (a: Buffer, b: Buffer, max: number) => { let i = 0; while (i < max && a[a.length - 1 - i] === b[b.length - 1 - i]) i++; return i; };
+const naivePrefix = (a: Buffer, b: Buffer) => {
+  let i = 0;
+  while (i < a.length && i < b.length && a[i] === b[i]) i++;
+  return i;
+};
+const naiveSuffix = (a: Buffer, b: Buffer, max: number) => {
+  let i = 0;
+  while (i < max && a[a.length - 1 - i] === b[b.length - 1 - i]) i++;
+  return i;
+};
 const sorted = (ms: BlobMatch[]) => ms.map((m) => `${m.ruleId}:${m.line}:${m.column}:${m.secret}`).sort();
 
 describe('common prefix and suffix', () => {
@@ -52,13 +60,16 @@ describe('edits to a keyword-free file', () => {
 
   it('finds a keyword exactly when filtering the whole new version would, over scattered edits', () => {
     const r = rng(5);
-    const word = () => Array.from({ length: 1 + Math.floor(r() * 8) }, () => 'bcdfjlmvz0123456789'[Math.floor(r() * 19)]).join('');
+    const word = () =>
+      Array.from({ length: 1 + Math.floor(r() * 8) }, () => 'bcdfjlmvz0123456789'[Math.floor(r() * 19)]).join('');
     const pieces = ['gh', 'p_', 'ghp_', 'to', 'ken', 'token', '', '\n\n', 'sec', 'ret', 'q', '~'];
     let hits = 0;
     for (let n = 0; n < 200; n++) {
       // halves of keywords, but no keyword: the premise is an old version without one
       const halves = ['gh', 'p_', 'to', 'ken', 'sec', 'ret', 'q'];
-      const words = Array.from({ length: 200 + Math.floor(r() * 3000) }, () => (r() < 0.05 ? halves[Math.floor(r() * halves.length)]! : word()));
+      const words = Array.from({ length: 200 + Math.floor(r() * 3000) }, () =>
+        r() < 0.05 ? halves[Math.floor(r() * halves.length)]! : word(),
+      );
       const old = Buffer.from(words.join(' '), 'latin1');
       expect(filter.any(old, 0, old.length)).toBe(false);
       let neu = old;
@@ -66,7 +77,10 @@ describe('edits to a keyword-free file', () => {
         // delete, insert or replace somewhere; a deletion can join 'gh' and 'p_' across far-apart text
         const at = Math.floor(r() * neu.length);
         const cut = r() < 0.5 ? Math.floor(r() * (r() < 0.2 ? 3000 : 20)) : 0;
-        const ins = r() < 0.6 ? Buffer.from(r() < 0.5 ? pieces[Math.floor(r() * pieces.length)]! : word(), 'latin1') : Buffer.alloc(0);
+        const ins =
+          r() < 0.6
+            ? Buffer.from(r() < 0.5 ? pieces[Math.floor(r() * pieces.length)]! : word(), 'latin1')
+            : Buffer.alloc(0);
         neu = Buffer.concat([neu.subarray(0, at), ins, neu.subarray(Math.min(neu.length, at + cut))]);
       }
       const want = filter.any(neu, 0, neu.length);
@@ -98,8 +112,9 @@ describe('keyword filter', () => {
     const r = rng(11);
     const alphabet = 'tTokKgGhHpP_q~ ';
     for (let n = 0; n < 500; n++) {
-      const s = Array.from({ length: Math.floor(r() * 40) }, () => alphabet[Math.floor(r() * alphabet.length)]).join('')
-        + (r() < 0.1 ? 'X' : '');
+      const s =
+        Array.from({ length: Math.floor(r() * 40) }, () => alphabet[Math.floor(r() * alphabet.length)]).join('') +
+        (r() < 0.1 ? 'X' : '');
       const start = Math.floor(r() * (s.length + 1));
       const end = start + Math.floor(r() * (s.length - start + 1));
       const want = words.some((w) => s.slice(start, end).toLowerCase().includes(w));

@@ -31,7 +31,10 @@ describe('action.yml', () => {
     expect(setup.exitCode).toBe(0);
     expect(scan).toMatchObject({ exitCode: 0, outputs: { 'exit-code': '1', sarif: 'leakguard.sarif' } });
     expect(res.log).toContain(`--range ${base}..HEAD`);
-    expect(upload).toMatchObject({ uses: 'github/codeql-action/upload-sarif@v3', with: { sarif_file: 'leakguard.sarif', category: 'leakguard' } });
+    expect(upload).toMatchObject({
+      uses: 'github/codeql-action/upload-sarif@v3',
+      with: { sarif_file: 'leakguard.sarif', category: 'leakguard' },
+    });
     expect(fail.exitCode).toBe(1);
     const sarif = JSON.parse(readFileSync(join(r.dir, 'leakguard.sarif'), 'utf8'));
     expect(sarif.runs[0].results.map((x: any) => x.ruleId)).toEqual(['google-api-key']);
@@ -40,7 +43,15 @@ describe('action.yml', () => {
 
   it('a schedule scans the whole history; a clean one passes, and fail-on-findings false only reports', () => {
     const { r } = pullRequestRepo();
-    const reportOnly = runAction(r.dir, '--event', 'schedule', '--input', 'fail-on-findings=false', '--input', 'sarif-file=history.sarif');
+    const reportOnly = runAction(
+      r.dir,
+      '--event',
+      'schedule',
+      '--input',
+      'fail-on-findings=false',
+      '--input',
+      'sarif-file=history.sarif',
+    );
     expect(reportOnly.code, reportOnly.log).toBe(0);
     expect(reportOnly.log).toContain('--history');
     expect(reportOnly.steps[1].outputs['exit-code']).toBe('1');
@@ -70,7 +81,10 @@ describe('GitLab CI template', () => {
     const job = (yaml.load(readFileSync(join(ROOT, 'ci', 'gitlab-ci.yml'), 'utf8')) as any).leakguard;
     expect(job.artifacts.reports.secret_detection).toBe('gl-secret-detection-report.json');
     // the scan line as GitLab runs it (npm ci is the project's own install; here leakguard is on PATH via npx's lookup)
-    const script = job.script.filter((s: string) => !s.startsWith('npm ci')).join('\n').replace('npx --no -- leakguard', `node ${join(ROOT, 'bin', 'leakguard.js')}`);
+    const script = job.script
+      .filter((s: string) => !s.startsWith('npm ci'))
+      .join('\n')
+      .replace('npx --no -- leakguard', `node ${join(ROOT, 'bin', 'leakguard.js')}`);
     const env = { ...GIT_ENV, CI_MERGE_REQUEST_DIFF_BASE_SHA: base, CI_COMMIT_SHA: r.git('rev-parse', 'HEAD').trim() };
     const res = run('bash', ['-eo', 'pipefail', '-c', script], r.dir, env);
     expect(res.status).toBe(1); // findings fail the job

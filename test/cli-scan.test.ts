@@ -10,7 +10,8 @@ function incidentRepo(): Repo {
     .write('src/app.js', 'console.log("hello")\n')
     .write('.env.example', 'GOOGLE_API_KEY=AIza...your-key...\n')
     .write('docs/setup.md', 'Put your key in `.env` as GOOGLE_API_KEY=AIza...your-key...\n')
-    .add().commit('initial');
+    .add()
+    .commit('initial');
   // tracked change, untracked file, ignored file
   r.write('src/config.js', `export const key = "${fake.googleKey()}";\n`)
     .write('.gemini/settings.json', '{"mcpServers": {"search": {"env": {"API_KEY": "x"}}}}\n')
@@ -41,7 +42,17 @@ describe('leakguard scan (work tree)', () => {
     const r = incidentRepo();
     const { report } = cliJson(['scan'], r.dir);
     const f = report.findings.find((x: any) => x.ruleId === 'google-api-key');
-    expect(Object.keys(f).sort()).toEqual(['column', 'description', 'fingerprint', 'kind', 'line', 'path', 'ruleId', 'secret', 'severity']);
+    expect(Object.keys(f).sort()).toEqual([
+      'column',
+      'description',
+      'fingerprint',
+      'kind',
+      'line',
+      'path',
+      'ruleId',
+      'secret',
+      'severity',
+    ]);
     expect(f).toMatchObject({ kind: 'content', path: 'src/config.js', line: 1, column: 21, severity: 'high' });
     expect(f.secret).toBe('AIza********');
     expect(JSON.stringify(report)).not.toContain(fake.googleKey());
@@ -76,7 +87,8 @@ describe('leakguard scan (work tree)', () => {
       expect(ruleIds[res.ruleIndex]).toBe(res.ruleId);
       expect(res.partialFingerprints['leakguardFingerprint/v1']).toMatch(/^[0-9a-f]{32}$/);
       // content findings have a region; path and size findings cover the whole file
-      if (res.properties.kind === 'content') expect(res.locations[0].physicalLocation.region.startLine).toBeGreaterThanOrEqual(1);
+      if (res.properties.kind === 'content')
+        expect(res.locations[0].physicalLocation.region.startLine).toBeGreaterThanOrEqual(1);
       else expect(res.locations[0].physicalLocation.region).toBeUndefined();
       expect(['error', 'warning', 'note']).toContain(res.level);
     }
@@ -113,16 +125,19 @@ describe('leakguard scan (work tree)', () => {
 describe('config (.leakguard.yml)', () => {
   it('adds rules, disables rules, overrides thresholds and allowlists paths', () => {
     const r = Repo.init();
-    r.write('.leakguard.yml', [
-      'disable: [gemini-state-folder]',
-      'allowlist:',
-      '  paths: ["fixtures/**"]',
-      'rules:',
-      ...ACME_RULE,
-      '  - id: large-data-file',
-      '    min_size: 10',
-      '',
-    ].join('\n'))
+    r.write(
+      '.leakguard.yml',
+      [
+        'disable: [gemini-state-folder]',
+        'allowlist:',
+        '  paths: ["fixtures/**"]',
+        'rules:',
+        ...ACME_RULE,
+        '  - id: large-data-file',
+        '    min_size: 10',
+        '',
+      ].join('\n'),
+    )
       .write('.gemini/settings.json', '{}')
       .write('fixtures/key.txt', fake.googleKey())
       .write('src/a.txt', 'token = acme_0123456789abcdef\n')
@@ -130,14 +145,19 @@ describe('config (.leakguard.yml)', () => {
     const { code, report } = cliJson(['scan'], r.dir);
     expect(code).toBe(1);
     expect(report.findings.map((f: any) => `${f.ruleId} ${f.path}`).sort()).toEqual([
-      'acme-token src/a.txt', 'large-data-file data/tiny.jsonl',
+      'acme-token src/a.txt',
+      'large-data-file data/tiny.jsonl',
     ]);
   });
 
   it('--no-default-rules keeps only the config rules', () => {
     const r = Repo.init();
-    r.write('.leakguard.yml', "rules:\n  - id: only\n    description: only rule\n    severity: low\n    paths: ['**/*.secret']\n")
-      .write('.env', `K=${fake.googleKey()}`).write('x.secret', 'a');
+    r.write(
+      '.leakguard.yml',
+      "rules:\n  - id: only\n    description: only rule\n    severity: low\n    paths: ['**/*.secret']\n",
+    )
+      .write('.env', `K=${fake.googleKey()}`)
+      .write('x.secret', 'a');
     const { report } = cliJson(['scan', '--no-default-rules'], r.dir);
     expect(report.findings.map((f: any) => f.ruleId)).toEqual(['only']);
     expect(report.stats.rules).toBe(1);
@@ -154,7 +174,10 @@ describe('config (.leakguard.yml)', () => {
 
   it('a malformed rule is an error naming the file and the rule', () => {
     const r = Repo.init();
-    r.write('.leakguard.yml', "rules:\n  - id: broken-rule\n    description: x\n    severity: urgent\n    regex: 'a'\n");
+    r.write(
+      '.leakguard.yml',
+      "rules:\n  - id: broken-rule\n    description: x\n    severity: urgent\n    regex: 'a'\n",
+    );
     const res = cli(['scan'], r.dir);
     expect(res.code).toBe(2);
     expect(res.stderr.trim().split('\n')).toHaveLength(1);
@@ -191,7 +214,10 @@ describe('baseline', () => {
 
   it('a missing or broken baseline is a clear error', () => {
     const r = Repo.init();
-    expect(cli(['scan', '--baseline', 'nope.json'], r.dir)).toMatchObject({ code: 2, stderr: expect.stringMatching(/cannot read baseline nope.json: no such file/) });
+    expect(cli(['scan', '--baseline', 'nope.json'], r.dir)).toMatchObject({
+      code: 2,
+      stderr: expect.stringMatching(/cannot read baseline nope.json: no such file/),
+    });
     r.write('bad.json', '{');
     expect(cli(['scan', '--baseline', 'bad.json'], r.dir).stderr).toMatch(/not valid JSON/);
   });

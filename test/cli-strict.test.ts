@@ -11,8 +11,13 @@ function snapshot(dir: string): Record<string, string> {
     for (const name of readdirSync(d)) {
       const p = join(d, name);
       const rel = relative(dir, p);
-      if (rel === '.git' ) { walk(join(p, 'hooks')); out['.git/index'] = String(statSync(join(p, 'index')).mtimeMs); continue; }
-      if (statSync(p).isDirectory()) walk(p); else out[rel] = readFileSync(p, 'latin1');
+      if (rel === '.git') {
+        walk(join(p, 'hooks'));
+        out['.git/index'] = String(statSync(join(p, 'index')).mtimeMs);
+        continue;
+      }
+      if (statSync(p).isDirectory()) walk(p);
+      else out[rel] = readFileSync(p, 'latin1');
     }
   };
   walk(dir);
@@ -32,7 +37,11 @@ describe('strict command line', () => {
   // one repository with a hook installed, a .gitignore the gitignore command would extend and a
   // finding a scan would report: whatever a mistyped command might have done shows up in the snapshot
   const r = Repo.init();
-  r.write('.gitignore', 'node_modules/\n').write('src/app.js', `const k = "${fake.googleKey()}";\n`).write('.env', 'A=1\n').add('.gitignore').commit();
+  r.write('.gitignore', 'node_modules/\n')
+    .write('src/app.js', `const k = "${fake.googleKey()}";\n`)
+    .write('.env', 'A=1\n')
+    .add('.gitignore')
+    .commit();
   expect(cli(['hook', 'install'], r.dir).code).toBe(0);
   const before = snapshot(r.dir);
 
@@ -41,13 +50,19 @@ describe('strict command line', () => {
     [['hook', 'uninstal'], /did you mean uninstall\?/],
     [['hook'], /'hook' needs an action: install or uninstall/],
     [['hook', 'uninstall', '--hooks', 'pre-push'], /--hooks goes with install/],
-    [['hook', 'install', '--hooks', 'pre-comit'], /--hooks: 'pre-comit' is not one of .* \(did you mean pre-commit\?\)/],
+    [
+      ['hook', 'install', '--hooks', 'pre-comit'],
+      /--hooks: 'pre-comit' is not one of .* \(did you mean pre-commit\?\)/,
+    ],
     [['hook', 'install', '--hooks', ''], /--hooks needs/],
     [['gitignore', '--chek'], /unknown option --chek for 'gitignore' \(did you mean --check\?\)/],
     [['gitignore', '--check', '--untrack'], /--check changes nothing, so it cannot --untrack/],
     [['scan', '--bogus', '-o', 'f'], /unknown option --bogus for 'scan'/],
     [['scan', '--formt', 'json', '-o', 'f'], /unknown option --formt .*did you mean --format\?/],
-    [['scan', '--format', 'jsn', '-o', 'f'], /--format: 'jsn' is not one of text, json, sarif, gitlab \(did you mean json\?\)/],
+    [
+      ['scan', '--format', 'jsn', '-o', 'f'],
+      /--format: 'jsn' is not one of text, json, sarif, gitlab \(did you mean json\?\)/,
+    ],
     [['scan', '--format'], /--format needs a value/],
     [['scan', '--history', '--range', 'HEAD~1..HEAD'], /--history and --range cannot be combined/],
     [['scan', '--staged', '--history'], /--staged and --history cannot be combined/],
@@ -78,7 +93,12 @@ describe('strict command line', () => {
 
   it('outside a repository: one line, never a stack trace', () => {
     const dir = tempDir();
-    for (const args of [['hook'], ['hook', 'install'], ['hook', 'uninstall'], ['scan', '--history', '--workers', 'abc']]) {
+    for (const args of [
+      ['hook'],
+      ['hook', 'install'],
+      ['hook', 'uninstall'],
+      ['scan', '--history', '--workers', 'abc'],
+    ]) {
       const res = cli(args, dir);
       expect(res.code).toBe(2);
       expect(res.stderr.trim().split('\n')).toHaveLength(1);
@@ -91,7 +111,14 @@ describe('strict command line', () => {
       const help = cli([command, '--help'], r.dir).stdout;
       const options = help.split('\n').filter((l) => /^\s+(-\w, )?--[\w-]+/.test(l));
       expect(options.length, command).toBeGreaterThan(0);
-      for (const line of options) expect(line.replace(/^\s+(-\w, )?--[\w-]+(, -\w)?/, '').replace(/\[[^\]]*\]/g, '').trim(), `${command}: ${line}`).not.toBe('');
+      for (const line of options)
+        expect(
+          line
+            .replace(/^\s+(-\w, )?--[\w-]+(, -\w)?/, '')
+            .replace(/\[[^\]]*\]/g, '')
+            .trim(),
+          `${command}: ${line}`,
+        ).not.toBe('');
     }
   });
 });

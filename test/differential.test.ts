@@ -7,9 +7,14 @@ function build(seed: number, packed: boolean): Repo {
   const r = Repo.init();
   let n = seed;
   const rnd = () => (n = (n * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
-  r.write('README.md', 'Use GOOGLE_API_KEY=AIza...your-key...\n').write('.env.example', 'TOKEN=\n').add().commit('initial');
+  r.write('README.md', 'Use GOOGLE_API_KEY=AIza...your-key...\n')
+    .write('.env.example', 'TOKEN=\n')
+    .add()
+    .commit('initial');
   r.write('.env', `GOOGLE_API_KEY=${fake.googleKey()}\n`).write('src/app.js', 'export {}\n').add().commit('add env');
-  r.write('bin/blob.bin', Buffer.concat([Buffer.from([0, 1, 2, 3]), Buffer.from(fake.githubPat())])).add().commit('binary');
+  r.write('bin/blob.bin', Buffer.concat([Buffer.from([0, 1, 2, 3]), Buffer.from(fake.githubPat())]))
+    .add()
+    .commit('binary');
   r.git('rm', '-q', '.env');
   r.commit('remove env');
   r.git('checkout', '-q', '-b', 'topic');
@@ -24,15 +29,22 @@ function build(seed: number, packed: boolean): Repo {
   r.write('.gemini/settings.json', '{}').write('models/w.ckpt', 'x').add().commit('tag only');
   r.git('tag', 'detached-tag');
   r.git('checkout', '-q', 'main');
-  for (let i = 0; i < 5; i++) r.write('config.py', `# ${i} ${rnd()}\nKEY = "${fake.googleKey()}"\n`).add().commit(`config ${i}`);
+  for (let i = 0; i < 5; i++)
+    r.write('config.py', `# ${i} ${rnd()}\nKEY = "${fake.googleKey()}"\n`).add().commit(`config ${i}`);
   r.write('config.py', 'KEY = None\n').add().commit('config cleaned');
   if (packed) r.git('gc', '-q', '--aggressive');
   return r;
 }
 
-const normalise = (findings: any[]) => [...findings]
-  .map((f) => ({ ...f, occurrences: [...(f.occurrences ?? [])].sort((a: any, b: any) => `${a.commit}${a.path}`.localeCompare(`${b.commit}${b.path}`)) }))
-  .sort((a, b) => `${a.ruleId}${a.path}${a.fingerprint}`.localeCompare(`${b.ruleId}${b.path}${b.fingerprint}`));
+const normalise = (findings: any[]) =>
+  [...findings]
+    .map((f) => ({
+      ...f,
+      occurrences: [...(f.occurrences ?? [])].sort((a: any, b: any) =>
+        `${a.commit}${a.path}`.localeCompare(`${b.commit}${b.path}`),
+      ),
+    }))
+    .sort((a, b) => `${a.ruleId}${a.path}${a.fingerprint}`.localeCompare(`${b.ruleId}${b.path}${b.fingerprint}`));
 
 describe('git and isomorphic-git engines', () => {
   for (const packed of [false, true]) {
@@ -41,8 +53,12 @@ describe('git and isomorphic-git engines', () => {
       const viaGit = await scan({ path: r.dir, history: true, engine: 'git', workers: 1 });
       const viaIso = await scan({ path: r.dir, history: true, engine: 'isomorphic' });
       expect(viaGit.findings.map((f) => `${f.ruleId} ${f.path}`).sort()).toEqual([
-        'aws-access-key-id données/clé.txt', 'dotenv-file .env', 'gemini-state-folder .gemini/settings.json',
-        'github-pat src/app.js', 'google-api-key .env', 'model-weights models/w.ckpt',
+        'aws-access-key-id données/clé.txt',
+        'dotenv-file .env',
+        'gemini-state-folder .gemini/settings.json',
+        'github-pat src/app.js',
+        'google-api-key .env',
+        'model-weights models/w.ckpt',
       ]);
       // the same key in .env and five versions of config.py: one finding, six occurrences
       expect(viaGit.findings.find((f) => f.ruleId === 'google-api-key')!.occurrences).toHaveLength(6);

@@ -18,7 +18,8 @@ const item = (path: string, content: string | Buffer, size?: number): SourceItem
   const buf = Buffer.isBuffer(content) ? content : Buffer.from(content);
   return { path, size: size ?? buf.length, read: async () => buf };
 };
-const scanOne = (i: SourceItem, ruleset = defaults, opts = {}) => new Engine(ruleset, { maxContentBytes: 1e6, ...opts }).scanItem(i);
+const scanOne = (i: SourceItem, ruleset = defaults, opts = {}) =>
+  new Engine(ruleset, { maxContentBytes: 1e6, ...opts }).scanItem(i);
 
 describe('keyword prefilter', () => {
   const spec: RuleSpec = { id: 'k', description: 'k', severity: 'low', regex: '([a-z]{4}[0-9]{4})', keywords: ['tok'] };
@@ -33,7 +34,11 @@ describe('keyword prefilter', () => {
       { id: 'b', description: 'b', severity: 'low', regex: 'bcd(x)', keywords: ['bcdx'] },
     ]);
     // a plain alternation scan consumes 'abcd' and never sees the 'bcdx' starting inside it
-    expect(detectContent(rs, 'x', 'abcdx', { guardMs: 1000 }).map((f) => f.rule.id).sort()).toEqual(['a', 'b']);
+    expect(
+      detectContent(rs, 'x', 'abcdx', { guardMs: 1000 })
+        .map((f) => f.rule.id)
+        .sort(),
+    ).toEqual(['a', 'b']);
   });
 });
 
@@ -57,13 +62,18 @@ describe('content detection', () => {
   });
   it('ignores placeholders and references', async () => {
     const text = [
-      'GOOGLE_API_KEY=AIza...your-key...', 'api_key = "<your-key>"', 'token: ${GITHUB_TOKEN}',
-      'password = os.environ["DB_PASSWORD"]', 'secret = "xxxxxxxxxxxxxxxxxxxxxxxx"',
+      'GOOGLE_API_KEY=AIza...your-key...',
+      'api_key = "<your-key>"',
+      'token: ${GITHUB_TOKEN}',
+      'password = os.environ["DB_PASSWORD"]',
+      'secret = "xxxxxxxxxxxxxxxxxxxxxxxx"',
     ].join('\n');
     expect(await scanOne(item('README.md', text))).toEqual([]);
   });
   it('applies min_entropy', async () => {
-    const rs = compileRuleset([{ id: 'e', description: 'e', severity: 'low', regex: 'k=([a-z0-9]{12})', min_entropy: 3, keywords: ['k='] }]);
+    const rs = compileRuleset([
+      { id: 'e', description: 'e', severity: 'low', regex: 'k=([a-z0-9]{12})', min_entropy: 3, keywords: ['k='] },
+    ]);
     expect(await scanOne(item('a', 'k=aaaaaaaaaaab'), rs)).toHaveLength(0);
     expect(await scanOne(item('a', 'k=a8f3k2m9x7q1'), rs)).toHaveLength(1);
   });
@@ -90,7 +100,14 @@ describe('binary and large content', () => {
   it('files above the content limit are never read, and are counted', async () => {
     const eng = new Engine(defaults, { maxContentBytes: 1000 });
     let reads = 0;
-    const huge: SourceItem = { path: 'dump.jsonl', size: 3e9, read: async () => { reads++; return Buffer.alloc(0); } };
+    const huge: SourceItem = {
+      path: 'dump.jsonl',
+      size: 3e9,
+      read: async () => {
+        reads++;
+        return Buffer.alloc(0);
+      },
+    };
     const f = await eng.scanItem(huge);
     expect(reads).toBe(0);
     expect(f.map((x) => x.ruleId).sort()).toEqual(['large-data-file', 'oversized-file']);
@@ -102,7 +119,9 @@ describe('binary and large content', () => {
 describe('suppression', () => {
   it('an inline leakguard:allow comment drops the finding on that line only', async () => {
     const eng = new Engine(defaults, { maxContentBytes: 1e6 });
-    const f = await eng.scanItem(item('a.js', `const a = "${fake.googleKey()}"; // leakguard:allow\nconst b = "${fake.githubPat()}";\n`));
+    const f = await eng.scanItem(
+      item('a.js', `const a = "${fake.googleKey()}"; // leakguard:allow\nconst b = "${fake.githubPat()}";\n`),
+    );
     expect(f.map((x) => x.ruleId)).toEqual(['github-pat']);
     expect(eng.stats.suppressed.inline).toBe(1);
   });

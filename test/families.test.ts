@@ -8,12 +8,23 @@ import { loadDefaultRules } from '../src/engine/rule-pack.js';
 import { ROOT, run } from './helpers.js';
 
 const pack = await loadDefaultRules();
-const familyTags = (tags: string[] | undefined) => (tags ?? []).filter((t) => t.startsWith('family:')).map((t) => t.slice(7));
+const familyTags = (tags: string[] | undefined) =>
+  (tags ?? []).filter((t) => t.startsWith('family:')).map((t) => t.slice(7));
 const families = new Set(pack.flatMap((s) => familyTags(s.tags)));
 
 // rule files whose rules are tagged here; the others' tags come with their own changes
-const TAGGED_FILES = ['ai-providers.yml', 'cloud.yml', 'devops.yml', 'google.yml', 'package-registries.yml', 'payments.yml',
-  'private-keys.yml', 'saas.yml', 'social.yml', 'vcs.yml'];
+const TAGGED_FILES = [
+  'ai-providers.yml',
+  'cloud.yml',
+  'devops.yml',
+  'google.yml',
+  'package-registries.yml',
+  'payments.yml',
+  'private-keys.yml',
+  'saas.yml',
+  'social.yml',
+  'vcs.yml',
+];
 
 // families that three or four widely used open-source scanners ship rules for (2026)
 const AGREED = `adobe age anthropic artifactory atlassian aws azure bitbucket databricks digitalocean doppler dropbox
@@ -23,7 +34,9 @@ const AGREED = `adobe age anthropic artifactory atlassian aws azure bitbucket da
   coinbase confluent contentful crates-io datadog discord docker drone easypost fastly figma finicity finnhub flickr
   frameio gitter gocardless groq hubspot intercom kubernetes launchdarkly linear lob maxmind messagebird netlify
   notion planetscale prefect pulumi rapidapi readme salesforce segment sendbird sentry shippo snyk squarespace
-  travisci typeform yandex`.split(/\s+/).filter(Boolean);
+  travisci typeform yandex`
+  .split(/\s+/)
+  .filter(Boolean);
 
 describe('credential families', () => {
   it('every rule of the tagged files has exactly one family tag, in lower-case-and-dashes form', () => {

@@ -7,17 +7,23 @@ import { cli, fake, Repo, run } from './helpers.js';
 function leaky(): Repo {
   const r = Repo.init();
   r.write('.gitignore', 'node_modules/\r\n# build output\r\ndist/\r\n')
-    .write('.gemini/settings.json', '{}').write('tools/.gemini/oauth_creds.json', '{}')
-    .write('.env', `K=${fake.googleKey()}\n`).write('config/.env.local', 'A=1\n').write('.env.example', 'K=\n')
-    .write('models/model.pt', 'w').write('data/small.jsonl', '{}\n')
-    .add().commit('leaks');
+    .write('.gemini/settings.json', '{}')
+    .write('tools/.gemini/oauth_creds.json', '{}')
+    .write('.env', `K=${fake.googleKey()}\n`)
+    .write('config/.env.local', 'A=1\n')
+    .write('.env.example', 'K=\n')
+    .write('models/model.pt', 'w')
+    .write('data/small.jsonl', '{}\n')
+    .add()
+    .commit('leaks');
   r.write('exports/chat.jsonl', '');
   truncateSync(join(r.dir, 'exports/chat.jsonl'), 51 * 1000 * 1000);
   r.add().commit('big export');
   return r;
 }
 
-const block = (text: string) => text.slice(text.indexOf('# >>> leakguard'), text.indexOf('# <<< leakguard')).split(/\r?\n/).slice(1).filter(Boolean);
+const block = (text: string) =>
+  text.slice(text.indexOf('# >>> leakguard'), text.indexOf('# <<< leakguard')).split(/\r?\n/).slice(1).filter(Boolean);
 
 describe('leakguard gitignore', () => {
   it('--check lists what is missing and exits 1; the patch adds exactly that, keeping every existing line', () => {
@@ -47,7 +53,10 @@ describe('leakguard gitignore', () => {
 
   it('skips entries the current rules already cover, nested .gitignore files included', () => {
     const r = leaky();
-    r.write('.gitignore', '*.pt\n.gemini/\n').write('exports/.gitignore', 'chat.jsonl\n').add('.gitignore', 'exports/.gitignore').commit('ignores');
+    r.write('.gitignore', '*.pt\n.gemini/\n')
+      .write('exports/.gitignore', 'chat.jsonl\n')
+      .add('.gitignore', 'exports/.gitignore')
+      .commit('ignores');
     const res = cli(['gitignore', '--check'], r.dir);
     expect(res.stdout).not.toMatch(/^\s+\*\.pt/m);
     expect(res.stdout).not.toMatch(/^\s+\.gemini\//m);
@@ -73,7 +82,9 @@ describe('leakguard gitignore', () => {
     const r = Repo.init();
     r.write('.env', 'A=1\n');
     expect(cli(['gitignore'], r.dir).code).toBe(0);
-    expect(readFileSync(join(r.dir, '.gitignore'), 'utf8')).toBe('# >>> leakguard: keeps secrets and artifacts out of git (maintained by `leakguard gitignore`)\n.env\n# <<< leakguard\n');
+    expect(readFileSync(join(r.dir, '.gitignore'), 'utf8')).toBe(
+      '# >>> leakguard: keeps secrets and artifacts out of git (maintained by `leakguard gitignore`)\n.env\n# <<< leakguard\n',
+    );
     expect(cli(['gitignore', '--check', '--untrack'], r.dir).code).toBe(2);
   });
 });

@@ -57,7 +57,12 @@ describe('leakguard import gitleaks', () => {
     const { report } = cliJson(['scan', '--no-redact'], r.dir);
     const got = report.findings.map((f: any) => `${f.ruleId} ${f.path}${f.secret ? ` ${f.secret}` : ''}`).sort();
     // leakguard's own pack stays on (terraform-state), next to the imported rules
-    expect(got).toEqual([`acme-token src/a.js ${token}`, 'corp-key src/a.js ABCDEFGHIJ0123456789', 'terraform-state infra/prod.tfstate', 'tf-state infra/prod.tfstate']);
+    expect(got).toEqual([
+      `acme-token src/a.js ${token}`,
+      'corp-key src/a.js ABCDEFGHIJ0123456789',
+      'terraform-state infra/prod.tfstate',
+      'tf-state infra/prod.tfstate',
+    ]);
   });
 
   it('never overwrites a config without --force; -o - prints; bad TOML is one line', () => {

@@ -5,20 +5,77 @@ import { fastGlob, globMatcher } from '../src/engine/compile.js';
 import { loadDefaultRules } from '../src/engine/rule-pack.js';
 
 const globs = new Set<string>([
-  '**', '**/*.tar.gz', '**/a*b', '**/x/**', '**/deep/er/*.key', '**/name', '**/n*', '**/*e',
-  'src/**/*.js', '*.md', 'rules/**', 'src/**', 'config/master.key', '.env', 'a/b', 'src', '**/{a,b}.txt', '**/file?.txt', '**/[ab].txt',
+  '**',
+  '**/*.tar.gz',
+  '**/a*b',
+  '**/x/**',
+  '**/deep/er/*.key',
+  '**/name',
+  '**/n*',
+  '**/*e',
+  'src/**/*.js',
+  '*.md',
+  'rules/**',
+  'src/**',
+  'config/master.key',
+  '.env',
+  'a/b',
+  'src',
+  '**/{a,b}.txt',
+  '**/file?.txt',
+  '**/[ab].txt',
 ]);
-for (const r of await loadDefaultRules()) for (const g of [...(r.paths ?? []), ...(r.exclude_paths ?? [])]) globs.add(g);
+for (const r of await loadDefaultRules())
+  for (const g of [...(r.paths ?? []), ...(r.exclude_paths ?? [])]) globs.add(g);
 
-const segments = ['', 'a', 'src', '.gemini', '.env', '.env.local', '.env.example', 'config', 'credentials', 'master.key',
-  'x.pt', '.pt', 'model.ckpt', 'dump.jsonl', 'a b', 'ü', 'id_rsa', 'id_rsa.pub', '.kamal', 'secrets', 'secrets.prod',
-  'client_secret_1.json', 'client_secret.json', '.aws', 'name', 'nx', 'e', 'deep', 'er', 'k.key', '.key', 'x', 'new\nline',
-  'file1.txt', 'a.txt', 'ab', 'a.tar.gz', 'rules', 'b'];
+const segments = [
+  '',
+  'a',
+  'src',
+  '.gemini',
+  '.env',
+  '.env.local',
+  '.env.example',
+  'config',
+  'credentials',
+  'master.key',
+  'x.pt',
+  '.pt',
+  'model.ckpt',
+  'dump.jsonl',
+  'a b',
+  'ü',
+  'id_rsa',
+  'id_rsa.pub',
+  '.kamal',
+  'secrets',
+  'secrets.prod',
+  'client_secret_1.json',
+  'client_secret.json',
+  '.aws',
+  'name',
+  'nx',
+  'e',
+  'deep',
+  'er',
+  'k.key',
+  '.key',
+  'x',
+  'new\nline',
+  'file1.txt',
+  'a.txt',
+  'ab',
+  'a.tar.gz',
+  'rules',
+  'b',
+];
 const paths = new Set<string>();
-for (const a of segments) for (const b of segments) for (const c of ['', ...segments.slice(0, 14)]) {
-  const p = [a, b, c].filter(Boolean).join('/');
-  if (p) paths.add(p);
-}
+for (const a of segments)
+  for (const b of segments)
+    for (const c of ['', ...segments.slice(0, 14)]) {
+      const p = [a, b, c].filter(Boolean).join('/');
+      if (p) paths.add(p);
+    }
 
 describe('glob matching', () => {
   it('fast glob tests agree with micromatch on every shipped glob', () => {

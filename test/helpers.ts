@@ -29,8 +29,10 @@ export const GIT_ENV: NodeJS.ProcessEnv = {
   ...process.env,
   GIT_CONFIG_GLOBAL: GLOBAL_CONFIG,
   GIT_CONFIG_NOSYSTEM: '1',
-  GIT_AUTHOR_NAME: 'Test', GIT_AUTHOR_EMAIL: 'test@example.com',
-  GIT_COMMITTER_NAME: 'Test', GIT_COMMITTER_EMAIL: 'test@example.com',
+  GIT_AUTHOR_NAME: 'Test',
+  GIT_AUTHOR_EMAIL: 'test@example.com',
+  GIT_COMMITTER_NAME: 'Test',
+  GIT_COMMITTER_EMAIL: 'test@example.com',
   NO_COLOR: '1',
 };
 
@@ -40,7 +42,13 @@ export function tempDir(prefix = 'lg-'): string {
   return d;
 }
 
-export function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = GIT_ENV, input?: string): SpawnSyncReturns<string> {
+export function run(
+  cmd: string,
+  args: string[],
+  cwd: string,
+  env: NodeJS.ProcessEnv = GIT_ENV,
+  input?: string,
+): SpawnSyncReturns<string> {
   return spawnSync(cmd, args, { cwd, env, encoding: 'utf8', input, maxBuffer: 64 * 1024 * 1024 });
 }
 
@@ -87,7 +95,11 @@ export const withTool = (available: boolean, what: string) => {
   return it.skip;
 };
 
-export interface CliResult { code: number; stdout: string; stderr: string }
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 export function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = GIT_ENV): CliResult {
   const r = run(process.execPath, [BIN, ...args], cwd, env);
@@ -97,7 +109,11 @@ export function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = GIT_EN
 export function cliJson(args: string[], cwd: string): { code: number; report: any; stderr: string } {
   const r = cli([...args, '--format', 'json'], cwd);
   let report: any;
-  try { report = JSON.parse(r.stdout); } catch { throw new Error(`not JSON (exit ${r.code}): ${r.stdout}\n${r.stderr}`); }
+  try {
+    report = JSON.parse(r.stdout);
+  } catch {
+    throw new Error(`not JSON (exit ${r.code}): ${r.stdout}\n${r.stderr}`);
+  }
   return { code: r.code, report, stderr: r.stderr };
 }
 

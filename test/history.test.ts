@@ -23,22 +23,28 @@ function incident() {
   r.write('README.md', 'Set GOOGLE_API_KEY=AIza...your-key... in your .env\n')
     .write('.env.example', 'GOOGLE_API_KEY=AIza...your-key...\n')
     .write('data/sample.jsonl', '{"a":1}\n')
-    .add().commit('initial');
+    .add()
+    .commit('initial');
   r.write('.env', `GOOGLE_API_KEY=${fake.googleKey()}\nGEMINI_API_KEY=${fake.aqKey()}\n`)
     .write('.gemini/settings.json', `{"mcpServers":{"search":{"env":{"API_KEY":"${fake.githubPat()}"}}}}\n`)
-    .add().commit('debugging the AI job');
+    .add()
+    .commit('debugging the AI job');
   ids.leak = head();
   sparse(r, 'exports/conversations.jsonl', BIG);
   sparse(r, 'exports/dump.zip', BIG);
-  r.write('models/model.pt', 'weights').write('models/epoch1.ckpt', 'ckpt')
+  r.write('models/model.pt', 'weights')
+    .write('models/epoch1.ckpt', 'ckpt')
     .write('données/clé.txt', `aws_access_key_id = ${fake.awsKeyId()}\n`)
-    .add().commit('artifacts');
+    .add()
+    .commit('artifacts');
   ids.artifacts = head();
   r.git('rm', '-q', '-r', '.env', '.gemini', 'exports', 'models');
   r.commit('cleanup');
   // a branch of its own
   r.git('checkout', '-q', '-b', 'feature');
-  r.write('src/feature.js', `const stripe = "sk_live_${'4eC39HqLyjWDarjtT1zdp7dc'}";\n`).add('src/feature.js').commit('feature work');
+  r.write('src/feature.js', `const stripe = "sk_live_${'4eC39HqLyjWDarjtT1zdp7dc'}";\n`)
+    .add('src/feature.js')
+    .commit('feature work');
   ids.feature = head();
   // a commit only a tag reaches
   r.git('checkout', '-q', '--detach', 'main');
@@ -56,7 +62,8 @@ describe('leakguard scan --history', () => {
     expect(cliJson(['scan'], r.dir).report.findings.map((f: any) => f.ruleId)).toEqual(['aws-access-key-id']);
     const { code, report } = cliJson(['scan', '--history'], r.dir);
     expect(code).toBe(1);
-    const byRule = (id: string, path?: string) => report.findings.filter((f: any) => f.ruleId === id && (!path || f.path === path));
+    const byRule = (id: string, path?: string) =>
+      report.findings.filter((f: any) => f.ruleId === id && (!path || f.path === path));
     const one = (id: string, path?: string) => {
       const list = byRule(id, path);
       expect(list, `${id} ${path ?? ''}`).toHaveLength(1);
@@ -69,7 +76,11 @@ describe('leakguard scan --history', () => {
     expect(one('google-auth-key').description).toMatch(/REST API key/);
     expect(one('gemini-state-folder')).toMatchObject({ path: '.gemini/settings.json', commit: ids.leak });
     expect(one('github-pat')).toMatchObject({ path: '.gemini/settings.json' });
-    expect(one('large-data-file', 'exports/conversations.jsonl')).toMatchObject({ kind: 'size', size: BIG, commit: ids.artifacts });
+    expect(one('large-data-file', 'exports/conversations.jsonl')).toMatchObject({
+      kind: 'size',
+      size: BIG,
+      commit: ids.artifacts,
+    });
     expect(one('large-data-file', 'exports/dump.zip').size).toBe(BIG);
     one('model-weights', 'models/model.pt');
     one('model-weights', 'models/epoch1.ckpt');
@@ -99,7 +110,9 @@ describe('leakguard scan --history', () => {
     expect(f[0].subject).toBe('rev 0');
     expect(new Set(f[0].occurrences.map((o: any) => o.path))).toEqual(new Set(['config.py', 'copy/config.py']));
     const text = cli(['scan', '--history'], r.dir).stdout;
-    expect(text).toMatch(/first in [0-9a-f]{12} \(\d{4}-\d\d-\d\d, Test\) "rev 0" · 31 occurrences in 2 paths · reachable from main/);
+    expect(text).toMatch(
+      /first in [0-9a-f]{12} \(\d{4}-\d\d-\d\d, Test\) "rev 0" · 31 occurrences in 2 paths · reachable from main/,
+    );
   });
 
   it('--range scans only what the commits of the range introduced', () => {
@@ -156,7 +169,10 @@ describe('leakguard scan --history', () => {
     sub.write('x', 'y').add().commit();
     const src = Repo.init();
     src.write('a', '1').add().commit().write('.env', 'A=1').add().commit();
-    src.write('weights.pt', 'version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345678\n');
+    src.write(
+      'weights.pt',
+      'version https://git-lfs.github.com/spec/v1\noid sha256:4d7a214614ab2935c943f9e0ff69d22eadbb8f32b1258daaa5e2ca24d17e2393\nsize 12345678\n',
+    );
     src.git('-c', 'protocol.file.allow=always', 'submodule', 'add', '-q', sub.dir, 'vendor/sub');
     src.add().commit('lfs and submodule');
     const dir = join(tempDir(), 'shallow');
@@ -205,10 +221,12 @@ describe('leakguard scan --history', () => {
     for (const engine of ['git', 'isomorphic']) {
       const { code, report } = cliJson(['scan', '--history', '--engine', engine], r.dir);
       expect(code).toBe(1);
-      expect(report.stats.warnings).toEqual(expect.arrayContaining([
-        'ref refs/tags/a-tree points at a tree, not a commit; it is not walked',
-        'ref refs/tags/a-blob points at a blob, not a commit; it is not walked',
-      ]));
+      expect(report.stats.warnings).toEqual(
+        expect.arrayContaining([
+          'ref refs/tags/a-tree points at a tree, not a commit; it is not walked',
+          'ref refs/tags/a-blob points at a blob, not a commit; it is not walked',
+        ]),
+      );
       expect(report.findings[0].refs).toEqual(['refs/heads/main', 'refs/tags/v1', 'refs/tags/v1-again']);
     }
   });
@@ -242,9 +260,15 @@ describe('leakguard scan --history', () => {
     r.write('a.txt', `k=${fake.googleKey()}\n`).add().commit('base');
     for (let i = 0; i < 40; i++) r.write(`f${i}.txt`, `${i}\n`).add().commit(`c${i}`);
     const { spawn } = await import('node:child_process');
-    const child = spawn(process.execPath, [join(import.meta.dirname, '..', 'bin', 'leakguard.js'), 'scan', '--history', '--format', 'json'], { cwd: r.dir });
+    const child = spawn(
+      process.execPath,
+      [join(import.meta.dirname, '..', 'bin', 'leakguard.js'), 'scan', '--history', '--format', 'json'],
+      { cwd: r.dir },
+    );
     let out = '';
-    child.stdout.on('data', (d) => { out += d; });
+    child.stdout.on('data', (d) => {
+      out += d;
+    });
     // move main while the scan runs
     for (let i = 0; i < 5; i++) r.write(`g${i}.txt`, `${i}\n`).add().commit(`moving ${i}`);
     const code = await new Promise((resolve) => child.on('close', resolve));
@@ -254,16 +278,37 @@ describe('leakguard scan --history', () => {
 });
 
 describe('history with a 2 GB blob', () => {
-  itTime('reads its size from git\'s answer and never its content', () => {
-    const r = Repo.init();
-    sparse(r, 'exports/dump.zip', 2 * 1024 ** 3);
-    r.write('a.txt', `k=${fake.googleKey()}\n`).add().commit('huge');
-    const res = run('/usr/bin/time', ['-f', 'maxrss=%M', process.execPath, join(import.meta.dirname, '..', 'bin', 'leakguard.js'), 'scan', '--history', '--format', 'json'], r.dir);
-    const report = JSON.parse(res.stdout);
-    expect(report.findings.map((f: any) => f.ruleId).sort()).toEqual(['google-api-key', 'large-data-file', 'oversized-file']);
-    expect(report.stats.skipped['too-large']).toBe(1);
-    expect(Number(/maxrss=(\d+)/.exec(res.stderr)![1])).toBeLessThan(300_000);
-  }, 120_000);
+  itTime(
+    "reads its size from git's answer and never its content",
+    () => {
+      const r = Repo.init();
+      sparse(r, 'exports/dump.zip', 2 * 1024 ** 3);
+      r.write('a.txt', `k=${fake.googleKey()}\n`).add().commit('huge');
+      const res = run(
+        '/usr/bin/time',
+        [
+          '-f',
+          'maxrss=%M',
+          process.execPath,
+          join(import.meta.dirname, '..', 'bin', 'leakguard.js'),
+          'scan',
+          '--history',
+          '--format',
+          'json',
+        ],
+        r.dir,
+      );
+      const report = JSON.parse(res.stdout);
+      expect(report.findings.map((f: any) => f.ruleId).sort()).toEqual([
+        'google-api-key',
+        'large-data-file',
+        'oversized-file',
+      ]);
+      expect(report.stats.skipped['too-large']).toBe(1);
+      expect(Number(/maxrss=(\d+)/.exec(res.stderr)![1])).toBeLessThan(300_000);
+    },
+    120_000,
+  );
 });
 
 describe('sizes come with the contents', () => {
@@ -287,15 +332,17 @@ describe('sizes come with the contents', () => {
       r.write(`small/${i}.txt`, `t = ${token(i)}\n`)
         .write(`big/${i}.bin`, bigBin(i))
         .write(`big/${i}.txt`, `${'y'.repeat(2500)}\nt = ${token(200 + i)}\n`)
-        .add().commit(`step ${i}`);
+        .add()
+        .commit(`step ${i}`);
     }
     return r;
   }
 
-  it('a blob over the content limit is sized from git\'s answer, not read, and the blobs queued behind it are still scanned', async () => {
+  it("a blob over the content limit is sized from git's answer, not read, and the blobs queued behind it are still scanned", async () => {
     const r = mixed();
     const expected = Array.from({ length: 8 }, (_, i) => `acme-token small/${i}.txt ${token(i)}`)
-      .concat(sizeFindings).sort();
+      .concat(sizeFindings)
+      .sort();
     const seen: string[][] = [];
     for (const engine of ['git', 'isomorphic']) {
       const { code, report } = cliJson(['scan', '--history', '--no-redact', '--engine', engine], r.dir);
@@ -314,27 +361,51 @@ describe('sizes come with the contents', () => {
 
   it('with no content rule at all, sizes are still read and size rules still fire', () => {
     const r = mixed();
-    r.write('.leakguard.yml', ['rules:', ...sizeRule, ''].join('\n')).add().commit('a size rule only');
+    r.write('.leakguard.yml', ['rules:', ...sizeRule, ''].join('\n'))
+      .add()
+      .commit('a size rule only');
     const { code, report } = cliJson(['scan', '--history', '--no-default-rules'], r.dir);
     expect(code).toBe(1);
-    expect(report.findings.map((f: any) => `${f.ruleId} ${f.path} ${f.size}`).sort())
-      .toEqual([...sizeFindings].sort());
+    expect(report.findings.map((f: any) => `${f.ruleId} ${f.path} ${f.size}`).sort()).toEqual([...sizeFindings].sort());
     expect(report.stats.rules).toBe(1);
   });
 
-  for (const [how, discardUpTo] of [['stopping git at the header', 0], ['dropping the content as it streams', undefined]] as const) {
+  for (const [how, discardUpTo] of [
+    ['stopping git at the header', 0],
+    ['dropping the content as it streams', undefined],
+  ] as const) {
     it(`the reader answers oversized, missing and ordinary objects in order, ${how}`, async () => {
       const r = Repo.init();
-      r.write('a.txt', 'small a\n').write('b.txt', 'B'.repeat(5000)).write('c.txt', 'small c\n').write('d.txt', 'D'.repeat(7000)).add().commit();
+      r.write('a.txt', 'small a\n')
+        .write('b.txt', 'B'.repeat(5000))
+        .write('c.txt', 'small c\n')
+        .write('d.txt', 'D'.repeat(7000))
+        .add()
+        .commit();
       const oid = (p: string) => r.git('rev-parse', `HEAD:${p}`).trim();
       const { CatFileReader, MissingObject, TooLarge } = await import('../src/sources/catfile.js');
       const reader = new CatFileReader(r.dir, 'batch', process.env, discardUpTo);
       const absent = '0123456789abcdef0123456789abcdef01234567';
       const order = [oid('a.txt'), oid('b.txt'), absent, oid('d.txt'), oid('c.txt'), oid('b.txt'), oid('a.txt')];
       const answers = await Promise.allSettled(reader.readMany(order, 4096));
-      const shown = answers.map((a) => (a.status === 'rejected' ? (a.reason instanceof MissingObject ? 'missing' : 'error')
-        : a.value instanceof TooLarge ? `too large ${a.value.size}` : a.value.toString()));
-      expect(shown).toEqual(['small a\n', 'too large 5000', 'missing', 'too large 7000', 'small c\n', 'too large 5000', 'small a\n']);
+      const shown = answers.map((a) =>
+        a.status === 'rejected'
+          ? a.reason instanceof MissingObject
+            ? 'missing'
+            : 'error'
+          : a.value instanceof TooLarge
+            ? `too large ${a.value.size}`
+            : a.value.toString(),
+      );
+      expect(shown).toEqual([
+        'small a\n',
+        'too large 5000',
+        'missing',
+        'too large 7000',
+        'small c\n',
+        'too large 5000',
+        'small a\n',
+      ]);
       // and it keeps serving afterwards
       expect((await reader.read(oid('c.txt'))).toString()).toBe('small c\n');
       reader.close();
@@ -352,7 +423,11 @@ describe('baselines over history', () => {
     expect(cli(['baseline', '--history'], r.dir).code).toBe(0);
     const file = join(r.dir, '.leakguard-baseline.json');
     const doc = JSON.parse(readFileSync(file, 'utf8'));
-    expect(doc.entries.map((e: any) => `${e.ruleId} ${e.path}`).sort()).toEqual(['dotenv-file .env', 'google-api-key new/config.py', 'google-api-key old/config.py']);
+    expect(doc.entries.map((e: any) => `${e.ruleId} ${e.path}`).sort()).toEqual([
+      'dotenv-file .env',
+      'google-api-key new/config.py',
+      'google-api-key old/config.py',
+    ]);
     expect(cliJson(['scan', '--history', '--baseline', file], r.dir).code).toBe(0);
     expect(cliJson(['scan', '--baseline', file], r.dir).code).toBe(0);
     r.write('new/other.py', `T = "${fake.githubPat()}"\n`).add().commit('new leak');
@@ -369,7 +444,12 @@ describe('progress', () => {
     const bin = join(import.meta.dirname, '..', 'bin', 'leakguard.js');
     const env = { ...process.env, CI: '', TERM: 'xterm' };
     delete env.CI;
-    const tty = run('script', ['-qec', `${process.execPath} ${bin} scan --history --output /dev/null`, '/dev/null'], r.dir, env);
+    const tty = run(
+      'script',
+      ['-qec', `${process.execPath} ${bin} scan --history --output /dev/null`, '/dev/null'],
+      r.dir,
+      env,
+    );
     expect(tty.stdout).toMatch(/reading history|scanning blobs · \d+ commits · \d+\/\d+ blobs/);
     const quiet = run('script', ['-qec', `${process.execPath} ${bin} scan --history --quiet`, '/dev/null'], r.dir, env);
     expect(quiet.stdout).not.toMatch(/blobs/);

@@ -19,8 +19,10 @@ const itPreCommitInstall = process.env.CI || process.env.LEAKGUARD_SLOW_TESTS ? 
 /** A Node project whose node_modules links the real packages this checkout installed, leakguard among them. */
 function nodeProject(pkg: Record<string, unknown> = {}): Repo {
   const r = Repo.init();
-  r.write('package.json', `${JSON.stringify({ name: 'team-app', version: '1.0.0', private: true, ...pkg }, null, 2)}\n`)
-    .write('.gitignore', 'node_modules/\n');
+  r.write(
+    'package.json',
+    `${JSON.stringify({ name: 'team-app', version: '1.0.0', private: true, ...pkg }, null, 2)}\n`,
+  ).write('.gitignore', 'node_modules/\n');
   const nm = join(r.dir, 'node_modules');
   mkdirSync(join(nm, '.bin'), { recursive: true });
   for (const name of ['husky', 'lefthook', 'lefthook-linux-x64', 'simple-git-hooks']) {
@@ -28,7 +30,10 @@ function nodeProject(pkg: Record<string, unknown> = {}): Repo {
   }
   symlinkSync(ROOT, join(nm, 'leakguard'));
   const bins: Record<string, string> = {
-    leakguard: '../leakguard/bin/leakguard.js', husky: '../husky/bin.js', lefthook: '../lefthook/bin/index.js', 'simple-git-hooks': '../simple-git-hooks/cli.js',
+    leakguard: '../leakguard/bin/leakguard.js',
+    husky: '../husky/bin.js',
+    lefthook: '../lefthook/bin/index.js',
+    'simple-git-hooks': '../simple-git-hooks/cli.js',
   };
   for (const [name, target] of Object.entries(bins)) symlinkSync(target, join(nm, '.bin', name));
   return r;
@@ -37,20 +42,31 @@ function nodeProject(pkg: Record<string, unknown> = {}): Repo {
 /** This checkout's files (tracked and new, not ignored) in a directory of their own. */
 function projectCopy(): Repo {
   const copy = new Repo(tempDir('lg-project-copy-'));
-  const files = run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], ROOT).stdout.split('\0').filter((f) => f && existsSync(join(ROOT, f)));
+  const files = run('git', ['ls-files', '-z', '--cached', '--others', '--exclude-standard'], ROOT)
+    .stdout.split('\0')
+    .filter((f) => f && existsSync(join(ROOT, f)));
   for (const f of files) copy.write(f, readFileSync(join(ROOT, f)));
   return copy;
 }
 
 /** Runs a tool from the project's node_modules/.bin, as npm scripts do. */
 function npx(r: Repo, tool: string, ...args: string[]) {
-  const res = run(join(r.dir, 'node_modules', '.bin', tool), args, r.dir, { ...GIT_ENV, PATH: `${join(r.dir, 'node_modules', '.bin')}:${process.env.PATH}` });
+  const res = run(join(r.dir, 'node_modules', '.bin', tool), args, r.dir, {
+    ...GIT_ENV,
+    PATH: `${join(r.dir, 'node_modules', '.bin')}:${process.env.PATH}`,
+  });
   expect(res.status, `${tool} ${args.join(' ')}: ${res.stdout}${res.stderr}`).toBe(0);
   return res;
 }
 
 /** git as a developer runs it: leakguard is not on PATH, only in the project. */
-const devEnv = { ...GIT_ENV, PATH: process.env.PATH!.split(':').filter((d) => !existsSync(join(d, 'leakguard'))).join(':') };
+const devEnv = {
+  ...GIT_ENV,
+  PATH: process.env
+    .PATH!.split(':')
+    .filter((d) => !existsSync(join(d, 'leakguard')))
+    .join(':'),
+};
 
 function commit(r: Repo, message = 'change') {
   return run('git', ['commit', '-q', '-m', message], r.dir, devEnv);
@@ -58,7 +74,10 @@ function commit(r: Repo, message = 'change') {
 
 /** The team's own hook leaves this trace in .git (never in the work tree). */
 const TEAM_TRACE = '.git/team-hook-ran';
-const teamRan = (r: Repo) => (existsSync(join(r.dir, TEAM_TRACE)) ? readFileSync(join(r.dir, TEAM_TRACE), 'utf8').split('\n').filter(Boolean).length : 0);
+const teamRan = (r: Repo) =>
+  existsSync(join(r.dir, TEAM_TRACE))
+    ? readFileSync(join(r.dir, TEAM_TRACE), 'utf8').split('\n').filter(Boolean).length
+    : 0;
 
 function trackedFilesHoldNoMachinePath(r: Repo) {
   r.git('add', '-A');
@@ -121,7 +140,8 @@ describe('husky', () => {
     const un = cli(['hook', 'uninstall'], r.dir);
     expect(un.code, un.stderr).toBe(0);
     expect(readFileSync(join(r.dir, '.husky/pre-commit'), 'utf8')).toBe(teamHook);
-    for (const h of ['commit-msg', 'pre-merge-commit', 'pre-push']) expect(existsSync(join(r.dir, '.husky', h))).toBe(false);
+    for (const h of ['commit-msg', 'pre-merge-commit', 'pre-push'])
+      expect(existsSync(join(r.dir, '.husky', h))).toBe(false);
   });
 
   it('husky 5-8 layout (core.hooksPath .husky): a portable line in the tracked script, no absolute path', () => {
@@ -165,7 +185,9 @@ describe('lefthook', () => {
     const edited = readFileSync(join(r.dir, 'lefthook.yml'), 'utf8');
     expect(edited).toMatch(/^# the team's hooks$/m);
     expect(edited).toMatch(/^ {4}leakguard:\n {6}run: node_modules\/\.bin\/leakguard scan --staged --quiet$/m);
-    expect(edited).toMatch(/^pre-push:\n {2}commands:\n {4}leakguard:\n {6}run: .*--pre-push \{1\}\n {6}use_stdin: true$/m);
+    expect(edited).toMatch(
+      /^pre-push:\n {2}commands:\n {4}leakguard:\n {6}run: .*--pre-push \{1\}\n {6}use_stdin: true$/m,
+    );
     npx(r, 'lefthook', 'install'); // the team's next install
     expect(existsSync(join(r.dir, '.git/hooks/pre-commit.old'))).toBe(false);
     guardWorks(r, { messages: true, push: true });
@@ -188,7 +210,10 @@ describe('lefthook', () => {
 
 describe('simple-git-hooks', () => {
   it("leakguard's command first in the package.json config, surviving a re-run, and taken back off on uninstall", () => {
-    const r = nodeProject({ devDependencies: { 'simple-git-hooks': '^2.14.0' }, 'simple-git-hooks': { 'pre-commit': `echo ran >> ${TEAM_TRACE}` } });
+    const r = nodeProject({
+      devDependencies: { 'simple-git-hooks': '^2.14.0' },
+      'simple-git-hooks': { 'pre-commit': `echo ran >> ${TEAM_TRACE}` },
+    });
     const pkg = readFileSync(join(r.dir, 'package.json'), 'utf8');
     npx(r, 'simple-git-hooks');
     const inst = cli(['hook', 'install', '--hooks', 'pre-commit,commit-msg'], r.dir);
@@ -204,68 +229,85 @@ describe('simple-git-hooks', () => {
 describe('pre-commit framework', () => {
   const preCommitEnv = (home: string) => ({ ...devEnv, PRE_COMMIT_HOME: home });
 
-  itPreCommit('a local entry in .pre-commit-config.yaml that survives pre-commit install, and uninstall undoes exactly that', () => {
-    const r = nodeProject();
-    const home = tempDir('lg-pre-commit-home-');
-    const config = `# team config\nrepos:\n  - repo: local\n    hooks:\n      - id: team\n        name: team\n        entry: sh -c 'echo ran >> ${TEAM_TRACE}'\n        language: system\n        pass_filenames: false\n        always_run: true\n`;
-    r.write('.pre-commit-config.yaml', config);
-    expect(run('pre-commit', ['install'], r.dir, preCommitEnv(home)).status).toBe(0);
-    const inst = run(process.execPath, [join(ROOT, 'bin', 'leakguard.js'), 'hook', 'install'], r.dir, preCommitEnv(home));
-    expect(inst.status, inst.stderr).toBe(0);
-    expect(inst.stderr).toMatch(/ran 'pre-commit install -t pre-commit -t pre-merge-commit -t commit-msg -t pre-push'/);
-    expect(run('pre-commit', ['install'], r.dir, preCommitEnv(home)).status).toBe(0);
-    const attempt = (message = 'change') => run('git', ['commit', '-q', '-m', message], r.dir, preCommitEnv(home));
-    const before = teamRan(r);
-    r.write('src/config.js', `export const key = "${fake.googleKey()}";\n`).add('src/config.js');
-    const blocked = attempt();
-    expect(blocked.status, blocked.stdout + blocked.stderr).not.toBe(0);
-    expect(blocked.stdout + blocked.stderr).toMatch(/google-api-key|Google API key/);
-    r.git('rm', '-q', '--cached', 'src/config.js');
-    r.write('README.md', 'hello\n').add('README.md', '.pre-commit-config.yaml');
-    const ok = attempt();
-    expect(ok.status, ok.stdout + ok.stderr).toBe(0);
-    expect(teamRan(r)).toBeGreaterThan(before);
-    r.write('README.md', 'again\n').add('README.md');
-    const msg = attempt(`token ${fake.githubPat()}`);
-    expect(msg.status, msg.stdout + msg.stderr).not.toBe(0);
-    // pre-push: pre-commit exports the push (PRE_COMMIT_FROM_REF/TO_REF) instead of passing stdin
-    const remote = Repo.init({ bare: true });
-    r.git('remote', 'add', 'origin', remote.dir);
-    r.git('commit', '-q', '-m', 'clean', '--no-verify');
-    const first = run('git', ['push', '-q', 'origin', 'main'], r.dir, preCommitEnv(home));
-    expect(first.status, first.stdout + first.stderr).toBe(0);
-    r.write('deploy.js', `token = "${fake.githubPat()}"\n`).add('deploy.js');
-    r.git('commit', '-q', '--no-verify', '-m', 'skipped the commit hooks');
-    const push = run('git', ['push', '-q', 'origin', 'main'], r.dir, preCommitEnv(home));
-    expect(push.status, push.stdout + push.stderr).not.toBe(0);
-    expect(push.stdout + push.stderr).toMatch(/github-pat/);
-    trackedFilesHoldNoMachinePath(r);
-    expect(cli(['hook', 'uninstall'], r.dir).code).toBe(0);
-    expect(readFileSync(join(r.dir, '.pre-commit-config.yaml'), 'utf8')).toBe(config);
-  });
+  itPreCommit(
+    'a local entry in .pre-commit-config.yaml that survives pre-commit install, and uninstall undoes exactly that',
+    () => {
+      const r = nodeProject();
+      const home = tempDir('lg-pre-commit-home-');
+      const config = `# team config\nrepos:\n  - repo: local\n    hooks:\n      - id: team\n        name: team\n        entry: sh -c 'echo ran >> ${TEAM_TRACE}'\n        language: system\n        pass_filenames: false\n        always_run: true\n`;
+      r.write('.pre-commit-config.yaml', config);
+      expect(run('pre-commit', ['install'], r.dir, preCommitEnv(home)).status).toBe(0);
+      const inst = run(
+        process.execPath,
+        [join(ROOT, 'bin', 'leakguard.js'), 'hook', 'install'],
+        r.dir,
+        preCommitEnv(home),
+      );
+      expect(inst.status, inst.stderr).toBe(0);
+      expect(inst.stderr).toMatch(
+        /ran 'pre-commit install -t pre-commit -t pre-merge-commit -t commit-msg -t pre-push'/,
+      );
+      expect(run('pre-commit', ['install'], r.dir, preCommitEnv(home)).status).toBe(0);
+      const attempt = (message = 'change') => run('git', ['commit', '-q', '-m', message], r.dir, preCommitEnv(home));
+      const before = teamRan(r);
+      r.write('src/config.js', `export const key = "${fake.googleKey()}";\n`).add('src/config.js');
+      const blocked = attempt();
+      expect(blocked.status, blocked.stdout + blocked.stderr).not.toBe(0);
+      expect(blocked.stdout + blocked.stderr).toMatch(/google-api-key|Google API key/);
+      r.git('rm', '-q', '--cached', 'src/config.js');
+      r.write('README.md', 'hello\n').add('README.md', '.pre-commit-config.yaml');
+      const ok = attempt();
+      expect(ok.status, ok.stdout + ok.stderr).toBe(0);
+      expect(teamRan(r)).toBeGreaterThan(before);
+      r.write('README.md', 'again\n').add('README.md');
+      const msg = attempt(`token ${fake.githubPat()}`);
+      expect(msg.status, msg.stdout + msg.stderr).not.toBe(0);
+      // pre-push: pre-commit exports the push (PRE_COMMIT_FROM_REF/TO_REF) instead of passing stdin
+      const remote = Repo.init({ bare: true });
+      r.git('remote', 'add', 'origin', remote.dir);
+      r.git('commit', '-q', '-m', 'clean', '--no-verify');
+      const first = run('git', ['push', '-q', 'origin', 'main'], r.dir, preCommitEnv(home));
+      expect(first.status, first.stdout + first.stderr).toBe(0);
+      r.write('deploy.js', `token = "${fake.githubPat()}"\n`).add('deploy.js');
+      r.git('commit', '-q', '--no-verify', '-m', 'skipped the commit hooks');
+      const push = run('git', ['push', '-q', 'origin', 'main'], r.dir, preCommitEnv(home));
+      expect(push.status, push.stdout + push.stderr).not.toBe(0);
+      expect(push.stdout + push.stderr).toMatch(/github-pat/);
+      trackedFilesHoldNoMachinePath(r);
+      expect(cli(['hook', 'uninstall'], r.dir).code).toBe(0);
+      expect(readFileSync(join(r.dir, '.pre-commit-config.yaml'), 'utf8')).toBe(config);
+    },
+  );
 
-  itPreCommitInstall('.pre-commit-hooks.yaml: pre-commit installs leakguard as a node hook (system node) and its hooks block a secret', () => {
-    // the repository as pre-commit would clone it: this checkout's files, committed
-    const src = projectCopy();
-    src.git('init', '-q', '-b', 'main');
-    src.add().commit('leakguard');
-    const rev = src.git('rev-parse', 'HEAD').trim();
-    const r = Repo.init();
-    const home = tempDir('lg-pre-commit-home-');
-    r.write('.pre-commit-config.yaml', `repos:\n  - repo: ${src.dir}\n    rev: ${rev}\n    hooks:\n      - id: leakguard\n      - id: leakguard-commit-msg\n`);
-    const env = { ...devEnv, PRE_COMMIT_HOME: home };
-    expect(run('pre-commit', ['install', '-t', 'pre-commit', '-t', 'commit-msg'], r.dir, env).status).toBe(0);
-    const installed = run('pre-commit', ['install-hooks'], r.dir, env);
-    expect(installed.status, installed.stdout + installed.stderr).toBe(0);
-    r.write('src/config.js', `export const key = "${fake.googleKey()}";\n`).add();
-    const blocked = run('git', ['commit', '-q', '-m', 'x'], r.dir, env);
-    expect(blocked.status).not.toBe(0);
-    expect(blocked.stdout + blocked.stderr, blocked.stdout + blocked.stderr).toMatch(/google-api-key/);
-    r.git('rm', '-q', '--cached', 'src/config.js');
-    r.write('README.md', 'hi\n').add('README.md');
-    expect(run('git', ['commit', '-q', '-m', `token ${fake.githubPat()}`], r.dir, env).status).not.toBe(0);
-    expect(run('git', ['commit', '-q', '-m', 'clean'], r.dir, env).status).toBe(0);
-  }, 180_000);
+  itPreCommitInstall(
+    '.pre-commit-hooks.yaml: pre-commit installs leakguard as a node hook (system node) and its hooks block a secret',
+    () => {
+      // the repository as pre-commit would clone it: this checkout's files, committed
+      const src = projectCopy();
+      src.git('init', '-q', '-b', 'main');
+      src.add().commit('leakguard');
+      const rev = src.git('rev-parse', 'HEAD').trim();
+      const r = Repo.init();
+      const home = tempDir('lg-pre-commit-home-');
+      r.write(
+        '.pre-commit-config.yaml',
+        `repos:\n  - repo: ${src.dir}\n    rev: ${rev}\n    hooks:\n      - id: leakguard\n      - id: leakguard-commit-msg\n`,
+      );
+      const env = { ...devEnv, PRE_COMMIT_HOME: home };
+      expect(run('pre-commit', ['install', '-t', 'pre-commit', '-t', 'commit-msg'], r.dir, env).status).toBe(0);
+      const installed = run('pre-commit', ['install-hooks'], r.dir, env);
+      expect(installed.status, installed.stdout + installed.stderr).toBe(0);
+      r.write('src/config.js', `export const key = "${fake.googleKey()}";\n`).add();
+      const blocked = run('git', ['commit', '-q', '-m', 'x'], r.dir, env);
+      expect(blocked.status).not.toBe(0);
+      expect(blocked.stdout + blocked.stderr, blocked.stdout + blocked.stderr).toMatch(/google-api-key/);
+      r.git('rm', '-q', '--cached', 'src/config.js');
+      r.write('README.md', 'hi\n').add('README.md');
+      expect(run('git', ['commit', '-q', '-m', `token ${fake.githubPat()}`], r.dir, env).status).not.toBe(0);
+      expect(run('git', ['commit', '-q', '-m', 'clean'], r.dir, env).status).toBe(0);
+    },
+    180_000,
+  );
 
   it('npm pack prints the tarball name alone (what pre-commit reads), the prepare build included', () => {
     // in a copy: the prepare build replaces dist/, which the other tests run from

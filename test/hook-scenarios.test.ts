@@ -17,13 +17,15 @@ function setup() {
   r.git('push', '-q', 'origin', 'main');
   const inst = cli(['hook', 'install'], r.dir);
   expect(inst.code, inst.stderr).toBe(0);
-  for (const h of ['pre-commit', 'pre-merge-commit', 'commit-msg', 'pre-push']) expect(inst.stderr).toMatch(new RegExp(`${h} hook installed`));
+  for (const h of ['pre-commit', 'pre-merge-commit', 'commit-msg', 'pre-push'])
+    expect(inst.stderr).toMatch(new RegExp(`${h} hook installed`));
   return { r, remote };
 }
 
 const secretLine = () => `key = "${fake.googleKey()}"\n`;
 const git = (r: Repo, ...args: string[]) => run('git', args, r.dir, GIT_ENV);
-const remoteHead = (remote: Repo, ref = 'main') => run('git', ['rev-parse', '--verify', '-q', ref], remote.dir).stdout.trim();
+const remoteHead = (remote: Repo, ref = 'main') =>
+  run('git', ['rev-parse', '--verify', '-q', ref], remote.dir).stdout.trim();
 
 describe('hooks beyond pre-commit', () => {
   it('commit-msg: a token in the message (or an amended one) is refused; comments git strips are not scanned', () => {

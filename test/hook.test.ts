@@ -94,7 +94,10 @@ describe('leakguard hook', () => {
     const r = Repo.init();
     cli(['hook', 'install'], r.dir);
     const hook = join(r.dir, '.git', 'hooks', 'pre-commit');
-    writeFileSync(hook, readFileSync(hook, 'utf8').replace(/LEAKGUARD_BIN='[^']*'/, "LEAKGUARD_BIN='/nowhere/leakguard.js'"));
+    writeFileSync(
+      hook,
+      readFileSync(hook, 'utf8').replace(/LEAKGUARD_BIN='[^']*'/, "LEAKGUARD_BIN='/nowhere/leakguard.js'"),
+    );
     r.write('a', 'a').add();
     const env = { ...GIT_ENV, PATH: '/usr/bin:/bin' };
     const res = run('git', ['commit', '-q', '-m', 'x'], r.dir, env);

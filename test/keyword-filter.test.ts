@@ -14,7 +14,32 @@ function rng(seed: number): () => number {
 }
 
 const KEYWORDS = ['rollbar', 'secret', 'secret_', 'ghp_', 'Q~', 'sk-ant-', 'callback', 'intercom_token', 'ab', 'xoxb-'];
-const PIECES = ['roll', 'bar', 'call', 'back', 'SECRET', 'sec', 'ret_', 'gh', 'p_', 'q~', 'Q', '~', 'sk-', 'ant-', 'INTER', 'com_', 'token', 'a', 'b', 'xo', 'xb-', ' ', '\n', 'é'];
+const PIECES = [
+  'roll',
+  'bar',
+  'call',
+  'back',
+  'SECRET',
+  'sec',
+  'ret_',
+  'gh',
+  'p_',
+  'q~',
+  'Q',
+  '~',
+  'sk-',
+  'ant-',
+  'INTER',
+  'com_',
+  'token',
+  'a',
+  'b',
+  'xo',
+  'xb-',
+  ' ',
+  '\n',
+  'é',
+];
 
 function naive(text: string, words: string[]): [number, string][] {
   const lower = text.toLowerCase();
@@ -53,7 +78,10 @@ describe('keyword filter and index', () => {
     // both ways of finding keywords: the regex alternation (one-off scans) and the index (history)
     for (const keywordIndex of [false, true]) {
       const found = detectContent(ruleset, 'settings.py', `SECRET_KEY = "${value}"\n`, { guardMs: 2000, keywordIndex });
-      expect(found.map((f) => f.rule.id), `keywordIndex ${keywordIndex}`).toContain('generic-secret-assignment');
+      expect(
+        found.map((f) => f.rule.id),
+        `keywordIndex ${keywordIndex}`,
+      ).toContain('generic-secret-assignment');
     }
   });
 });
@@ -68,13 +96,18 @@ describe('keyword trie regex', () => {
       const want: [number, string][] = [];
       const lower = text.toLowerCase();
       for (let i = 0; i < lower.length; i++) {
-        const here = KEYWORDS.map((k) => k.toLowerCase()).filter((k) => lower.startsWith(k, i)).sort((a, b) => b.length - a.length);
+        const here = KEYWORDS.map((k) => k.toLowerCase())
+          .filter((k) => lower.startsWith(k, i))
+          .sort((a, b) => b.length - a.length);
         if (here.length) want.push([i, here[0]!]);
       }
       const got: [number, string][] = [];
       re.lastIndex = 0;
       let m: RegExpExecArray | null;
-      while ((m = re.exec(text)) !== null) { got.push([m.index, m[0].toLowerCase()]); re.lastIndex = m.index + 1; }
+      while ((m = re.exec(text)) !== null) {
+        got.push([m.index, m[0].toLowerCase()]);
+        re.lastIndex = m.index + 1;
+      }
       expect(got, JSON.stringify(text)).toEqual(want);
     }
   });

@@ -54,14 +54,19 @@ const rows: Row[] = [
   },
   {
     name: 'an inline allow on a line an allowlist regex also covers counts as allowlist',
-    files: { 'src/a.js': `const k = "${fake.googleKey()}"; // leakguard:allow\nconst t = "${fake.githubPat()}"; // leakguard:allow\n` },
+    files: {
+      'src/a.js': `const k = "${fake.googleKey()}"; // leakguard:allow\nconst t = "${fake.githubPat()}"; // leakguard:allow\n`,
+    },
     config: "allowlist:\n  regexes: ['^AIza']\n",
     findings: [],
     suppressed: { allowlist: 1, inline: 1 },
   },
   {
     name: 'one secret in two files is one finding with two occurrences',
-    files: { 'a/config.py': `KEY = "${fake.googleKey()}"\n`, 'b/settings.py': `# copy\nGOOGLE = "${fake.googleKey()}"\n` },
+    files: {
+      'a/config.py': `KEY = "${fake.googleKey()}"\n`,
+      'b/settings.py': `# copy\nGOOGLE = "${fake.googleKey()}"\n`,
+    },
     findings: ['google-api-key a/config.py:1'],
     occurrences: { 'google-api-key': 2 },
   },
@@ -103,11 +108,16 @@ async function runMode(mode: Mode, row: Row, committed: Repo, baseline?: string)
   const dir = mode === 'staged' ? build(row, false).dir : committed.dir;
   const common = { path: dir, baseline, workers: 1 };
   switch (mode) {
-    case 'worktree': return scan(common);
-    case 'staged': return scan({ ...common, staged: true });
-    case 'history': return scan({ ...common, history: true, engine: 'git' });
-    case 'isomorphic': return scan({ ...common, history: true, engine: 'isomorphic' });
-    case 'range': return scan({ ...common, range: 'HEAD~1..HEAD', engine: 'git' });
+    case 'worktree':
+      return scan(common);
+    case 'staged':
+      return scan({ ...common, staged: true });
+    case 'history':
+      return scan({ ...common, history: true, engine: 'git' });
+    case 'isomorphic':
+      return scan({ ...common, history: true, engine: 'isomorphic' });
+    case 'range':
+      return scan({ ...common, range: 'HEAD~1..HEAD', engine: 'git' });
   }
 }
 
@@ -115,8 +125,15 @@ async function runMode(mode: Mode, row: Row, committed: Repo, baseline?: string)
 function comparable(r: ScanReport) {
   return {
     findings: r.findings.map((f) => ({
-      ruleId: f.ruleId, kind: f.kind, path: f.path, line: f.line, column: f.column, secret: f.secret,
-      fingerprint: f.fingerprint, severity: f.severity, size: f.size,
+      ruleId: f.ruleId,
+      kind: f.kind,
+      path: f.path,
+      line: f.line,
+      column: f.column,
+      secret: f.secret,
+      fingerprint: f.fingerprint,
+      severity: f.severity,
+      size: f.size,
       places: [...new Set((f.occurrences ?? [{ path: f.path }]).map((o) => o.path))].sort(),
     })),
     suppressed: r.stats.suppressed,
@@ -174,8 +191,22 @@ describe('messages are sources', () => {
       const report = await scan({ path: r.dir, history: true, engine, workers: 1 });
       const bySource = Object.fromEntries(report.findings.map((f) => [f.source ?? 'file', f]));
       expect(Object.keys(bySource).sort()).toEqual(['commit-message', 'note', 'tag-message']);
-      expect(bySource['commit-message']).toMatchObject({ ruleId: 'github-pat', path: '(commit message)', commit: head, line: 1, column: 19, secret: 'ghp_********' });
-      expect(bySource['tag-message']).toMatchObject({ ruleId: 'google-api-key', path: '(tag message)', ref: 'refs/tags/v1', blobId: tagObject, commit: head, line: 3 });
+      expect(bySource['commit-message']).toMatchObject({
+        ruleId: 'github-pat',
+        path: '(commit message)',
+        commit: head,
+        line: 1,
+        column: 19,
+        secret: 'ghp_********',
+      });
+      expect(bySource['tag-message']).toMatchObject({
+        ruleId: 'google-api-key',
+        path: '(tag message)',
+        ref: 'refs/tags/v1',
+        blobId: tagObject,
+        commit: head,
+        line: 3,
+      });
       expect(bySource.note).toMatchObject({ ruleId: 'aws-access-key-id', path: '(note)', ref: 'refs/notes/commits' });
       // the subject that carries the token is redacted with it
       expect(bySource['commit-message']!.subject).toBe('deploy with token ghp_********');
@@ -189,7 +220,10 @@ describe('messages are sources', () => {
     const r = withMessages();
     const range = cliJson(['scan', '--range', 'HEAD~2..HEAD~1'], r.dir);
     expect(range.code).toBe(1);
-    expect(range.report.findings.map((f: any) => `${f.ruleId} ${f.source}`).sort()).toEqual(['github-pat commit-message', 'google-api-key tag-message']);
+    expect(range.report.findings.map((f: any) => `${f.ruleId} ${f.source}`).sort()).toEqual([
+      'github-pat commit-message',
+      'google-api-key tag-message',
+    ]);
     const before = cliJson(['scan', '--range', 'HEAD~1..HEAD'], r.dir);
     expect(before.report.findings).toEqual([]);
     // the isomorphic reader takes ids and ref names, not HEAD~1

@@ -13,7 +13,13 @@ export type Refs = Map<string, string>;
 /** Every ref of a repository (HEAD aside), name -> id. */
 export function allRefs(b: Repo): Refs {
   const out = b.git('for-each-ref', '--format=%(refname) %(objectname)');
-  return new Map(out.trim().split('\n').filter(Boolean).map((l) => l.split(' ') as [string, string]));
+  return new Map(
+    out
+      .trim()
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(' ') as [string, string]),
+  );
 }
 
 /** GitHub: refs/pull/* are served to fetches and refused to pushes ("deny updating a hidden ref"). */
@@ -28,14 +34,17 @@ export function githubLike(b: Repo, pulls: Record<string, string>): void {
  */
 export function gitlabProtected(b: Repo, branch: string): string {
   const hook = join(b.dir, 'hooks', 'update');
-  writeFileSync(hook, `#!/bin/sh
+  writeFileSync(
+    hook,
+    `#!/bin/sh
 z=0000000000000000000000000000000000000000
 ref=$1 old=$2 new=$3
 if [ "$ref" = "refs/heads/${branch}" ] && [ "$old" != "$z" ] && [ "$new" != "$z" ] && ! git merge-base --is-ancestor "$old" "$new"; then
   echo "GitLab: You are not allowed to force push code to a protected branch on this project." >&2
   exit 1
 fi
-`);
+`,
+  );
   chmodSync(hook, 0o755);
   return hook;
 }
@@ -43,7 +52,15 @@ fi
 /** path -> blob id of every file at a ref */
 export function treeOf(b: Repo, ref: string): Map<string, string> {
   const out = b.git('ls-tree', '-r', '-z', `${ref}^{commit}`);
-  return new Map(out.split('\0').filter(Boolean).map((l) => { const [meta, path] = l.split('\t'); return [path!, meta!.split(' ')[2]!]; }));
+  return new Map(
+    out
+      .split('\0')
+      .filter(Boolean)
+      .map((l) => {
+        const [meta, path] = l.split('\t');
+        return [path!, meta!.split(' ')[2]!];
+      }),
+  );
 }
 
 export interface Expectation {
@@ -77,8 +94,13 @@ export function checkRemote(name: string, remote: Repo, e: Expectation): void {
   const walked = [...after.keys()].filter((r) => !forge.has(r));
   if (!walked.length) return;
   // every object reachable from every other ref: blobs (notes too), trees' paths, commit and tag messages
-  const objects = run('git', ['rev-list', '--objects', '--no-object-names', ...walked], remote.dir).stdout.trim().split('\n').filter(Boolean);
-  const withNames = run('git', ['rev-list', '--objects', ...walked], remote.dir).stdout.trim().split('\n');
+  const objects = run('git', ['rev-list', '--objects', '--no-object-names', ...walked], remote.dir)
+    .stdout.trim()
+    .split('\n')
+    .filter(Boolean);
+  const withNames = run('git', ['rev-list', '--objects', ...walked], remote.dir)
+    .stdout.trim()
+    .split('\n');
   for (const line of withNames) {
     const path = line.slice(41);
     if (path) expect(e.purged(path), `${name}: purged path ${path} is still reachable`).toBe(false);
@@ -92,7 +114,10 @@ export function checkRemote(name: string, remote: Repo, e: Expectation): void {
     const oldTree = treeOf(e.beforeRepo, e.before.get(ref)!);
     const newTree = treeOf(remote, ref);
     for (const [p, oid] of oldTree) {
-      if (e.purged(p)) { expect(newTree.has(p), `${name} ${ref}: ${p} removed`).toBe(false); continue; }
+      if (e.purged(p)) {
+        expect(newTree.has(p), `${name} ${ref}: ${p} removed`).toBe(false);
+        continue;
+      }
       const now = newTree.get(p);
       expect(now, `${name} ${ref}: ${p} kept`).toBeDefined();
       if (now === oid) continue;

@@ -30,7 +30,11 @@ describe('no dictionary recovers a secret from a committed file', () => {
     const r = leakyRepo();
     // the old form, as version 1 wrote it: the scan's own fingerprints
     const { report } = cliJson(['scan'], r.dir);
-    const v1 = { tool: 'leakguard', version: 1, entries: report.findings.map((f: any) => ({ fingerprint: f.fingerprint, ruleId: f.ruleId, path: f.path })) };
+    const v1 = {
+      tool: 'leakguard',
+      version: 1,
+      entries: report.findings.map((f: any) => ({ fingerprint: f.fingerprint, ruleId: f.ruleId, path: f.path })),
+    };
     expect(recovered(JSON.stringify(v1), 'database-url-password', 'config/db.env')).toEqual([PASSWORD]);
     // still read: a version 1 baseline keeps working
     const old = join(tempDir(), 'v1.json');
@@ -57,14 +61,22 @@ describe('no dictionary recovers a secret from a committed file', () => {
     expect(without.code).toBe(2);
     expect(without.stderr).toMatch(/is keyed \(key [0-9a-f]{8}\) and the key is not here: set LEAKGUARD_BASELINE_KEY/);
     const key = readFileSync(join(r.dir, '.git', 'leakguard', 'baseline.key'), 'utf8').trim();
-    const withKey = cli(['scan', '--baseline', '.leakguard-baseline.json'], ci, { ...GIT_ENV, LEAKGUARD_BASELINE_KEY: key });
+    const withKey = cli(['scan', '--baseline', '.leakguard-baseline.json'], ci, {
+      ...GIT_ENV,
+      LEAKGUARD_BASELINE_KEY: key,
+    });
     expect(withKey.code, withKey.stderr).toBe(0);
     // a wrong key is named as such, not taken for "no findings accepted"
-    const wrong = cli(['scan', '--baseline', '.leakguard-baseline.json'], ci, { ...GIT_ENV, LEAKGUARD_BASELINE_KEY: 'ab'.repeat(32) });
+    const wrong = cli(['scan', '--baseline', '.leakguard-baseline.json'], ci, {
+      ...GIT_ENV,
+      LEAKGUARD_BASELINE_KEY: 'ab'.repeat(32),
+    });
     expect(wrong.stderr).toMatch(/was written with key [0-9a-f]{8}, not the one here/);
     // a new secret is still reported through a keyed baseline
     writeFileSync(join(ci, 'config/other.env'), URL_LINE.replace(PASSWORD, 'moonlight77'));
-    expect(cli(['scan', '--baseline', '.leakguard-baseline.json'], ci, { ...GIT_ENV, LEAKGUARD_BASELINE_KEY: key }).code).toBe(1);
+    expect(
+      cli(['scan', '--baseline', '.leakguard-baseline.json'], ci, { ...GIT_ENV, LEAKGUARD_BASELINE_KEY: key }).code,
+    ).toBe(1);
   });
 
   it('the purge plan and script hold no hash of a secret', () => {
@@ -77,7 +89,8 @@ describe('no dictionary recovers a secret from a committed file', () => {
     expect(cli(['purge', '--plan', '--format', 'sh', '--output', script], r.dir).code).toBe(0);
     for (const text of [plan.stdout, readFileSync(script, 'utf8')]) {
       expect(text).not.toContain(PASSWORD);
-      for (const path of ['config/db.env', 'src/db.js']) expect(recovered(text, 'database-url-password', path)).toEqual([]);
+      for (const path of ['config/db.env', 'src/db.js'])
+        expect(recovered(text, 'database-url-password', path)).toEqual([]);
     }
   });
 });

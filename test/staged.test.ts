@@ -100,12 +100,22 @@ describe('older git without cat-file --batch-command', () => {
     mkdirSync(bin);
     const realGit = execFileSync('sh', ['-c', 'command -v git']).toString().trim();
     // a git that behaves like git 2.35: it does not know --batch-command
-    writeFileSync(join(bin, 'git'), `#!/bin/sh\nfor a in "$@"; do [ "$a" = "--batch-command" ] && { echo "error: unknown option 'batch-command'" >&2; exit 129; }; done\nexec ${realGit} "$@"\n`);
+    writeFileSync(
+      join(bin, 'git'),
+      `#!/bin/sh\nfor a in "$@"; do [ "$a" = "--batch-command" ] && { echo "error: unknown option 'batch-command'" >&2; exit 129; }; done\nexec ${realGit} "$@"\n`,
+    );
     chmodSync(join(bin, 'git'), 0o755);
     const r = Repo.init();
     r.write('.env', `K=${fake.googleKey()}\n`).add();
-    const res = cli(['scan', '--staged', '--format', 'json'], r.dir, { ...GIT_ENV, PATH: `${bin}:${process.env.PATH}` });
+    const res = cli(['scan', '--staged', '--format', 'json'], r.dir, {
+      ...GIT_ENV,
+      PATH: `${bin}:${process.env.PATH}`,
+    });
     expect(res.code).toBe(1);
-    expect(JSON.parse(res.stdout).findings.map((f: any) => f.ruleId).sort()).toEqual(['dotenv-file', 'google-api-key']);
+    expect(
+      JSON.parse(res.stdout)
+        .findings.map((f: any) => f.ruleId)
+        .sort(),
+    ).toEqual(['dotenv-file', 'google-api-key']);
   });
 });

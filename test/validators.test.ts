@@ -49,7 +49,8 @@ describe('pypi-macaroon', () => {
 
 describe('bech32', () => {
   it('accepts the BIP 173 valid vectors and rejects a changed character or mixed case', () => {
-    for (const v of ['A12UEL5L', 'a12uel5l', 'abcdef1qpzry9x8gf2tvdw0s3jn54khce6mua7lmqqqxw']) expect(bech32(v), v).toBe(true);
+    for (const v of ['A12UEL5L', 'a12uel5l', 'abcdef1qpzry9x8gf2tvdw0s3jn54khce6mua7lmqqqxw'])
+      expect(bech32(v), v).toBe(true);
     expect(bech32('a12uel5m')).toBe(false);
     expect(bech32('A12uEL5L')).toBe(false);
     expect(bech32('nochecksum')).toBe(false);
@@ -63,7 +64,8 @@ describe('rules with validate: in a real scan', () => {
     const r = Repo.init()
       .write('deploy.sh', `export GITHUB_TOKEN=${real}\n`)
       .write('docs/setup.md', `GITHUB_TOKEN=${lookalike}\n`)
-      .add().commit('tokens');
+      .add()
+      .commit('tokens');
     const { code, report } = cliJson(['scan'], r.dir);
     expect(code).toBe(1);
     // (the generic assignment rule may still see a high-entropy value; the GitHub rule must not)
@@ -72,15 +74,21 @@ describe('rules with validate: in a real scan', () => {
   });
 
   it('a user rule naming an unknown validator is a one-line error, exit 2', () => {
-    const r = Repo.init().write('.leakguard.yml', [
-      'rules:',
-      '  - id: acme-token',
-      '    description: ACME token',
-      '    severity: high',
-      "    regex: '\\b(acme_[a-z0-9]{16})\\b'",
-      '    keywords: [acme_]',
-      '    validate: luhn-ish',
-    ].join('\n') + '\n').add().commit('config');
+    const r = Repo.init()
+      .write(
+        '.leakguard.yml',
+        [
+          'rules:',
+          '  - id: acme-token',
+          '    description: ACME token',
+          '    severity: high',
+          "    regex: '\\b(acme_[a-z0-9]{16})\\b'",
+          '    keywords: [acme_]',
+          '    validate: luhn-ish',
+        ].join('\n') + '\n',
+      )
+      .add()
+      .commit('config');
     const res = cli(['scan'], r.dir);
     expect(res.code).toBe(2);
     expect(res.stderr.trim().split('\n')).toHaveLength(1);

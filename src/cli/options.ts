@@ -11,26 +11,42 @@ function positiveInteger(flag: string) {
   return (v: unknown) => {
     if (v === undefined) return v;
     const n = Number(v);
-    if (!Number.isInteger(n) || n < 1 || String(v).trim() === '') throw new Error(`--${flag} takes a whole number of 1 or more, not '${String(v)}'`);
+    if (!Number.isInteger(n) || n < 1 || String(v).trim() === '')
+      throw new Error(`--${flag} takes a whole number of 1 or more, not '${String(v)}'`);
     return n;
   };
 }
 
 function hookList(v: unknown): string[] | undefined {
   if (v === undefined) return undefined;
-  const names = String(v).split(',').map((s) => s.trim()).filter(Boolean);
+  const names = String(v)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   if (!names.length) throw new Error(`--hooks needs at least one of ${HOOK_NAMES.join(', ')}`);
   for (const n of names) {
     if (!(HOOK_NAMES as readonly string[]).includes(n)) {
       const near = nearest(n, HOOK_NAMES);
-      throw new Error(`--hooks: '${n}' is not one of ${HOOK_NAMES.join(', ')}${near ? ` (did you mean ${near}?)` : ''}`);
+      throw new Error(
+        `--hooks: '${n}' is not one of ${HOOK_NAMES.join(', ')}${near ? ` (did you mean ${near}?)` : ''}`,
+      );
     }
   }
   return [...new Set(names)];
 }
 
-const text = (describe: string, extra: Options = {}): Options => ({ type: 'string', requiresArg: true, describe, ...extra });
-const flag = (describe: string, dflt = false, extra: Options = {}): Options => ({ type: 'boolean', default: dflt, describe, ...extra });
+const text = (describe: string, extra: Options = {}): Options => ({
+  type: 'string',
+  requiresArg: true,
+  describe,
+  ...extra,
+});
+const flag = (describe: string, dflt = false, extra: Options = {}): Options => ({
+  type: 'boolean',
+  default: dflt,
+  describe,
+  ...extra,
+});
 
 export const SCAN_FORMATS = ['text', 'json', 'sarif', 'gitlab'] as const;
 export const PLAN_FORMATS = ['md', 'sh', 'json', 'text'] as const;
@@ -39,7 +55,9 @@ export const OPTIONS = {
   // what every scanning command shares
   config: text('Config file (default: .leakguard.yml at the repository root)', { alias: 'c' }),
   'default-rules': flag("Use the shipped rule pack (--no-default-rules: only the config's rules)", true),
-  'max-content-size': text('Largest file whose content is scanned (e.g. 25MB); larger ones get path and size rules only'),
+  'max-content-size': text(
+    'Largest file whose content is scanned (e.g. 25MB); larger ones get path and size rules only',
+  ),
   quiet: flag('Print nothing when there are no findings', false, { alias: 'q' }),
   // scan
   format: text('Report format', { alias: 'f', choices: SCAN_FORMATS, default: 'text' }),
@@ -50,10 +68,18 @@ export const OPTIONS = {
   history: flag('Scan everything reachable from every ref, deleted files included'),
   range: text('Scan what the commits of a revision range introduced (e.g. origin/main..HEAD)'),
   'all-objects': flag('With --history: also unreachable objects (dropped stashes, deleted branches, amended commits)'),
-  workers: { ...text('Threads for history content (default: one per core)'), coerce: positiveInteger('workers') } as Options,
-  engine: text('How history is read: git plumbing, or isomorphic-git (no git binary needed; automatic when git is missing)', { choices: ['git', 'isomorphic'] }),
+  workers: {
+    ...text('Threads for history content (default: one per core)'),
+    coerce: positiveInteger('workers'),
+  } as Options,
+  engine: text(
+    'How history is read: git plumbing, or isomorphic-git (no git binary needed; automatic when git is missing)',
+    { choices: ['git', 'isomorphic'] },
+  ),
   'commit-msg': text("Scan a commit message file (git's comment lines are left out): what the commit-msg hook runs"),
-  'pre-push': text("Scan the commits a push would send that REMOTE does not have (reads git's pre-push lines on stdin): what the pre-push hook runs"),
+  'pre-push': text(
+    "Scan the commits a push would send that REMOTE does not have (reads git's pre-push lines on stdin): what the pre-push hook runs",
+  ),
   // baseline
   'baseline-output': text('Baseline file (default: .leakguard-baseline.json at the repository root)', { alias: 'o' }),
   'baseline-history': flag('Record what a history scan finds, at every path it occurs at'),
@@ -65,24 +91,40 @@ export const OPTIONS = {
   'plan-format': text('md for people, sh to run, json as data', { alias: 'f', choices: PLAN_FORMATS, default: 'md' }),
   'plan-output': text('Write the plan to FILE (an sh plan is made executable)', { alias: 'o' }),
   from: text('Plan from a saved history report (leakguard scan --history --format json) instead of a fresh scan'),
-  verify: flag('Used by the generated purge script: check a rewritten mirror against the plan', false, { hidden: true }),
-  'write-replacements': text('Used by the generated purge script: write the replacement expressions to FILE', { hidden: true }),
+  verify: flag('Used by the generated purge script: check a rewritten mirror against the plan', false, {
+    hidden: true,
+  }),
+  'write-replacements': text('Used by the generated purge script: write the replacement expressions to FILE', {
+    hidden: true,
+  }),
   'plan-file': text('Used by the generated purge script: the JSON plan', { hidden: true }),
   old: text('Used by the generated purge script: the original mirror', { hidden: true }),
   new: text('Used by the generated purge script: the rewritten mirror', { hidden: true }),
   replacements: text('Used by the generated purge script: the replacement expressions file', { hidden: true }),
-  step: text('Used by the generated purge script: run one of its steps (backup, rewrite, verify, push, ...)', { hidden: true }),
+  step: text('Used by the generated purge script: run one of its steps (backup, rewrite, verify, push, ...)', {
+    hidden: true,
+  }),
   state: text("Used by the generated purge script: the directory of the purge's state file", { hidden: true }),
   // import
-  'import-output': text("Where the converted config goes (default: .leakguard.yml at the repository root; '-' prints it)", { alias: 'o' }),
+  'import-output': text(
+    "Where the converted config goes (default: .leakguard.yml at the repository root; '-' prints it)",
+    { alias: 'o' },
+  ),
   force: flag('Replace an existing output file'),
   // hook
-  hooks: { ...text(`Which git hooks, comma-separated: ${HOOK_NAMES.join(', ')} (default: all of them)`), coerce: hookList } as Options,
+  hooks: {
+    ...text(`Which git hooks, comma-separated: ${HOOK_NAMES.join(', ')} (default: all of them)`),
+    coerce: hookList,
+  } as Options,
 } satisfies Record<string, Options>;
 
 /** Options whose flag differs from their table key (one flag, different meanings per command). */
 const FLAG_OF: Partial<Record<keyof typeof OPTIONS, string>> = {
-  'baseline-output': 'output', 'baseline-history': 'history', 'plan-format': 'format', 'plan-output': 'output', 'import-output': 'output',
+  'baseline-output': 'output',
+  'baseline-history': 'history',
+  'plan-format': 'format',
+  'plan-output': 'output',
+  'import-output': 'output',
 };
 
 export type OptionKey = keyof typeof OPTIONS;
@@ -94,14 +136,36 @@ export function pick(keys: OptionKey[]): Record<string, Options> {
 
 export const COMMON_SCAN: OptionKey[] = ['config', 'default-rules', 'max-content-size', 'quiet'];
 export const SCAN_KEYS: OptionKey[] = [
-  'staged', 'history', 'range', 'commit-msg', 'pre-push', 'all-objects', 'workers', 'engine',
-  'format', 'output', 'baseline', 'redact', ...COMMON_SCAN,
+  'staged',
+  'history',
+  'range',
+  'commit-msg',
+  'pre-push',
+  'all-objects',
+  'workers',
+  'engine',
+  'format',
+  'output',
+  'baseline',
+  'redact',
+  ...COMMON_SCAN,
 ];
 export const BASELINE_KEYS: OptionKey[] = ['baseline-output', 'baseline-history', ...COMMON_SCAN];
 export const GITIGNORE_KEYS: OptionKey[] = ['check', 'untrack', ...COMMON_SCAN];
 export const PURGE_KEYS: OptionKey[] = [
-  'plan', 'plan-format', 'plan-output', 'from', ...COMMON_SCAN,
-  'verify', 'write-replacements', 'plan-file', 'old', 'new', 'replacements', 'step', 'state',
+  'plan',
+  'plan-format',
+  'plan-output',
+  'from',
+  ...COMMON_SCAN,
+  'verify',
+  'write-replacements',
+  'plan-file',
+  'old',
+  'new',
+  'replacements',
+  'step',
+  'state',
 ];
 export const HOOK_KEYS: OptionKey[] = ['hooks'];
 export const RULES_KEYS: OptionKey[] = ['config', 'default-rules'];

@@ -25,7 +25,12 @@ export interface RenderOptions {
 }
 
 /** The rendered report; JSON comes in pieces (see `jsonChunks`), the others as one string. */
-export function render(report: ScanReport, rules: CompiledRule[], format: Format, opts: RenderOptions): string | Iterable<string> {
+export function render(
+  report: ScanReport,
+  rules: CompiledRule[],
+  format: Format,
+  opts: RenderOptions,
+): string | Iterable<string> {
   const extents = needsSecretExtent(format) ? report.findings.map(extentOf) : undefined;
   if (opts.redact && !report.redacted) {
     const known = (report as ScanReport & { knownSecrets?: Set<string> }).knownSecrets ?? [];

@@ -24,6 +24,8 @@ export async function startProgress(stream: NodeJS.WriteStream = process.stderr)
       if (p.bytesDone !== undefined) parts.push(formatBytes(p.bytesDone));
       spinner.text = parts.join(' · ');
     },
-    stop() { spinner.stop(); },
+    stop() {
+      spinner.stop();
+    },
   };
 }

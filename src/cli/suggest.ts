@@ -27,7 +27,10 @@ export function nearest(word: string, candidates: readonly string[]): string | u
   let bestDistance = Infinity;
   for (const c of candidates) {
     const dist = editDistance(word.toLowerCase(), c.toLowerCase());
-    if (dist < bestDistance) { best = c; bestDistance = dist; }
+    if (dist < bestDistance) {
+      best = c;
+      bestDistance = dist;
+    }
   }
   if (best === undefined) return undefined;
   if (bestDistance <= Math.max(1, Math.floor(best.length / 3))) return best;
@@ -56,7 +59,10 @@ export function usageMessage(raw: string, argv: string[], commands: Record<strin
 
   let m = /^Unknown arguments?: (.*)$/.exec(msg);
   if (m) {
-    const words = m[1]!.split(', ').map((w) => w.trim()).filter(Boolean);
+    const words = m[1]!
+      .split(', ')
+      .map((w) => w.trim())
+      .filter(Boolean);
     const first = words[0]!;
     if (!command) {
       return `unknown command '${named ?? first}'${didYouMean(nearest(named ?? first, Object.keys(commands)))}`;

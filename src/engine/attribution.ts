@@ -21,13 +21,19 @@ export class CommitAttribution implements Attribution {
     const { index, reach } = this;
     const time = (c: number) => (c < 0 ? Number.MAX_SAFE_INTEGER : index.commits[c]!.time);
     const oid = (c: number) => (c < 0 ? '' : index.commits[c]!.oid);
-    occ.sort((a, b) => time(a.commit) - time(b.commit) || reach.generation(a.commit) - reach.generation(b.commit)
-      || (oid(a.commit) < oid(b.commit) ? -1 : oid(a.commit) > oid(b.commit) ? 1 : 0)
-      || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    occ.sort(
+      (a, b) =>
+        time(a.commit) - time(b.commit) ||
+        reach.generation(a.commit) - reach.generation(b.commit) ||
+        (oid(a.commit) < oid(b.commit) ? -1 : oid(a.commit) > oid(b.commit) ? 1 : 0) ||
+        (a.path < b.path ? -1 : a.path > b.path ? 1 : 0),
+    );
   }
 
   async describe(commits: number[]): Promise<void> {
-    const todo = [...new Set(commits)].filter((c) => c >= 0 && !this.index.commits[c]!.about).map((c) => this.index.commits[c]!);
+    const todo = [...new Set(commits)]
+      .filter((c) => c >= 0 && !this.index.commits[c]!.about)
+      .map((c) => this.index.commits[c]!);
     if (!todo.length) return;
     const about = await this.describeCommits(todo.map((c) => c.oid));
     for (const c of todo) c.about = about.get(c.oid);
@@ -40,14 +46,20 @@ export class CommitAttribution implements Attribution {
   commit(i: number): { oid: string; author?: string; date?: string; subject?: string } | undefined {
     let d = this.described.get(i);
     const c = this.index.commits[i];
-    if (!d && c) { d = { oid: c.oid, author: c.about?.author, date: c.about?.date, subject: c.about?.subject }; this.described.set(i, d); }
+    if (!d && c) {
+      d = { oid: c.oid, author: c.about?.author, date: c.about?.date, subject: c.about?.subject };
+      this.described.set(i, d);
+    }
     return d;
   }
 
   refsReaching(commits: number[]): string[] {
     if (commits.length && commits.every((c) => c === commits[0])) {
       let refs = this.refsOfOne.get(commits[0]!);
-      if (!refs) { refs = this.reach.refsReaching([commits[0]!]); this.refsOfOne.set(commits[0]!, refs); }
+      if (!refs) {
+        refs = this.reach.refsReaching([commits[0]!]);
+        this.refsOfOne.set(commits[0]!, refs);
+      }
       return refs; // shared by every finding of that commit, and never changed
     }
     return this.reach.refsReaching(commits);
@@ -87,7 +99,10 @@ export class RefReach {
     if (!this.generations) {
       const n = this.index.commits.length;
       const gen = new Int32Array(n).fill(-1);
-      const parentIdx = (i: number) => this.index.commits[i]!.parents.map((p) => this.index.commitIndex.get(p)).filter((x): x is number => x !== undefined);
+      const parentIdx = (i: number) =>
+        this.index.commits[i]!.parents.map((p) => this.index.commitIndex.get(p)).filter(
+          (x): x is number => x !== undefined,
+        );
       for (let start = 0; start < n; start++) {
         if (gen[start]! >= 0) continue;
         const stack = [start];
@@ -95,7 +110,10 @@ export class RefReach {
           const top = stack[stack.length - 1]!;
           const ps = parentIdx(top);
           const todo = ps.filter((p) => gen[p]! < 0);
-          if (todo.length) { stack.push(...todo); continue; }
+          if (todo.length) {
+            stack.push(...todo);
+            continue;
+          }
           stack.pop();
           if (gen[top]! < 0) gen[top] = ps.length ? Math.max(...ps.map((p) => gen[p]!)) + 1 : 0;
         }
@@ -132,7 +150,11 @@ export class RefReach {
     while (stack.length) {
       const c = stack.pop()!;
       for (const name of this.tips.get(c) ?? []) refs.add(name);
-      for (const k of children[c]!) if (!seen[k]) { seen[k] = 1; stack.push(k); }
+      for (const k of children[c]!)
+        if (!seen[k]) {
+          seen[k] = 1;
+          stack.push(k);
+        }
     }
     return [...refs].sort();
   }

@@ -14,23 +14,45 @@ import { keyedFingerprint, keyId, randomKey } from './fingerprint.js';
 export const BASELINE_FILE = '.leakguard-baseline.json';
 export const BASELINE_KEY_ENV = 'LEAKGUARD_BASELINE_KEY';
 
-export interface BaselineEntry { fingerprint: string; ruleId: string; path: string }
+export interface BaselineEntry {
+  fingerprint: string;
+  ruleId: string;
+  path: string;
+}
 /** In memory the entries hold plain fingerprints; writeBaseline keys them. */
-export interface BaselineDocument { tool: 'leakguard'; version: 1 | 2; hash?: 'hmac-sha256'; key?: string; entries: BaselineEntry[] }
+export interface BaselineDocument {
+  tool: 'leakguard';
+  version: 1 | 2;
+  hash?: 'hmac-sha256';
+  key?: string;
+  entries: BaselineEntry[];
+}
 
 export function baselineFromFindings(findings: Finding[]): BaselineDocument {
   const byFp = new Map<string, BaselineEntry>();
   for (const f of findings) {
     byFp.set(f.fingerprint, { fingerprint: f.fingerprint, ruleId: f.ruleId, path: f.path });
     // a history finding is accepted at every path it occurs at
-    for (const o of f.occurrences ?? []) byFp.set(o.fingerprint, { fingerprint: o.fingerprint, ruleId: f.ruleId, path: o.path });
+    for (const o of f.occurrences ?? [])
+      byFp.set(o.fingerprint, { fingerprint: o.fingerprint, ruleId: f.ruleId, path: o.path });
   }
   return { tool: 'leakguard', version: 1, entries: sortEntries([...byFp.values()]) };
 }
 
 function sortEntries(entries: BaselineEntry[]): BaselineEntry[] {
   return entries.sort((a, b) =>
-    a.path < b.path ? -1 : a.path > b.path ? 1 : a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : a.fingerprint < b.fingerprint ? -1 : 1);
+    a.path < b.path
+      ? -1
+      : a.path > b.path
+        ? 1
+        : a.ruleId < b.ruleId
+          ? -1
+          : a.ruleId > b.ruleId
+            ? 1
+            : a.fingerprint < b.fingerprint
+              ? -1
+              : 1,
+  );
 }
 
 /** The git directory shared by every work tree of the repository holding `dir`, found without running git. */
@@ -70,7 +92,10 @@ export function baselineKey(baseline: string, create: boolean): { key?: Buffer; 
   const file = keyFile(baseline);
   if (file && existsSync(file)) return { key: parseKey(readFileSync(file, 'utf8'), file) };
   if (!create) return {};
-  if (!file) throw new LeakguardError(`a baseline outside a git repository needs its key in ${BASELINE_KEY_ENV} (64 hex digits)`);
+  if (!file)
+    throw new LeakguardError(
+      `a baseline outside a git repository needs its key in ${BASELINE_KEY_ENV} (64 hex digits)`,
+    );
   const key = randomKey();
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   writeFileSync(file, `${key.toString('hex')}\n`, { mode: 0o600 });
@@ -80,10 +105,22 @@ export function baselineKey(baseline: string, create: boolean): { key?: Buffer; 
 /** Writes the version 2 form: every fingerprint keyed. Returns the key file when it had to be created. */
 export function writeBaseline(file: string, doc: BaselineDocument): { keyCreated?: string } {
   const { key, created } = baselineKey(file, true);
-  const keyed = doc.version === 2 ? doc.entries : doc.entries.map((e) => ({ ...e, fingerprint: keyedFingerprint(key!, e.fingerprint) }));
-  const out: BaselineDocument = { tool: 'leakguard', version: 2, hash: 'hmac-sha256', key: keyId(key!), entries: sortEntries(keyed) };
+  const keyed =
+    doc.version === 2
+      ? doc.entries
+      : doc.entries.map((e) => ({ ...e, fingerprint: keyedFingerprint(key!, e.fingerprint) }));
+  const out: BaselineDocument = {
+    tool: 'leakguard',
+    version: 2,
+    hash: 'hmac-sha256',
+    key: keyId(key!),
+    entries: sortEntries(keyed),
+  };
   writeFileSync(file, `${JSON.stringify(out, null, 2)}\n`);
-  if (created) process.stderr.write(`leakguard: the baseline's fingerprints are keyed; the key was created in ${created} (never commit it). Scans elsewhere (CI, other clones) need it: ${BASELINE_KEY_ENV}=<its 64 hex digits>\n`);
+  if (created)
+    process.stderr.write(
+      `leakguard: the baseline's fingerprints are keyed; the key was created in ${created} (never commit it). Scans elsewhere (CI, other clones) need it: ${BASELINE_KEY_ENV}=<its 64 hex digits>\n`,
+    );
   return { keyCreated: created };
 }
 
@@ -109,7 +146,9 @@ export function readBaseline(file: string): Set<string> {
   try {
     text = readFileSync(file, 'utf8');
   } catch (e) {
-    throw new LeakguardError(`cannot read baseline ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`);
+    throw new LeakguardError(
+      `cannot read baseline ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+    );
   }
   let doc: unknown;
   try {
@@ -119,16 +158,28 @@ export function readBaseline(file: string): Set<string> {
   }
   const o = doc as { entries?: unknown; findings?: unknown; hash?: unknown; key?: unknown };
   const list = Array.isArray(o?.entries) ? o.entries : Array.isArray(o?.findings) ? o.findings : undefined;
-  if (!list) throw new LeakguardError(`baseline ${file} has neither 'entries' nor 'findings' (create one with 'leakguard baseline')`);
+  if (!list)
+    throw new LeakguardError(
+      `baseline ${file} has neither 'entries' nor 'findings' (create one with 'leakguard baseline')`,
+    );
   const fps: string[] = [];
   for (const e of list) {
     const fp = (e as { fingerprint?: unknown })?.fingerprint;
     if (typeof fp === 'string') fps.push(fp);
   }
   if (o.hash === undefined) return new Baseline(fps);
-  if (o.hash !== 'hmac-sha256') throw new LeakguardError(`baseline ${file} uses a hash this leakguard does not know (${String(o.hash)}); upgrade leakguard`);
+  if (o.hash !== 'hmac-sha256')
+    throw new LeakguardError(
+      `baseline ${file} uses a hash this leakguard does not know (${String(o.hash)}); upgrade leakguard`,
+    );
   const { key } = baselineKey(file, false);
-  if (!key) throw new LeakguardError(`baseline ${file} is keyed (key ${String(o.key)}) and the key is not here: set ${BASELINE_KEY_ENV} to it (it is in .git/leakguard/baseline.key of the clone that wrote the baseline)`);
-  if (o.key !== undefined && o.key !== keyId(key)) throw new LeakguardError(`baseline ${file} was written with key ${String(o.key)}, not the one here (${keyId(key)}): set ${BASELINE_KEY_ENV} to the right key, or record the baseline again`);
+  if (!key)
+    throw new LeakguardError(
+      `baseline ${file} is keyed (key ${String(o.key)}) and the key is not here: set ${BASELINE_KEY_ENV} to it (it is in .git/leakguard/baseline.key of the clone that wrote the baseline)`,
+    );
+  if (o.key !== undefined && o.key !== keyId(key))
+    throw new LeakguardError(
+      `baseline ${file} was written with key ${String(o.key)}, not the one here (${keyId(key)}): set ${BASELINE_KEY_ENV} to the right key, or record the baseline again`,
+    );
   return new Baseline(fps, key);
 }

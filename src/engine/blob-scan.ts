@@ -46,9 +46,17 @@ const CACHE_LIMIT = 2_000_000;
 const RECENT_BYTES = 8 * 1024 * 1024;
 const PROBE = 24;
 
-interface ChunkRecord { start: number; end: number; found: readonly BlobMatch[] }
+interface ChunkRecord {
+  start: number;
+  end: number;
+  found: readonly BlobMatch[];
+}
 /** A file's last version seen: its bytes, its chunks, and whether it holds no keyword at all. */
-interface Version { buf: Buffer; chunks: Map<string, ChunkRecord>; keywordFree: boolean }
+interface Version {
+  buf: Buffer;
+  chunks: Map<string, ChunkRecord>;
+  keywordFree: boolean;
+}
 /** No match, though a keyword occurs. */
 const NONE: readonly BlobMatch[] = Object.freeze([]);
 /** No match, because no keyword occurs: the same emptiness, told apart by identity. */
@@ -60,7 +68,10 @@ const LFS_HEAD = Buffer.from('version https://git-lfs.github.com/spec/');
 
 export type BlobOutcome = BlobResult | { oid: string; error: string };
 /** What a batch gives back: the results that carry something, and every blob's size. */
-export interface BatchOutcome { results: BlobOutcome[]; sizes: number[] }
+export interface BatchOutcome {
+  results: BlobOutcome[];
+  sizes: number[];
+}
 /** Sizes of blobs that could not be read: missing from the store, or unreadable (its error is in the results). */
 export const SIZE_MISSING = -1;
 export const SIZE_UNREADABLE = -2;
@@ -78,17 +89,22 @@ export async function scanBatch(
 ): Promise<BatchOutcome> {
   const sizes: number[] = new Array<number>(oids.length).fill(0);
   // each read is handled as soon as it settles: a failing process rejects all of them at once
-  const pending = readMany(oids).map((read, i): Promise<BlobOutcome | undefined> => read.then(
-    (got) => {
-      if (got instanceof TooLarge) { sizes[i] = got.size; return undefined; }
-      sizes[i] = got.length;
-      return scanner.scan(oids[i]!, got, paths[i]);
-    },
-    (e: Error) => {
-      sizes[i] = e instanceof MissingObject ? SIZE_MISSING : SIZE_UNREADABLE;
-      return e instanceof MissingObject ? undefined : { oid: oids[i]!, error: e.message };
-    },
-  ));
+  const pending = readMany(oids).map((read, i): Promise<BlobOutcome | undefined> =>
+    read.then(
+      (got) => {
+        if (got instanceof TooLarge) {
+          sizes[i] = got.size;
+          return undefined;
+        }
+        sizes[i] = got.length;
+        return scanner.scan(oids[i]!, got, paths[i]);
+      },
+      (e: Error) => {
+        sizes[i] = e instanceof MissingObject ? SIZE_MISSING : SIZE_UNREADABLE;
+        return e instanceof MissingObject ? undefined : { oid: oids[i]!, error: e.message };
+      },
+    ),
+  );
   const results: BlobOutcome[] = [];
   for (const p of pending) {
     const r = await p;
@@ -125,14 +141,22 @@ export class BlobScanner {
    * `reuse`: remember chunks across blobs (history, where versions share most of their text). A
    * one-off scan of a few files turns it off, and so never loads node:crypto for the hashes.
    */
-  constructor(private readonly ruleset: Ruleset, private readonly guardMs = 2000, private readonly reuse = true) {
-  }
+  constructor(
+    private readonly ruleset: Ruleset,
+    private readonly guardMs = 2000,
+    private readonly reuse = true,
+  ) {}
 
   /** `path` (any path the blob occurs at) lets the previous version of that file be reused cheaply. */
   scan(oid: string, buf: Buffer, path?: string): BlobResult {
     // the result is built once, with every field: see BlobResult
     const done = (matches: BlobMatch[], binary = false, timeouts?: string[]): BlobResult => ({
-      oid, bytes: buf.length, binary, lfs: isLfsPointer(buf), matches: matches.length ? matches : NO_MATCHES, timeouts: timeouts?.length ? timeouts : undefined,
+      oid,
+      bytes: buf.length,
+      binary,
+      lfs: isLfsPointer(buf),
+      matches: matches.length ? matches : NO_MATCHES,
+      timeouts: timeouts?.length ? timeouts : undefined,
     });
     const timeouts: string[] = [];
     const opts = () => ({
@@ -141,7 +165,10 @@ export class BlobScanner {
       keywordIndex: this.reuse,
       guardMs: this.guardMs,
       disabled: this.disabled,
-      onTimeout: (r: { id: string }) => { this.disabled.add(r.id); timeouts.push(r.id); },
+      onTimeout: (r: { id: string }) => {
+        this.disabled.add(r.id);
+        timeouts.push(r.id);
+      },
     });
     // A one-off scan (work tree, index: a few files, a process that lives 50 ms) gains nothing from
     // chunks, and the byte filter is fast only once the optimising compiler has had it for a while:
@@ -155,7 +182,8 @@ export class BlobScanner {
     // Plain single-byte text is chunked; UTF-16, and rules without keywords (they may match across
     // a blank line), read the whole blob.
     const sniff = buf.subarray(0, 8000);
-    const plain = sniff.indexOf(0) === -1 && !(buf[0] === 0xff && buf[1] === 0xfe) && !(buf[0] === 0xfe && buf[1] === 0xff);
+    const plain =
+      sniff.indexOf(0) === -1 && !(buf[0] === 0xff && buf[1] === 0xfe) && !(buf[0] === 0xfe && buf[1] === 0xff);
     const keyed = plain && this.ruleset.unkeyed.length === 0;
     if (keyed && path !== undefined && this.keywordFreeEdit(buf, path)) return done([]);
     if (keyed && buf.length < 2 * CHUNK_MIN && !this.filter.any(buf, 0, buf.length)) {
@@ -204,9 +232,10 @@ export class BlobScanner {
         end = i === -1 ? buf.length : i + 2;
       }
       this.counters.chunks++;
-      const probe = end - start > 2 * PROBE
-        ? `${end - start}:${buf.toString('latin1', start, start + PROBE)}${buf.toString('latin1', end - PROBE, end)}`
-        : `${end - start}:${buf.toString('latin1', start, end)}`;
+      const probe =
+        end - start > 2 * PROBE
+          ? `${end - start}:${buf.toString('latin1', start, start + PROBE)}${buf.toString('latin1', end - PROBE, end)}`
+          : `${end - start}:${buf.toString('latin1', start, end)}`;
       const same = prev?.chunks.get(probe);
       let found: readonly BlobMatch[] | undefined;
       let cacheable = true;
@@ -220,8 +249,9 @@ export class BlobScanner {
         this.counters.hashed++;
         found = this.cache.get(key);
       }
-      if (found) { if (key) this.counters.reused++; }
-      else if (!this.filter.any(buf, start, end)) {
+      if (found) {
+        if (key) this.counters.reused++;
+      } else if (!this.filter.any(buf, start, end)) {
         // no keyword at all: nothing can match here (rules without keywords never take this path)
         found = CLEAN;
         this.remember(key, found);
@@ -247,7 +277,8 @@ export class BlobScanner {
       if (found.length) {
         for (let i = buf.indexOf(10, countedTo); i !== -1 && i < start; i = buf.indexOf(10, i + 1)) linesBefore++;
         countedTo = start;
-        for (const m of found) out.push({ ...m, line: m.line + linesBefore, start: m.start + start, end: m.end + start });
+        for (const m of found)
+          out.push({ ...m, line: m.line + linesBefore, start: m.start + start, end: m.end + start });
       }
       start = end;
     }
@@ -260,7 +291,10 @@ export class BlobScanner {
     // just its bytes, or a small file would hold a much larger buffer alive
     if (v.buf.byteLength * 2 < v.buf.buffer.byteLength) v.buf = Buffer.from(v.buf);
     const old = this.recent.get(path);
-    if (old) { this.recentBytes -= old.buf.length; this.recent.delete(path); }
+    if (old) {
+      this.recentBytes -= old.buf.length;
+      this.recent.delete(path);
+    }
     this.recent.set(path, v);
     this.recentBytes += v.buf.length;
     // iterating starts by stepping over every deleted slot in the map's table: only when needed
@@ -281,7 +315,13 @@ export class BlobScanner {
 
 function toMatch(r: RawFinding): BlobMatch {
   return {
-    ruleId: r.rule.id, description: r.description, secret: r.secret!, line: r.line!, column: r.column!,
-    inlineAllowed: r.inlineAllowed ?? false, start: r.start!, end: r.end!,
+    ruleId: r.rule.id,
+    description: r.description,
+    secret: r.secret!,
+    line: r.line!,
+    column: r.column!,
+    inlineAllowed: r.inlineAllowed ?? false,
+    start: r.start!,
+    end: r.end!,
   };
 }

@@ -57,7 +57,8 @@ const MM_OPTIONS = { dot: true } as const;
 
 // micromatch is loaded only for globs the fast tests below do not cover.
 let micromatch: typeof import('micromatch') | undefined;
-const loadMicromatch = () => (micromatch ??= createRequire(import.meta.url)('micromatch') as typeof import('micromatch'));
+const loadMicromatch = () =>
+  (micromatch ??= createRequire(import.meta.url)('micromatch') as typeof import('micromatch'));
 
 /** Glob -> regex, shared by every rule; the build seeds it for the shipped pack so start-up skips micromatch. */
 const globCache = new Map<string, RegExp>();
@@ -133,7 +134,12 @@ export function fastGlob(g: string): PathTest | undefined {
     const post = m[3] ?? '';
     return (p) => {
       const b = baseOf(p);
-      return b.length >= pre.length + post.length && b.startsWith(pre) && b.endsWith(post) && (dir === undefined || dirIs(p, dir));
+      return (
+        b.length >= pre.length + post.length &&
+        b.startsWith(pre) &&
+        b.endsWith(post) &&
+        (dir === undefined || dirIs(p, dir))
+      );
     };
   }
   return undefined;
@@ -177,9 +183,8 @@ export function compileRule(spec: RuleSpec): CompiledRule {
   const kind = ruleKind(spec);
   const include = spec.paths?.length ? globMatcher(spec.paths, `${where} paths`) : undefined;
   const exclude = spec.exclude_paths?.length ? globMatcher(spec.exclude_paths, `${where} exclude_paths`) : undefined;
-  const matchPath = include || exclude
-    ? (p: string) => (include ? include(p) : true) && !(exclude && exclude(p))
-    : undefined;
+  const matchPath =
+    include || exclude ? (p: string) => (include ? include(p) : true) && !(exclude && exclude(p)) : undefined;
 
   let regex: RegExp | undefined;
   let lazyRegex: (() => RegExp) | undefined;
@@ -189,7 +194,9 @@ export function compileRule(spec: RuleSpec): CompiledRule {
     if (!spec.builtin) {
       const nested = findNestedQuantifier(t.source);
       if (nested) {
-        throw new LeakguardError(`${where}: regex can backtrack catastrophically at '${nested}' (a repeated group whose body is itself a repeat); rewrite it so each repetition has a fixed part`);
+        throw new LeakguardError(
+          `${where}: regex can backtrack catastrophically at '${nested}' (a repeated group whose body is itself a repeat); rewrite it so each repetition has a fixed part`,
+        );
       }
     }
     // the shipped pack's regexes are checked by its tests; they are compiled when a keyword first
@@ -200,7 +207,9 @@ export function compileRule(spec: RuleSpec): CompiledRule {
     const hasNamed = /\(\?<secret>/.test(t.source);
     secretGroup = spec.secret_group ?? (hasNamed ? 'secret' : groupCount >= 1 ? 1 : 0);
     if (typeof secretGroup === 'number' && secretGroup > groupCount) {
-      throw new LeakguardError(`${where}: secret_group ${secretGroup} but the regex has ${groupCount} capture group(s)`);
+      throw new LeakguardError(
+        `${where}: secret_group ${secretGroup} but the regex has ${groupCount} capture group(s)`,
+      );
     }
   }
   return {
@@ -238,12 +247,19 @@ export function countGroups(source: string): number {
   let n = 0;
   for (let i = 0; i < source.length; i++) {
     const c = source[i];
-    if (c === '\\') { i++; continue; }
+    if (c === '\\') {
+      i++;
+      continue;
+    }
     if (c === '[') {
       for (i++; i < source.length && source[i] !== ']'; i++) if (source[i] === '\\') i++;
       continue;
     }
-    if (c === '(' && (source[i + 1] !== '?' || (source[i + 2] === '<' && source[i + 3] !== '=' && source[i + 3] !== '!'))) n++;
+    if (
+      c === '(' &&
+      (source[i + 1] !== '?' || (source[i + 2] === '<' && source[i + 3] !== '=' && source[i + 3] !== '!'))
+    )
+      n++;
   }
   return n;
 }
@@ -259,13 +275,19 @@ export function escapeRegex(s: string): string {
  * the longest keyword there, as the longest-first alternation did.
  */
 export function keywordTrie(words: string[]): string {
-  interface Node { end: boolean; next: Map<string, Node> }
+  interface Node {
+    end: boolean;
+    next: Map<string, Node>;
+  }
   const root: Node = { end: false, next: new Map() };
   for (const w of words) {
     let n = root;
     for (const ch of w.toLowerCase()) {
       let c = n.next.get(ch);
-      if (!c) { c = { end: false, next: new Map() }; n.next.set(ch, c); }
+      if (!c) {
+        c = { end: false, next: new Map() };
+        n.next.set(ch, c);
+      }
       n = c;
     }
     n.end = true;
@@ -286,7 +308,10 @@ export function compileRuleset(specs: RuleSpec[], globalAllow?: AllowlistSpec, g
   const byKeyword = new Map<string, CompiledRule[]>();
   const unkeyed: CompiledRule[] = [];
   for (const r of contentRules) {
-    if (r.keywords.length === 0) { unkeyed.push(r); continue; }
+    if (r.keywords.length === 0) {
+      unkeyed.push(r);
+      continue;
+    }
     for (const k of new Set(r.keywords)) {
       const list = byKeyword.get(k) ?? [];
       list.push(r);
@@ -299,12 +324,16 @@ export function compileRuleset(specs: RuleSpec[], globalAllow?: AllowlistSpec, g
   const byStart = new Map<string, string[]>();
   for (const k of keys) {
     const list = byStart.get(k.slice(0, 2));
-    if (list) list.push(k); else byStart.set(k.slice(0, 2), [k]);
+    if (list) list.push(k);
+    else byStart.set(k.slice(0, 2), [k]);
   }
   const byKeywordAndPrefixes = new Map<string, CompiledRule[]>();
   for (const k of keys) {
     const prefixes = byStart.get(k.slice(0, 2))!.filter((p) => p.length < k.length && k.startsWith(p));
-    if (!prefixes.length) { byKeywordAndPrefixes.set(k, byKeyword.get(k)!); continue; }
+    if (!prefixes.length) {
+      byKeywordAndPrefixes.set(k, byKeyword.get(k)!);
+      continue;
+    }
     const rules = new Set(byKeyword.get(k));
     for (const p of prefixes) for (const r of byKeyword.get(p)!) rules.add(r);
     byKeywordAndPrefixes.set(k, [...rules]);

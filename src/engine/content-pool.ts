@@ -52,7 +52,11 @@ function workerFile(): string | undefined {
 }
 
 /** What one lane (a thread, or the calling thread) needs: send a batch, learn when it is done. */
-interface Batch { oids: string[]; paths: string[]; bytes: number }
+interface Batch {
+  oids: string[];
+  paths: string[];
+  bytes: number;
+}
 interface Lane {
   /** Bytes given to this lane and not yet scanned. */
   owed: number;
@@ -164,7 +168,11 @@ export class ContentPool {
   }
 
   private checkIdle(): void {
-    if (this.finished && this.idle && this.lanes.every((l) => l.inFlight === 0 && !l.queue.length && !l.pending.oids.length)) {
+    if (
+      this.finished &&
+      this.idle &&
+      this.lanes.every((l) => l.inFlight === 0 && !l.queue.length && !l.pending.oids.length)
+    ) {
       const resolve = this.idle;
       this.idle = undefined;
       resolve();
@@ -173,7 +181,11 @@ export class ContentPool {
 
   private fail(e: unknown): void {
     this.failure ??= e;
-    for (const l of this.lanes) { l.queue = []; l.pending = { oids: [], paths: [], bytes: 0 }; l.inFlight = 0; }
+    for (const l of this.lanes) {
+      l.queue = [];
+      l.pending = { oids: [], paths: [], bytes: 0 };
+      l.inFlight = 0;
+    }
     this.checkIdle();
   }
 
@@ -186,10 +198,15 @@ export class ContentPool {
     const sent = new Map<number, Batch>();
     let nextId = 0;
     let closed: ((c: Counters) => void) | undefined;
-    const closing = new Promise<Counters>((r) => { closed = r; });
+    const closing = new Promise<Counters>((r) => {
+      closed = r;
+    });
     let exited = false;
     const lane: Lane = {
-      owed: 0, pending: { oids: [], paths: [], bytes: 0 }, queue: [], inFlight: 0,
+      owed: 0,
+      pending: { oids: [], paths: [], bytes: 0 },
+      queue: [],
+      inFlight: 0,
       dispatch: (batch) => {
         const id = nextId++;
         sent.set(id, batch);
@@ -211,7 +228,11 @@ export class ContentPool {
         closed!(msg.counters);
       }
     });
-    worker.on('error', (e) => { this.fail(e); exited = true; closed!({ chunks: 0, reused: 0, bytesMatched: 0, hashed: 0 }); });
+    worker.on('error', (e) => {
+      this.fail(e);
+      exited = true;
+      closed!({ chunks: 0, reused: 0, bytesMatched: 0, hashed: 0 });
+    });
     return lane;
   }
 
@@ -219,11 +240,16 @@ export class ContentPool {
     const scanner = new BlobScanner(this.ruleset, this.init.guardMs);
     let reader: CatFileReader | undefined;
     const lane: Lane = {
-      owed: 0, pending: { oids: [], paths: [], bytes: 0 }, queue: [], inFlight: 0,
+      owed: 0,
+      pending: { oids: [], paths: [], bytes: 0 },
+      queue: [],
+      inFlight: 0,
       dispatch: (batch) => {
         const r = (reader ??= new CatFileReader(this.cwd, 'batch', HISTORY_ENV));
-        scanBatch(scanner, (oids) => r.readMany(oids, this.init.maxContentBytes), batch.oids, batch.paths)
-          .then((out) => this.done(lane, batch, out), (e) => this.fail(e));
+        scanBatch(scanner, (oids) => r.readMany(oids, this.init.maxContentBytes), batch.oids, batch.paths).then(
+          (out) => this.done(lane, batch, out),
+          (e) => this.fail(e),
+        );
       },
       close: async () => {
         reader?.close();

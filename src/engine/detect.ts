@@ -63,7 +63,10 @@ export interface ContentOptions {
 }
 
 /** Where a keyword occurs, and which rules it wakes. */
-interface Hit { at: number; rules: CompiledRule[] }
+interface Hit {
+  at: number;
+  rules: CompiledRule[];
+}
 
 function keywordHits(ruleset: Ruleset, text: string, useIndex: boolean): Hit[] {
   const hits: Hit[] = [];
@@ -131,7 +134,8 @@ class LineIndex {
     let hi = starts.length - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >> 1;
-      if (starts[mid]! <= offset) lo = mid; else hi = mid - 1;
+      if (starts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
     }
     const lineStart = starts[lo]!;
     const next = lo + 1 < starts.length ? starts[lo + 1]! - 1 : this.text.length;
@@ -149,17 +153,24 @@ function secretOf(rule: CompiledRule, m: MatchTuple): { secret: string; offset: 
   return { secret, offset: m.index + Math.max(0, within) };
 }
 
-export function detectContent(ruleset: Ruleset, path: string | undefined, text: string, opts: ContentOptions): RawFinding[] {
+export function detectContent(
+  ruleset: Ruleset,
+  path: string | undefined,
+  text: string,
+  opts: ContentOptions,
+): RawFinding[] {
   const lines = new LineIndex(text);
   const hits: { f: RawFinding; start: number; end: number }[] = [];
   // rule -> positions of its keywords
   const byRule = new Map<CompiledRule, number[]>();
-  const keywordText = opts.keywordLimit !== undefined && opts.keywordLimit < text.length ? text.slice(0, opts.keywordLimit) : text;
+  const keywordText =
+    opts.keywordLimit !== undefined && opts.keywordLimit < text.length ? text.slice(0, opts.keywordLimit) : text;
   for (const h of keywordHits(ruleset, keywordText, opts.keywordIndex === true)) {
     for (const r of h.rules) {
       if (r.multiline && opts.seen) opts.seen.multiline = true;
       const list = byRule.get(r);
-      if (list) list.push(h.at); else byRule.set(r, [h.at]);
+      if (list) list.push(h.at);
+      else byRule.set(r, [h.at]);
     }
   }
   const jobs: [CompiledRule, [number, number][]][] = [];
@@ -175,7 +186,10 @@ export function detectContent(ruleset: Ruleset, path: string | undefined, text: 
       try {
         matches = rule.guarded ? allMatchesGuarded(rule.regex!, slice, opts.guardMs) : allMatches(rule.regex!, slice);
       } catch (e) {
-        if (e instanceof RegexTimeout) { opts.onTimeout?.(rule); break; }
+        if (e instanceof RegexTimeout) {
+          opts.onTimeout?.(rule);
+          break;
+        }
         throw e;
       }
       for (const m of matches) {
@@ -194,12 +208,20 @@ export function detectContent(ruleset: Ruleset, path: string | undefined, text: 
         const lineText = text.slice(loc.lineStart, loc.lineEnd);
         let description = rule.description;
         for (const c of rule.context) {
-          if (c.before.test(lineText.slice(0, loc.column - 1))) { description = c.description; break; }
+          if (c.before.test(lineText.slice(0, loc.column - 1))) {
+            description = c.description;
+            break;
+          }
         }
         hits.push({
           f: {
-            rule, kind: 'content', description, severity: rule.severity,
-            line: loc.line, column: loc.column, secret: s.secret,
+            rule,
+            kind: 'content',
+            description,
+            severity: rule.severity,
+            line: loc.line,
+            column: loc.column,
+            secret: s.secret,
             inlineAllowed: inlineAllowed(lineText, INLINE_ALLOW),
           },
           start: offset,
@@ -209,7 +231,9 @@ export function detectContent(ruleset: Ruleset, path: string | undefined, text: 
     }
   }
   hits.sort((a, b) => a.start - b.start);
-  return opts.allCandidates ? hits.map((h) => ({ ...h.f, start: h.start, end: h.end })) : resolveOverlaps(hits.map((h) => ({ ...h.f, start: h.start, end: h.end })));
+  return opts.allCandidates
+    ? hits.map((h) => ({ ...h.f, start: h.start, end: h.end }))
+    : resolveOverlaps(hits.map((h) => ({ ...h.f, start: h.start, end: h.end })));
 }
 
 /**
@@ -217,7 +241,9 @@ export function detectContent(ruleset: Ruleset, path: string | undefined, text: 
  * It runs once the rules out of scope for a place are gone, never before: a path-scoped rule that
  * wins a blob's text would otherwise take the text from the rule that applies where the blob sits.
  */
-export function resolveOverlaps<T extends { rule: { priority: number }; start?: number; end?: number }>(hits: T[]): T[] {
+export function resolveOverlaps<T extends { rule: { priority: number }; start?: number; end?: number }>(
+  hits: T[],
+): T[] {
   if (hits.length < 2) return hits;
   const startOf = (h: T) => h.start ?? 0;
   const endOf = (h: T) => h.end ?? 0;
@@ -237,7 +263,11 @@ export function resolveOverlaps<T extends { rule: { priority: number }; start?: 
 }
 
 /** Within a run of overlapping matches: higher priority first, then longer, then earlier. */
-function rankRun<T extends { rule: { priority: number } }>(run: T[], startOf: (h: T) => number, endOf: (h: T) => number): T[] {
+function rankRun<T extends { rule: { priority: number } }>(
+  run: T[],
+  startOf: (h: T) => number,
+  endOf: (h: T) => number,
+): T[] {
   const span = (h: T) => endOf(h) - startOf(h);
   const ranked = run.sort((a, b) => b.rule.priority - a.rule.priority || span(b) - span(a) || startOf(a) - startOf(b));
   const kept: T[] = [];

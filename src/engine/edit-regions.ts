@@ -33,12 +33,22 @@ export function editHasKeyword(filter: KeywordFilter, old: Buffer, neu: Buffer):
 
 /** `old[oS, oE)` became `neu[nS, nE)`; what lies outside both ranges is copied. */
 function changed(
-  filter: KeywordFilter, reach: number,
-  old: Buffer, oS: number, oE: number, neu: Buffer, nS: number, nE: number, depth: number,
+  filter: KeywordFilter,
+  reach: number,
+  old: Buffer,
+  oS: number,
+  oE: number,
+  neu: Buffer,
+  nS: number,
+  nE: number,
+  depth: number,
 ): boolean {
   const p = commonPrefix(old, neu, oS, nS, Math.min(oE - oS, nE - nS));
   const s = commonSuffix(old, neu, oE, nE, Math.min(oE - oS, nE - nS) - p);
-  oS += p; nS += p; oE -= s; nE -= s;
+  oS += p;
+  nS += p;
+  oE -= s;
+  nE -= s;
   // from here on old[oS, oE) became neu[nS, nE), which may be empty: an insertion point or seam
   if (nE - nS >= SPLIT_MIN && oE - oS >= SPLIT_MIN && depth < MAX_DEPTH) {
     // Probes from the middle of the old text outwards; the first that lands anchors a copied
@@ -50,8 +60,10 @@ function changed(
         const left = commonSuffix(old, neu, o, n, Math.min(o - oS, n - nS));
         const right = commonPrefix(old, neu, o + PROBE, n + PROBE, Math.min(oE - o - PROBE, nE - n - PROBE));
         if (left + PROBE + right < MIN_COPY) continue;
-        return changed(filter, reach, old, oS, o - left, neu, nS, n - left, depth + 1)
-          || changed(filter, reach, old, o + PROBE + right, oE, neu, n + PROBE + right, nE, depth + 1);
+        return (
+          changed(filter, reach, old, oS, o - left, neu, nS, n - left, depth + 1) ||
+          changed(filter, reach, old, o + PROBE + right, oE, neu, n + PROBE + right, nE, depth + 1)
+        );
       }
     }
   }
@@ -77,7 +89,13 @@ function* placesOf(old: Buffer, o: number, neu: Buffer, nS: number, nE: number, 
  * Length of the longest run of equal bytes at a[aS…] and b[bS…], at most `max`: a binary search of
  * native comparisons, so long equal runs cost memcmp speed.
  */
-export function commonPrefix(a: Buffer, b: Buffer, aS = 0, bS = 0, max = Math.min(a.length - aS, b.length - bS)): number {
+export function commonPrefix(
+  a: Buffer,
+  b: Buffer,
+  aS = 0,
+  bS = 0,
+  max = Math.min(a.length - aS, b.length - bS),
+): number {
   let lo = 0;
   let hi = max;
   while (lo < hi) {

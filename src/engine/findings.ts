@@ -40,9 +40,19 @@ export interface Place {
   anyPath?: boolean;
 }
 
-interface Occ extends Place { line?: number; column?: number; size?: number }
+interface Occ extends Place {
+  line?: number;
+  column?: number;
+  size?: number;
+}
 
-interface Group { rule: CompiledRule; kind: FindingKind; secret?: string; description: string; occ: Occ[] }
+interface Group {
+  rule: CompiledRule;
+  kind: FindingKind;
+  secret?: string;
+  description: string;
+  occ: Occ[];
+}
 
 /** What history adds to a finding: the commits, in order, and the refs that reach them. */
 export interface Attribution {
@@ -66,7 +76,11 @@ export class FindingsStage {
   /** Path and size findings by `rule\0path`; content findings by rule, then secret (no key string per secret). */
   private readonly groups = new Map<string, Group>();
   private readonly contentGroups = new Map<CompiledRule, Map<string, Group>>();
-  private readonly suppressed = { allowlist: new Set<string>(), inline: new Set<string>(), baseline: new Set<string>() };
+  private readonly suppressed = {
+    allowlist: new Set<string>(),
+    inline: new Set<string>(),
+    baseline: new Set<string>(),
+  };
   private readonly ruleById: Map<string, CompiledRule>;
   /** Every secret matched, reported or not, so redaction can find them in any other field. */
   readonly secrets = new Set<string>();
@@ -74,7 +88,10 @@ export class FindingsStage {
   /** Descriptions arrive as copies from the worker threads: one string each, not one per match. */
   private readonly descriptions = new Map<string, string>();
 
-  constructor(private readonly ruleset: Ruleset, private readonly opts: StageOptions = {}) {
+  constructor(
+    private readonly ruleset: Ruleset,
+    private readonly opts: StageOptions = {},
+  ) {
     this.ruleById = new Map(ruleset.rules.map((r) => [r.id, r]));
   }
 
@@ -88,8 +105,13 @@ export class FindingsStage {
     if (place.source || this.placeAllowed(place.path)) return;
     for (const rule of rules) {
       const key = `${rule.id}\0${place.path}`;
-      if (this.baselined(key, rule.id, place.path)) { this.suppressed.baseline.add(key); continue; }
-      this.group(key, rule, rule.kind, undefined, rule.description).occ.push(rule.kind === 'size' ? { ...place, size } : place);
+      if (this.baselined(key, rule.id, place.path)) {
+        this.suppressed.baseline.add(key);
+        continue;
+      }
+      this.group(key, rule, rule.kind, undefined, rule.description).occ.push(
+        rule.kind === 'size' ? { ...place, size } : place,
+      );
     }
   }
 
@@ -111,7 +133,10 @@ export class FindingsStage {
     }
   }
 
-  private inScope(matches: readonly BlobMatch[], place: Place): { m: BlobMatch; rule: CompiledRule; start: number; end: number }[] {
+  private inScope(
+    matches: readonly BlobMatch[],
+    place: Place,
+  ): { m: BlobMatch; rule: CompiledRule; start: number; end: number }[] {
     const candidates: { m: BlobMatch; rule: CompiledRule; start: number; end: number }[] = [];
     for (const m of matches) {
       const rule = this.ruleById.get(m.ruleId);
@@ -124,15 +149,33 @@ export class FindingsStage {
 
   private addMatch(m: BlobMatch, rule: CompiledRule, place: Place): void {
     const key = `${rule.id}\0${place.path}\0${m.secret}`;
-    if (allowedValue(this.ruleset.globalAllow, m.secret) || (!place.source && rule.allow.paths?.(place.path))) { this.suppressed.allowlist.add(key); return; }
-    if (m.inlineAllowed) { this.suppressed.inline.add(key); return; }
-    if (this.baselined(key, rule.id, place.path, m.secret)) { this.suppressed.baseline.add(key); return; }
+    if (allowedValue(this.ruleset.globalAllow, m.secret) || (!place.source && rule.allow.paths?.(place.path))) {
+      this.suppressed.allowlist.add(key);
+      return;
+    }
+    if (m.inlineAllowed) {
+      this.suppressed.inline.add(key);
+      return;
+    }
+    if (this.baselined(key, rule.id, place.path, m.secret)) {
+      this.suppressed.baseline.add(key);
+      return;
+    }
     let description = this.descriptions.get(m.description);
-    if (description === undefined) { description = m.description; this.descriptions.set(description, description); }
+    if (description === undefined) {
+      description = m.description;
+      this.descriptions.set(description, description);
+    }
     let bySecret = this.contentGroups.get(rule);
-    if (!bySecret) { bySecret = new Map(); this.contentGroups.set(rule, bySecret); }
+    if (!bySecret) {
+      bySecret = new Map();
+      this.contentGroups.set(rule, bySecret);
+    }
     let g = bySecret.get(m.secret);
-    if (!g) { g = { rule, kind: 'content', secret: m.secret, description, occ: [] }; bySecret.set(m.secret, g); }
+    if (!g) {
+      g = { rule, kind: 'content', secret: m.secret, description, occ: [] };
+      bySecret.set(m.secret, g);
+    }
     g.occ.push({ ...place, line: m.line, column: m.column });
   }
 
@@ -147,9 +190,18 @@ export class FindingsStage {
     return hit;
   }
 
-  private group(key: string, rule: CompiledRule, kind: FindingKind, secret: string | undefined, description: string): Group {
+  private group(
+    key: string,
+    rule: CompiledRule,
+    kind: FindingKind,
+    secret: string | undefined,
+    description: string,
+  ): Group {
     let g = this.groups.get(key);
-    if (!g) { g = { rule, kind, secret, description, occ: [] }; this.groups.set(key, g); }
+    if (!g) {
+      g = { rule, kind, secret, description, occ: [] };
+      this.groups.set(key, g);
+    }
     return g;
   }
 
@@ -178,15 +230,30 @@ export class FindingsStage {
       (kept as (Group | undefined)[])[i] = undefined;
     }
     this.groups.clear();
-    findings.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0)
-      || (a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0)));
-    stats.suppressed = { allowlist: this.suppressed.allowlist.size, inline: this.suppressed.inline.size, baseline: this.suppressed.baseline.size };
+    findings.sort((a, b) =>
+      a.path < b.path
+        ? -1
+        : a.path > b.path
+          ? 1
+          : (a.line ?? 0) - (b.line ?? 0) ||
+            (a.column ?? 0) - (b.column ?? 0) ||
+            (a.ruleId < b.ruleId ? -1 : a.ruleId > b.ruleId ? 1 : 0),
+    );
+    stats.suppressed = {
+      allowlist: this.suppressed.allowlist.size,
+      inline: this.suppressed.inline.size,
+      baseline: this.suppressed.baseline.size,
+    };
     return findings;
   }
 }
 
 function byPlace(a: Occ, b: Occ): number {
-  return (a.path < b.path ? -1 : a.path > b.path ? 1 : 0) || (a.line ?? 0) - (b.line ?? 0) || (a.column ?? 0) - (b.column ?? 0);
+  return (
+    (a.path < b.path ? -1 : a.path > b.path ? 1 : 0) ||
+    (a.line ?? 0) - (b.line ?? 0) ||
+    (a.column ?? 0) - (b.column ?? 0)
+  );
 }
 
 function toFinding(g: Group, attribution: Attribution | undefined): Finding {
@@ -195,7 +262,10 @@ function toFinding(g: Group, attribution: Attribution | undefined): Finding {
   const fingerprints = new Map<string, string>();
   const fingerprintAt = (path: string) => {
     let fp = fingerprints.get(path);
-    if (fp === undefined) { fp = fingerprint(g.rule.id, path, g.secret); fingerprints.set(path, fp); }
+    if (fp === undefined) {
+      fp = fingerprint(g.rule.id, path, g.secret);
+      fingerprints.set(path, fp);
+    }
     return fp;
   };
   const c = first.commit >= 0 ? attribution?.commit(first.commit) : undefined;
@@ -204,9 +274,12 @@ function toFinding(g: Group, attribution: Attribution | undefined): Finding {
   // then laid out with its properties inline, about half the memory of one grown field by field,
   // which counts with a million findings.
   const f: Finding = {
-    ruleId: g.rule.id, kind: g.kind, path: first.path,
+    ruleId: g.rule.id,
+    kind: g.kind,
+    path: first.path,
     fingerprint: fingerprintAt(first.path),
-    description: g.description, severity: g.rule.severity,
+    description: g.description,
+    severity: g.rule.severity,
     line: content ? first.line : undefined,
     column: content ? first.column : undefined,
     secret: content ? g.secret : undefined,
@@ -215,8 +288,13 @@ function toFinding(g: Group, attribution: Attribution | undefined): Finding {
     blobId: first.blob || undefined,
     source: first.source,
     ref: first.source ? first.ref : undefined,
-    commit: c?.oid, author: c?.author, date: c?.date, subject: c?.subject,
-    occurrences: undefined, refs: undefined, refsTotal: undefined,
+    commit: c?.oid,
+    author: c?.author,
+    date: c?.date,
+    subject: c?.subject,
+    occurrences: undefined,
+    refs: undefined,
+    refsTotal: undefined,
   };
   const seen = new Set<string>();
   const occurrences: Occurrence[] = [];
@@ -226,8 +304,12 @@ function toFinding(g: Group, attribution: Attribution | undefined): Finding {
     if (seen.has(key)) continue;
     seen.add(key);
     occurrences.push({
-      commit, path: o.path, blobId: o.blob || undefined, fingerprint: fingerprintAt(o.path),
-      source: o.source, ref: o.source ? o.ref : undefined,
+      commit,
+      path: o.path,
+      blobId: o.blob || undefined,
+      fingerprint: fingerprintAt(o.path),
+      source: o.source,
+      ref: o.source ? o.ref : undefined,
     });
   }
   if (attribution) {
@@ -246,8 +328,14 @@ function toFinding(g: Group, attribution: Attribution | undefined): Finding {
  * else it appears (a commit subject, a path, a ref name, a warning), since a message that carries a
  * token is a finding of its own and its subject is printed with every finding of that commit.
  */
-export function redactReport<R extends Pick<ScanReport, 'findings' | 'stats'>>(report: R, secrets: Iterable<string>): R {
-  const scrub = secretScrubber([...secrets, ...report.findings.map((f) => f.secret).filter((s): s is string => s !== undefined)]);
+export function redactReport<R extends Pick<ScanReport, 'findings' | 'stats'>>(
+  report: R,
+  secrets: Iterable<string>,
+): R {
+  const scrub = secretScrubber([
+    ...secrets,
+    ...report.findings.map((f) => f.secret).filter((s): s is string => s !== undefined),
+  ]);
   // in place: the report is the scan's own, and a copy of a million findings would double the peak
   for (const r of report.findings) {
     if (r.secret !== undefined) r.secret = redactedForm(r.secret);
@@ -263,7 +351,8 @@ export function redactReport<R extends Pick<ScanReport, 'findings' | 'stats'>>(r
   }
   const stats = report.stats;
   stats.warnings = stats.warnings.map(scrub);
-  for (const k of Object.keys(stats.skippedExamples) as (keyof typeof stats.skippedExamples)[]) stats.skippedExamples[k] = stats.skippedExamples[k]?.map(scrub);
+  for (const k of Object.keys(stats.skippedExamples) as (keyof typeof stats.skippedExamples)[])
+    stats.skippedExamples[k] = stats.skippedExamples[k]?.map(scrub);
   return report;
 }
 
@@ -292,7 +381,8 @@ export function secretScrubber(secrets: Iterable<string>): (text: string) => str
     if (s.length < SCRUB_MIN) continue;
     const head = s.slice(0, SCRUB_MIN);
     const list = byHead.get(head);
-    if (list) list.push(s); else byHead.set(head, [s]);
+    if (list) list.push(s);
+    else byHead.set(head, [s]);
   }
   for (const list of byHead.values()) list.sort((a, b) => b.length - a.length); // the longest secret wins
   const memo = new Map<string, string>();
@@ -304,7 +394,11 @@ export function secretScrubber(secrets: Iterable<string>): (text: string) => str
     let from = 0;
     for (let i = 0; i + SCRUB_MIN <= text.length;) {
       const hit = byHead.get(text.slice(i, i + SCRUB_MIN))?.find((s) => text.startsWith(s, i));
-      if (hit) { out += text.slice(from, i) + redact(hit); i += hit.length; from = i; } else i++;
+      if (hit) {
+        out += text.slice(from, i) + redact(hit);
+        i += hit.length;
+        from = i;
+      } else i++;
     }
     done = from ? out + text.slice(from) : text;
     if (memo.size < 100_000) memo.set(text, done);

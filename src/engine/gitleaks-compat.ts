@@ -16,7 +16,11 @@ export function inlineAllowed(lineText: string, own: string): boolean {
   return lineText.includes(own) || lineText.includes(GITLEAKS_INLINE_ALLOW);
 }
 
-interface IgnoreEntry { commit?: string; path: string; line: number }
+interface IgnoreEntry {
+  commit?: string;
+  path: string;
+  line: number;
+}
 
 /** The entries of a .gitleaksignore text; comments, blank and malformed lines are skipped. */
 export function parseGitleaksIgnore(text: string): IgnoreEntry[] {
@@ -44,12 +48,18 @@ export class GitleaksIgnore {
     }
   }
 
-  get size(): number { return this.byPlace.size; }
+  get size(): number {
+    return this.byPlace.size;
+  }
 
   /** The repository's .gitleaksignore, if it has one. */
   static load(root: string): GitleaksIgnore | undefined {
     let text: string;
-    try { text = readFileSync(join(root, GITLEAKS_IGNORE_FILE), 'utf8'); } catch { return undefined; }
+    try {
+      text = readFileSync(join(root, GITLEAKS_IGNORE_FILE), 'utf8');
+    } catch {
+      return undefined;
+    }
     const ignore = new GitleaksIgnore(parseGitleaksIgnore(text));
     return ignore.size ? ignore : undefined;
   }
@@ -57,7 +67,9 @@ export class GitleaksIgnore {
   ignores(f: Pick<Finding, 'path' | 'line' | 'commit'>): boolean {
     if (f.line === undefined) return false;
     const entries = this.byPlace.get(`${f.path}\0${f.line}`);
-    return Boolean(entries?.some((e) => !e.commit || !f.commit || f.commit.startsWith(e.commit) || e.commit.startsWith(f.commit)));
+    return Boolean(
+      entries?.some((e) => !e.commit || !f.commit || f.commit.startsWith(e.commit) || e.commit.startsWith(f.commit)),
+    );
   }
 
   /** The findings it does not accept, and how many it did (counted with the baseline's). */

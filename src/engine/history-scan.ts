@@ -17,7 +17,15 @@ import { objectSizes } from '../sources/catfile.js';
 import { tagMessages, type TagMessage } from '../sources/messages.js';
 import type { AllowlistSpec, RuleSpec } from './rule-spec.js';
 import {
-  completenessWarnings, describeCommits, HISTORY_ENV, listRefs, nonCommitRefs, unreachableObjects, walkHistory, type HistoryIndex, type RefInfo,
+  completenessWarnings,
+  describeCommits,
+  HISTORY_ENV,
+  listRefs,
+  nonCommitRefs,
+  unreachableObjects,
+  walkHistory,
+  type HistoryIndex,
+  type RefInfo,
 } from '../sources/history.js';
 
 export interface HistoryOptions {
@@ -35,7 +43,13 @@ export interface HistoryOptions {
   shallow: boolean;
   /** How history is read: git plumbing (default), or isomorphic-git, which needs no git binary. */
   engine?: 'git' | 'isomorphic';
-  onProgress?: (p: { phase: string; commits?: number; blobsDone?: number; blobsTotal?: number; bytesDone?: number }) => void;
+  onProgress?: (p: {
+    phase: string;
+    commits?: number;
+    blobsDone?: number;
+    blobsTotal?: number;
+    bytesDone?: number;
+  }) => void;
 }
 
 /** Where a dangling blob's path would be: it has none. */
@@ -88,7 +102,16 @@ export async function readHistory(
 }
 
 function emptyIndex(): HistoryIndex {
-  return { commits: [], commitIndex: new Map(), paths: [], blobs: new Map(), gitlinks: new Set(), refs: [], dangling: [], warnings: [] };
+  return {
+    commits: [],
+    commitIndex: new Map(),
+    paths: [],
+    blobs: new Map(),
+    gitlinks: new Set(),
+    refs: [],
+    dangling: [],
+    warnings: [],
+  };
 }
 
 /** LEAKGUARD_TIMING=1 prints how long each phase took, for diagnosing a slow scan. */
@@ -154,7 +177,10 @@ interface Gathered {
  * rules is a `--batch-check` asked for sizes alone.
  */
 async function gatherWithGit(
-  cwd: string, ruleset: Ruleset, opts: HistoryOptions, lap: (p: string) => void,
+  cwd: string,
+  ruleset: Ruleset,
+  opts: HistoryOptions,
+  lap: (p: string) => void,
   onWalked: (index: HistoryIndex) => void,
 ): Promise<Gathered> {
   // The walk is asked for first: listing refs and starting git log is the path before any blob
@@ -163,21 +189,38 @@ async function gatherWithGit(
   let commitsSeen = 0;
   let feed = (_oid: string, _path: string): void => undefined;
   const messages = new MessageMatcher(ruleset, opts.guardMs ?? 2000);
-  const history = readHistory(cwd, opts, (oid, path, commits) => {
-    commitsSeen = commits;
-    feed(oid, path);
-  }, ruleset.contentRules.length ? (commit, text) => messages.commit(commit, text) : undefined);
+  const history = readHistory(
+    cwd,
+    opts,
+    (oid, path, commits) => {
+      commitsSeen = commits;
+      feed(oid, path);
+    },
+    ruleset.contentRules.length ? (commit, text) => messages.commit(commit, text) : undefined,
+  );
   history.catch(() => undefined); // awaited below
   // no content rule, or no content allowed (max_content_size 0): sizes are all there is to read
-  if (!ruleset.contentRules.length || opts.maxContentBytes <= 0) return sizesOnly(cwd, history, messages, lap, onWalked);
+  if (!ruleset.contentRules.length || opts.maxContentBytes <= 0)
+    return sizesOnly(cwd, history, messages, lap, onWalked);
   let done = 0;
   let bytesDone = 0;
-  const pool = new ContentPool(cwd, ruleset, { specs: opts.specs, allow: opts.allow, guardMs: opts.guardMs ?? 2000, maxContentBytes: opts.maxContentBytes },
-    opts.workers, (count, bytes) => {
+  const pool = new ContentPool(
+    cwd,
+    ruleset,
+    { specs: opts.specs, allow: opts.allow, guardMs: opts.guardMs ?? 2000, maxContentBytes: opts.maxContentBytes },
+    opts.workers,
+    (count, bytes) => {
       done += count;
       bytesDone += bytes;
-      opts.onProgress?.({ phase: 'scanning blobs', commits: commitsSeen, blobsDone: done, blobsTotal: pool.added, bytesDone });
-    });
+      opts.onProgress?.({
+        phase: 'scanning blobs',
+        commits: commitsSeen,
+        blobsDone: done,
+        blobsTotal: pool.added,
+        bytesDone,
+      });
+    },
+  );
   feed = (oid, path) => pool.add(oid, path);
   try {
     const { index, partial, tags } = await history;
@@ -196,7 +239,10 @@ async function gatherWithGit(
 
 /** Sizes alone, for path and size rules: one `--batch-check`. */
 async function sizesOnly(
-  cwd: string, history: ReturnType<typeof readHistory>, messages: MessageMatcher, lap: (p: string) => void,
+  cwd: string,
+  history: ReturnType<typeof readHistory>,
+  messages: MessageMatcher,
+  lap: (p: string) => void,
   onWalked: (index: HistoryIndex) => void,
 ): Promise<Gathered> {
   const { index, partial, tags } = await history;
@@ -206,11 +252,24 @@ async function sizesOnly(
   const sizes = await objectSizes(cwd, oids, HISTORY_ENV);
   lap('blob sizes');
   const missing = oids.filter((oid) => !sizes.has(oid));
-  return { index, partial, sizes, outcomes: [], missing, messages, counters: { chunks: 0, reused: 0, hashed: 0, bytesMatched: 0 } };
+  return {
+    index,
+    partial,
+    sizes,
+    outcomes: [],
+    missing,
+    messages,
+    counters: { chunks: 0, reused: 0, hashed: 0, bytesMatched: 0 },
+  };
 }
 
 /** The isomorphic-git engine: the reader walks and reads; blobs are scanned here, on this thread. */
-async function gatherWithIsomorphic(cwd: string, ruleset: Ruleset, opts: HistoryOptions, lap: (p: string) => void): Promise<Gathered> {
+async function gatherWithIsomorphic(
+  cwd: string,
+  ruleset: Ruleset,
+  opts: HistoryOptions,
+  lap: (p: string) => void,
+): Promise<Gathered> {
   const { readIsomorphicHistory } = await import('../sources/isomorphic.js');
   const h = await readIsomorphicHistory(cwd, opts);
   const { index } = h;
@@ -218,7 +277,8 @@ async function gatherWithIsomorphic(cwd: string, ruleset: Ruleset, opts: History
   const messages = new MessageMatcher(ruleset, opts.guardMs ?? 2000);
   for (const m of h.messages) messages.commit(index.commitIndex.get(m.commit)!, m.text);
   // as with git: a range carries the messages of the annotated tags that name one of its commits
-  for (const t of h.tags) if (!opts.range || (t.target !== undefined && index.commitIndex.has(t.target))) messages.tag(t);
+  for (const t of h.tags)
+    if (!opts.range || (t.target !== undefined && index.commitIndex.has(t.target))) messages.tag(t);
   const sizes = new Map<string, number>();
   const missing: string[] = [];
   const outcomes: BlobOutcome[] = [];
@@ -231,7 +291,10 @@ async function gatherWithIsomorphic(cwd: string, ruleset: Ruleset, opts: History
       outcomes.push({ oid, error: (e as Error).message });
       continue;
     }
-    if (!blob) { missing.push(oid); continue; }
+    if (!blob) {
+      missing.push(oid);
+      continue;
+    }
     sizes.set(oid, blob.length);
     if (blob.length > opts.maxContentBytes || !ruleset.contentRules.length) continue;
     outcomes.push(scanner.scan(oid, blob, index.paths[occ[1]!]));
@@ -240,9 +303,17 @@ async function gatherWithIsomorphic(cwd: string, ruleset: Ruleset, opts: History
 }
 
 /** A history scan's findings, and every secret it matched (reported or not), for redaction. */
-export interface HistoryFindings { findings: Finding[]; secrets: Set<string> }
+export interface HistoryFindings {
+  findings: Finding[];
+  secrets: Set<string>;
+}
 
-export async function scanHistory(cwd: string, ruleset: Ruleset, opts: HistoryOptions, stats: ScanStats): Promise<HistoryFindings> {
+export async function scanHistory(
+  cwd: string,
+  ruleset: Ruleset,
+  opts: HistoryOptions,
+  stats: ScanStats,
+): Promise<HistoryFindings> {
   const started = Date.now();
   const lap = timer();
   opts.onProgress?.({ phase: 'reading history' });
@@ -256,15 +327,18 @@ export async function scanHistory(cwd: string, ruleset: Ruleset, opts: HistoryOp
     pathPass = pathRules(index, places, ruleset, stage);
     pathPass.catch(() => undefined); // awaited below; a failed content scan must not leave it unhandled
   };
-  const g = opts.engine === 'isomorphic'
-    ? await gatherWithIsomorphic(cwd, ruleset, opts, lap)
-    : await gatherWithGit(cwd, ruleset, opts, lap, onWalked);
+  const g =
+    opts.engine === 'isomorphic'
+      ? await gatherWithIsomorphic(cwd, ruleset, opts, lap)
+      : await gatherWithGit(cwd, ruleset, opts, lap, onWalked);
   const { index, partial, sizes, outcomes, missing, counters } = g;
   places ??= new PlaceBook(index);
   stats.warnings.push(...index.warnings);
   stats.commits = index.commits.length;
   stats.blobs = index.blobs.size + index.dangling.length;
-  lap(`content (${counters.chunks} chunks, ${counters.reused} reused, ${counters.hashed} hashed, ${(counters.bytesMatched / 1e6).toFixed(0)} MB matched)`);
+  lap(
+    `content (${counters.chunks} chunks, ${counters.reused} reused, ${counters.hashed} hashed, ${(counters.bytesMatched / 1e6).toFixed(0)} MB matched)`,
+  );
   stats.chunks = counters.chunks;
   stats.chunksReused = counters.reused;
   const results = new Map<string, BlobResult>();
@@ -280,16 +354,31 @@ export async function scanHistory(cwd: string, ruleset: Ruleset, opts: HistoryOp
   let lfs = 0;
   for (const oid of walked) {
     const where = places.pathOf(oid);
-    if (missingSet.has(oid) || unreadable.has(oid)) { countSkip(stats, where, 'missing'); continue; }
+    if (missingSet.has(oid) || unreadable.has(oid)) {
+      countSkip(stats, where, 'missing');
+      continue;
+    }
     const size = sizes.get(oid);
     if (size === undefined) continue;
     stats.files++;
-    if (places.allAllowlisted(oid, stage)) { countSkip(stats, where, 'allowlisted'); continue; }
-    if (size > opts.maxContentBytes) { countSkip(stats, where, 'too-large'); continue; }
+    if (places.allAllowlisted(oid, stage)) {
+      countSkip(stats, where, 'allowlisted');
+      continue;
+    }
+    if (size > opts.maxContentBytes) {
+      countSkip(stats, where, 'too-large');
+      continue;
+    }
     if (!ruleset.contentRules.length) continue;
     const r = results.get(oid);
-    if (r?.lfs) { lfs++; lfsBlobs.add(oid); }
-    if (r?.binary) { countSkip(stats, where, 'binary'); continue; }
+    if (r?.lfs) {
+      lfs++;
+      lfsBlobs.add(oid);
+    }
+    if (r?.binary) {
+      countSkip(stats, where, 'binary');
+      continue;
+    }
     stats.contentScanned++;
     stats.bytesScanned += size;
     for (const id of r?.timeouts ?? []) {
@@ -297,11 +386,19 @@ export async function scanHistory(cwd: string, ruleset: Ruleset, opts: HistoryOp
       stats.warnings.push(timeoutWarning(id, where, opts.guardMs ?? 2000));
     }
   }
-  for (const t of g.messages.timeouts) { countSkip(stats, t.where, 'timeout'); stats.warnings.push(timeoutWarning(t.ruleId, t.where, opts.guardMs ?? 2000)); }
-  if (lfs) stats.warnings.push(`${lfs} Git LFS pointer(s): their objects live in LFS storage, and only the pointers were scanned`);
+  for (const t of g.messages.timeouts) {
+    countSkip(stats, t.where, 'timeout');
+    stats.warnings.push(timeoutWarning(t.ruleId, t.where, opts.guardMs ?? 2000));
+  }
+  if (lfs)
+    stats.warnings.push(
+      `${lfs} Git LFS pointer(s): their objects live in LFS storage, and only the pointers were scanned`,
+    );
   if (index.gitlinks.size) {
     for (const p of index.gitlinks) countSkip(stats, p, 'submodule');
-    stats.warnings.push(`${index.gitlinks.size} submodule path(s) were not entered; scan those repositories on their own`);
+    stats.warnings.push(
+      `${index.gitlinks.size} submodule path(s) were not entered; scan those repositories on their own`,
+    );
   }
 
   await (pathPass ?? pathRules(index, places, ruleset, stage));
@@ -314,11 +411,20 @@ export async function scanHistory(cwd: string, ruleset: Ruleset, opts: HistoryOp
     r.matches = []; // the stage holds what it needs; a blob with a hundred thousand matches is let go of
   }
   for (const m of g.messages.commits) {
-    stage.addMatches(m.matches, [{ commit: m.commit, path: MESSAGE_PATHS['commit-message'], blob: index.commits[m.commit]!.oid, source: 'commit-message' }]);
+    stage.addMatches(m.matches, [
+      {
+        commit: m.commit,
+        path: MESSAGE_PATHS['commit-message'],
+        blob: index.commits[m.commit]!.oid,
+        source: 'commit-message',
+      },
+    ]);
   }
   for (const { tag, matches } of g.messages.tags) {
-    const commit = tag.target !== undefined ? index.commitIndex.get(tag.target) ?? -1 : -1;
-    stage.addMatches(matches, [{ commit, path: MESSAGE_PATHS['tag-message'], blob: tag.oid, source: 'tag-message', ref: tag.ref }]);
+    const commit = tag.target !== undefined ? (index.commitIndex.get(tag.target) ?? -1) : -1;
+    stage.addMatches(matches, [
+      { commit, path: MESSAGE_PATHS['tag-message'], blob: tag.oid, source: 'tag-message', ref: tag.ref },
+    ]);
   }
   const findings = await stage.finish(stats, new CommitAttribution(index, (oids) => describeCommits(cwd, oids)));
   lap('attribution');
@@ -326,11 +432,17 @@ export async function scanHistory(cwd: string, ruleset: Ruleset, opts: HistoryOp
 
   const firstUnreadable = [...unreadable].sort((a, b) => walked.indexOf(a[0]) - walked.indexOf(b[0]))[0];
   if (firstUnreadable && !partial) {
-    throw new IncompleteScan({ findings, secrets: stage.secrets }, `${unreadable.size} object(s) could not be read (first: ${firstUnreadable[0]} at ${places.pathOf(firstUnreadable[0])}: ${firstUnreadable[1]}); the repository may be corrupt (git fsck)`);
+    throw new IncompleteScan(
+      { findings, secrets: stage.secrets },
+      `${unreadable.size} object(s) could not be read (first: ${firstUnreadable[0]} at ${places.pathOf(firstUnreadable[0])}: ${firstUnreadable[1]}); the repository may be corrupt (git fsck)`,
+    );
   }
   if (missing.length && !partial) {
     const first = walked.find((oid) => missingSet.has(oid)) ?? missing[0]!;
-    throw new IncompleteScan({ findings, secrets: stage.secrets }, `${missing.length} blob(s) are missing from the object store (first: ${first} at ${places.pathOf(first)}); the repository may be corrupt (git fsck)`);
+    throw new IncompleteScan(
+      { findings, secrets: stage.secrets },
+      `${missing.length} blob(s) are missing from the object store (first: ${first} at ${places.pathOf(first)}); the repository may be corrupt (git fsck)`,
+    );
   }
   return { findings, secrets: stage.secrets };
 }
@@ -347,7 +459,9 @@ class PlaceBook {
     const notes = index.refs.filter((r) => r.name.startsWith('refs/notes/'));
     if (!notes.length) return;
     const reach = new RefReach(index);
-    for (const r of notes) for (const c of reach.reachableFrom((name) => name === r.name)) if (!this.noteRef.has(c)) this.noteRef.set(c, r.name);
+    for (const r of notes)
+      for (const c of reach.reachableFrom((name) => name === r.name))
+        if (!this.noteRef.has(c)) this.noteRef.set(c, r.name);
   }
 
   place(commit: number, pathId: number, blob: string): Place {
@@ -385,16 +499,26 @@ class PlaceBook {
  * Path rules over every path that ever existed. It yields to the event loop now and then, since it
  * runs while the threads scan and they wait on this thread for their next batch.
  */
-async function pathRules(index: HistoryIndex, places: PlaceBook, ruleset: Ruleset, stage: FindingsStage): Promise<void> {
+async function pathRules(
+  index: HistoryIndex,
+  places: PlaceBook,
+  ruleset: Ruleset,
+  stage: FindingsStage,
+): Promise<void> {
   const pathMemo = new Map<number, CompiledRule[]>();
   let sinceYield = 0;
   for (const [oid, occ] of index.blobs) {
-    if (++sinceYield === 1000) { sinceYield = 0; await new Promise((r) => setImmediate(r)); }
+    if (++sinceYield === 1000) {
+      sinceYield = 0;
+      await new Promise((r) => setImmediate(r));
+    }
     for (let i = 0; i < occ.length; i += 2) {
       const pid = occ[i + 1]!;
       let rules = pathMemo.get(pid);
       if (!rules) {
-        rules = detectPath(ruleset, index.paths[pid]!, 0).filter((r) => r.kind === 'path').map((r) => r.rule);
+        rules = detectPath(ruleset, index.paths[pid]!, 0)
+          .filter((r) => r.kind === 'path')
+          .map((r) => r.rule);
         pathMemo.set(pid, rules);
       }
       if (rules.length) stage.addPathHits(rules, places.place(occ[i]!, pid, oid));
@@ -406,7 +530,13 @@ async function pathRules(index: HistoryIndex, places: PlaceBook, ruleset: Rulese
  * Size rules, once the sizes are in (they come with the contents): only a blob at least as large
  * as the smallest `min_size` can fire one, and those are few.
  */
-function sizeRules(index: HistoryIndex, places: PlaceBook, sizes: Map<string, number>, ruleset: Ruleset, stage: FindingsStage): void {
+function sizeRules(
+  index: HistoryIndex,
+  places: PlaceBook,
+  sizes: Map<string, number>,
+  ruleset: Ruleset,
+  stage: FindingsStage,
+): void {
   const floor = Math.min(...ruleset.pathRules.filter((r) => r.kind === 'size').map((r) => r.minSize ?? 0));
   for (const [oid, size] of sizes) {
     if (size < floor) continue;
@@ -414,7 +544,9 @@ function sizeRules(index: HistoryIndex, places: PlaceBook, sizes: Map<string, nu
     if (!occ) continue; // a dangling blob has no path
     for (let i = 0; i < occ.length; i += 2) {
       const path = index.paths[occ[i + 1]!]!;
-      const rules = detectPath(ruleset, path, size).filter((r) => r.kind === 'size').map((r) => r.rule);
+      const rules = detectPath(ruleset, path, size)
+        .filter((r) => r.kind === 'size')
+        .map((r) => r.rule);
       if (rules.length) stage.addPathHits(rules, places.place(occ[i]!, occ[i + 1]!, oid), size);
     }
   }

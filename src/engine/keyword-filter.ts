@@ -36,8 +36,15 @@ function anchorOf(k: Uint8Array): number {
   let bestScore = Infinity;
   for (let i = 0; i + 3 <= k.length; i++) {
     const rank = TRIPLE_RANK.get(String.fromCharCode(k[i]!, k[i + 1]!, k[i + 2]!));
-    const score = (rank === undefined ? 0 : 100 * (TRIPLE_RANK.size - rank)) + COMMON[k[i]!]! + COMMON[k[i + 1]!]! + COMMON[k[i + 2]!]!;
-    if (score < bestScore) { best = i; bestScore = score; }
+    const score =
+      (rank === undefined ? 0 : 100 * (TRIPLE_RANK.size - rank)) +
+      COMMON[k[i]!]! +
+      COMMON[k[i + 1]!]! +
+      COMMON[k[i + 2]!]!;
+    if (score < bestScore) {
+      best = i;
+      bestScore = score;
+    }
   }
   return best;
 }
@@ -46,7 +53,11 @@ const TABLE_BITS = 16;
 const slot = (triple: number) => Math.imul(triple, 0x9e3779b1) >>> (32 - TABLE_BITS);
 
 /** A keyword, lower case, and where its anchoring triple starts. */
-interface Anchored { word: string; codes: Uint8Array; off: number }
+interface Anchored {
+  word: string;
+  codes: Uint8Array;
+  off: number;
+}
 
 /** The slot table both classes below share: each keyword marked at its anchoring triple. */
 function anchorTable(keywords: Iterable<string>, onSkipped: (word: string) => void) {
@@ -64,7 +75,10 @@ function anchorTable(keywords: Iterable<string>, onSkipped: (word: string) => vo
     const word = raw.toLowerCase();
     const codes = Uint8Array.from(Buffer.from(word, 'latin1'));
     longest = Math.max(longest, codes.length);
-    if (codes.length < 2) { onSkipped(word); continue; }
+    if (codes.length < 2) {
+      onSkipped(word);
+      continue;
+    }
     if (codes.length === 2) {
       const k = { word, codes, off: 0 };
       for (let c = 0; c < 256; c++) if (FOLD[c] === c) mark((codes[0]! << 16) | (codes[1]! << 8) | c, k);
@@ -86,7 +100,10 @@ export class KeywordFilter {
 
   constructor(keywords: Iterable<string>) {
     const t = anchorTable(keywords, (word) => {
-      if (word.length === 1) { this.single[word.charCodeAt(0) & 0xff] = 1; this.hasSingle = true; }
+      if (word.length === 1) {
+        this.single[word.charCodeAt(0) & 0xff] = 1;
+        this.hasSingle = true;
+      }
     });
     this.marked = t.marked;
     this.bySlot = t.bySlot;

@@ -20,7 +20,9 @@ export function translateRegex(source: string, where: string): { source: string;
     for (const f of lead[1]!) if (!flags.includes(f)) flags += f;
   }
   if (/\(\?[imsx-]+[:)]/.test(src)) {
-    throw new LeakguardError(`${where}: inline flag groups like '(?i:…)' are not supported; put one '(?i)' at the start of the regex`);
+    throw new LeakguardError(
+      `${where}: inline flag groups like '(?i:…)' are not supported; put one '(?i)' at the start of the regex`,
+    );
   }
   return { source: src, flags };
 }
@@ -29,11 +31,17 @@ export function compileRegex(source: string, flags: string, where: string): RegE
   try {
     return new RegExp(source, flags);
   } catch (e) {
-    throw new LeakguardError(`${where}: invalid regex: ${(e as Error).message.replace(/^Invalid regular expression: /, '')}`);
+    throw new LeakguardError(
+      `${where}: invalid regex: ${(e as Error).message.replace(/^Invalid regular expression: /, '')}`,
+    );
   }
 }
 
-interface GroupFrame { unbounded: boolean; fixedAtom: boolean; start: number }
+interface GroupFrame {
+  unbounded: boolean;
+  fixedAtom: boolean;
+  start: number;
+}
 
 /**
  * Finds a group repeated without bound whose body is itself an unbounded repeat with nothing fixed
@@ -63,8 +71,10 @@ export function findNestedQuantifier(source: string): string | undefined {
   while (i < source.length) {
     const c = source[i]!;
     closed = undefined;
-    if (c === '\\') { atomStart = i; i += 2; }
-    else if (c === '[') {
+    if (c === '\\') {
+      atomStart = i;
+      i += 2;
+    } else if (c === '[') {
       atomStart = i;
       i++;
       if (source[i] === '^') i++;
@@ -76,7 +86,9 @@ export function findNestedQuantifier(source: string): string | undefined {
       i++;
       if (source[i] === '?') {
         i++;
-        if (source[i] === '<' && source[i + 1] !== '=' && source[i + 1] !== '!') { while (i < source.length && source[i] !== '>') i++; }
+        if (source[i] === '<' && source[i + 1] !== '=' && source[i + 1] !== '!') {
+          while (i < source.length && source[i] !== '>') i++;
+        }
         i++;
       }
       continue;
@@ -85,14 +97,22 @@ export function findNestedQuantifier(source: string): string | undefined {
       if (!closed || stack.length === 0) return undefined; // unbalanced: the RegExp constructor reports it
       atomStart = closed.start;
       i++;
-    } else if (c === '|' || c === '^' || c === '$') { i++; continue; }
-    else { atomStart = i; i++; }
+    } else if (c === '|' || c === '^' || c === '$') {
+      i++;
+      continue;
+    } else {
+      atomStart = i;
+      i++;
+    }
     const frame = stack[stack.length - 1]!;
     const q = quantAt(i);
-    if (q && q.max === Infinity && closed && closed.unbounded && !closed.fixedAtom) return source.slice(atomStart, i + q.len);
+    if (q && q.max === Infinity && closed && closed.unbounded && !closed.fixedAtom)
+      return source.slice(atomStart, i + q.len);
     if (q && q.max === Infinity) frame.unbounded = true;
-    else if (closed) { frame.unbounded ||= closed.unbounded; frame.fixedAtom ||= closed.fixedAtom && (!q || q.min > 0); }
-    else if (!q || (q.min === q.max && q.min > 0)) frame.fixedAtom = true;
+    else if (closed) {
+      frame.unbounded ||= closed.unbounded;
+      frame.fixedAtom ||= closed.fixedAtom && (!q || q.min > 0);
+    } else if (!q || (q.min === q.max && q.min > 0)) frame.fixedAtom = true;
     if (q) i += q.len;
   }
   return undefined;

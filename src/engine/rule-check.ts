@@ -6,12 +6,17 @@ import { compileRuleset } from './compile.js';
 import { detectContent, detectPath } from './detect.js';
 import { ruleKind, type RuleExample, type RuleSpec } from './rule-spec.js';
 
-export interface ExampleFailure { ruleId: string; source?: string; problem: string }
+export interface ExampleFailure {
+  ruleId: string;
+  source?: string;
+  problem: string;
+}
 
 function describe(e: RuleExample): string {
   const parts: string[] = [];
   if (e.path !== undefined) parts.push(`path ${JSON.stringify(e.path)}`);
-  if (e.content !== undefined) parts.push(JSON.stringify(e.content.length > 80 ? `${e.content.slice(0, 77)}...` : e.content));
+  if (e.content !== undefined)
+    parts.push(JSON.stringify(e.content.length > 80 ? `${e.content.slice(0, 77)}...` : e.content));
   if (e.size !== undefined) parts.push(`size ${e.size}`);
   return parts.join(', ');
 }
@@ -26,7 +31,9 @@ export function exampleMatches(spec: RuleSpec, e: RuleExample): boolean {
     return detectPath(ruleset, path, e.size ?? 0).some((f) => f.rule.id === spec.id);
   }
   const path = e.path ?? 'example.txt';
-  return detectContent(ruleset, path, e.content ?? '', { guardMs: 2000 }).some((f) => f.rule.id === spec.id && !f.inlineAllowed);
+  return detectContent(ruleset, path, e.content ?? '', { guardMs: 2000 }).some(
+    (f) => f.rule.id === spec.id && !f.inlineAllowed,
+  );
 }
 
 export function checkRuleExamples(specs: RuleSpec[]): ExampleFailure[] {
@@ -36,7 +43,8 @@ export function checkRuleExamples(specs: RuleSpec[]): ExampleFailure[] {
     if (!spec.examples?.length) fail('has no examples');
     if (!spec.negative_examples?.length) fail('has no negative_examples');
     for (const e of spec.examples ?? []) if (!exampleMatches(spec, e)) fail(`example does not match: ${describe(e)}`);
-    for (const e of spec.negative_examples ?? []) if (exampleMatches(spec, e)) fail(`negative example matches: ${describe(e)}`);
+    for (const e of spec.negative_examples ?? [])
+      if (exampleMatches(spec, e)) fail(`negative example matches: ${describe(e)}`);
   }
   return failures;
 }

@@ -27,14 +27,18 @@ export async function parseYamlFile(file: string): Promise<unknown> {
     text = readFileSync(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new LeakguardError(`cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (e as Error).message}`);
+    throw new LeakguardError(
+      `cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : code === 'EISDIR' ? 'is a directory' : (e as Error).message}`,
+    );
   }
   const yaml = (await import('js-yaml')).default;
   try {
     return yaml.load(text, { filename: file });
   } catch (e) {
-    const reason = (e as { reason?: string; mark?: { line: number } });
-    throw new LeakguardError(`${file}: invalid YAML${reason.mark ? ` at line ${reason.mark.line + 1}` : ''}: ${reason.reason ?? (e as Error).message}`);
+    const reason = e as { reason?: string; mark?: { line: number } };
+    throw new LeakguardError(
+      `${file}: invalid YAML${reason.mark ? ` at line ${reason.mark.line + 1}` : ''}: ${reason.reason ?? (e as Error).message}`,
+    );
   }
 }
 
@@ -49,11 +53,15 @@ let cachedDefaults: RuleSpec[] | undefined;
 /** The build's precompiled copy of the pack: validated specs plus glob regexes (see scripts/build.mjs). */
 export const PACK_FILE = 'dist/rules.json';
 
-export interface CompiledPack { specs: RuleSpec[]; globs: [string, string, string][] }
+export interface CompiledPack {
+  specs: RuleSpec[];
+  globs: [string, string, string][];
+}
 
 export function precompilePack(specs: RuleSpec[]): CompiledPack {
   const globs = new Set<string>();
-  for (const s of specs) for (const g of [...(s.paths ?? []), ...(s.exclude_paths ?? []), ...(s.allowlist?.paths ?? [])]) globs.add(g);
+  for (const s of specs)
+    for (const g of [...(s.paths ?? []), ...(s.exclude_paths ?? []), ...(s.allowlist?.paths ?? [])]) globs.add(g);
   return {
     specs,
     globs: [...globs].map((g) => {
@@ -67,7 +75,11 @@ export function precompilePack(specs: RuleSpec[]): CompiledPack {
 function readPrecompiled(dir: string): RuleSpec[] | undefined {
   const file = join(packageRoot(), PACK_FILE);
   let packTime: number;
-  try { packTime = statSync(file).mtimeMs; } catch { return undefined; }
+  try {
+    packTime = statSync(file).mtimeMs;
+  } catch {
+    return undefined;
+  }
   for (const f of readdirSync(dir)) if (statSync(join(dir, f)).mtimeMs > packTime) return undefined;
   const pack = JSON.parse(readFileSync(file, 'utf8')) as CompiledPack;
   seedGlobCache(pack.globs);
@@ -83,7 +95,9 @@ export async function loadDefaultRules(dir = defaultRulesDir()): Promise<RuleSpe
     cachedDefaults = pre;
     return pre.map((s) => ({ ...s }));
   }
-  const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort();
+  const files = readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort();
   const specs: RuleSpec[] = [];
   const ids = new Map<string, string>();
   for (const f of files) {

@@ -58,8 +58,25 @@ export interface AllowlistSpec {
 }
 
 const RULE_KEYS = new Set([
-  'id', 'description', 'severity', 'paths', 'exclude_paths', 'min_size', 'regex', 'keywords', 'min_entropy', 'validate',
-  'secret_group', 'multiline', 'allowlist', 'context', 'priority', 'rotate', 'tags', 'examples', 'negative_examples',
+  'id',
+  'description',
+  'severity',
+  'paths',
+  'exclude_paths',
+  'min_size',
+  'regex',
+  'keywords',
+  'min_entropy',
+  'validate',
+  'secret_group',
+  'multiline',
+  'allowlist',
+  'context',
+  'priority',
+  'rotate',
+  'tags',
+  'examples',
+  'negative_examples',
 ]);
 const ID_RE = /^[a-z0-9][a-z0-9._-]*$/;
 
@@ -78,10 +95,12 @@ function stringList(v: unknown, where: string, field: string): string[] | undefi
 
 function allowlist(v: unknown, where: string): AllowlistSpec | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'object' || Array.isArray(v)) fail(where, `'allowlist' must be a mapping with paths, regexes or stopwords`);
+  if (typeof v !== 'object' || Array.isArray(v))
+    fail(where, `'allowlist' must be a mapping with paths, regexes or stopwords`);
   const o = v as Record<string, unknown>;
   for (const k of Object.keys(o)) {
-    if (!['paths', 'regexes', 'stopwords'].includes(k)) fail(where, `unknown allowlist key '${k}' (expected paths, regexes, stopwords)`);
+    if (!['paths', 'regexes', 'stopwords'].includes(k))
+      fail(where, `unknown allowlist key '${k}' (expected paths, regexes, stopwords)`);
   }
   return {
     paths: stringList(o.paths, where, 'allowlist.paths'),
@@ -97,7 +116,8 @@ function examples(v: unknown, where: string, field: string): RuleExample[] | und
     if (typeof e === 'string') return { content: e };
     if (e && typeof e === 'object' && !Array.isArray(e)) {
       const o = e as Record<string, unknown>;
-      for (const k of Object.keys(o)) if (!['path', 'content', 'size'].includes(k)) fail(where, `${field}[${i}]: unknown key '${k}'`);
+      for (const k of Object.keys(o))
+        if (!['path', 'content', 'size'].includes(k)) fail(where, `${field}[${i}]: unknown key '${k}'`);
       return {
         path: o.path === undefined ? undefined : String(o.path),
         content: o.content === undefined ? undefined : String(o.content),
@@ -113,16 +133,19 @@ function examples(v: unknown, where: string, field: string): RuleExample[] | und
  * id and changes only some fields.
  */
 export function validateRule(raw: unknown, source: string, index: number, partial = false): RuleSpec {
-  if (!raw || typeof raw !== 'object' || Array.isArray(raw)) fail(`${source}: rule #${index + 1}`, 'a rule must be a mapping');
+  if (!raw || typeof raw !== 'object' || Array.isArray(raw))
+    fail(`${source}: rule #${index + 1}`, 'a rule must be a mapping');
   const o = raw as Record<string, unknown>;
   const id = o.id;
   const where = typeof id === 'string' ? `${source}: rule '${id}'` : `${source}: rule #${index + 1}`;
-  if (typeof id !== 'string' || !ID_RE.test(id)) fail(where, `'id' is required: lowercase letters, digits, '.', '_' or '-'`);
+  if (typeof id !== 'string' || !ID_RE.test(id))
+    fail(where, `'id' is required: lowercase letters, digits, '.', '_' or '-'`);
   for (const k of Object.keys(o)) if (!RULE_KEYS.has(k)) fail(where, `unknown key '${k}'`);
 
   const spec: RuleSpec = { id, source } as RuleSpec;
   if (o.description !== undefined) {
-    if (typeof o.description !== 'string' || !o.description.trim()) fail(where, `'description' must be a non-empty string`);
+    if (typeof o.description !== 'string' || !o.description.trim())
+      fail(where, `'description' must be a non-empty string`);
     spec.description = o.description.trim();
   } else if (!partial) fail(where, `'description' is required`);
   if (o.severity !== undefined) {
@@ -138,11 +161,13 @@ export function validateRule(raw: unknown, source: string, index: number, partia
   }
   spec.keywords = stringList(o.keywords, where, 'keywords');
   if (o.min_entropy !== undefined) {
-    if (typeof o.min_entropy !== 'number' || o.min_entropy < 0 || o.min_entropy > 8) fail(where, `'min_entropy' must be a number from 0 to 8`);
+    if (typeof o.min_entropy !== 'number' || o.min_entropy < 0 || o.min_entropy > 8)
+      fail(where, `'min_entropy' must be a number from 0 to 8`);
     spec.min_entropy = o.min_entropy;
   }
   if (o.validate !== undefined) {
-    if (typeof o.validate !== 'string' || !VALIDATOR_NAMES.includes(o.validate)) fail(where, `'validate' must be one of ${VALIDATOR_NAMES.join(', ')}`);
+    if (typeof o.validate !== 'string' || !VALIDATOR_NAMES.includes(o.validate))
+      fail(where, `'validate' must be one of ${VALIDATOR_NAMES.join(', ')}`);
     spec.validate = o.validate;
   }
   if (o.multiline !== undefined) {
@@ -150,7 +175,10 @@ export function validateRule(raw: unknown, source: string, index: number, partia
     spec.multiline = o.multiline;
   }
   if (o.secret_group !== undefined) {
-    if (!(typeof o.secret_group === 'string' || (Number.isInteger(o.secret_group) && (o.secret_group as number) >= 0))) {
+    if (!(
+      typeof o.secret_group === 'string' ||
+      (Number.isInteger(o.secret_group) && (o.secret_group as number) >= 0)
+    )) {
       fail(where, `'secret_group' must be a group number or name`);
     }
     spec.secret_group = o.secret_group as number | string;
@@ -160,7 +188,8 @@ export function validateRule(raw: unknown, source: string, index: number, partia
     if (!Array.isArray(o.context)) fail(where, `'context' must be a list of {before, description}`);
     spec.context = o.context.map((c, i) => {
       const co = c as Record<string, unknown>;
-      if (!co || typeof co.before !== 'string' || typeof co.description !== 'string') fail(where, `context[${i}] needs 'before' (regex) and 'description'`);
+      if (!co || typeof co.before !== 'string' || typeof co.description !== 'string')
+        fail(where, `context[${i}] needs 'before' (regex) and 'description'`);
       return { before: co.before, description: co.description };
     });
   }
@@ -183,7 +212,8 @@ export function checkShape(spec: RuleSpec, where = `${spec.source ?? 'rules'}: r
   if (!spec.description) fail(where, `'description' is required`);
   if (!spec.severity) fail(where, `'severity' is required`);
   if (!spec.regex && !spec.paths) fail(where, `a rule needs 'regex' (content rule) or 'paths' (path or size rule)`);
-  if (spec.min_size !== undefined && spec.regex) fail(where, `'min_size' belongs to path rules; a content rule cannot have it`);
+  if (spec.min_size !== undefined && spec.regex)
+    fail(where, `'min_size' belongs to path rules; a content rule cannot have it`);
   if (spec.validate !== undefined && !spec.regex) fail(where, `'validate' checks a matched secret; it needs a 'regex'`);
   if (spec.keywords?.some((k) => k.length < 2)) fail(where, `keywords must be at least 2 characters long`);
 }

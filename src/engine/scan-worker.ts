@@ -11,14 +11,16 @@ import { HISTORY_ENV } from '../sources/history.js';
 import type { AllowlistSpec, RuleSpec } from './rule-spec.js';
 
 export interface WorkerInit {
-  cwd: string; specs: RuleSpec[]; allow?: AllowlistSpec; guardMs: number;
+  cwd: string;
+  specs: RuleSpec[];
+  allow?: AllowlistSpec;
+  guardMs: number;
   /** Blobs larger than this are sized from git's header and not read. */
   maxContentBytes: number;
 }
 export type WorkerRequest = { type: 'scan'; id: number; oids: string[]; paths: string[] } | { type: 'close' };
 export type WorkerReply =
-  | ({ type: 'results'; id: number } & BatchOutcome)
-  | { type: 'closed'; counters: BlobScanner['counters'] };
+  ({ type: 'results'; id: number } & BatchOutcome) | { type: 'closed'; counters: BlobScanner['counters'] };
 
 const init = workerData as WorkerInit;
 const scanner = new BlobScanner(compileRuleset(init.specs, init.allow), init.guardMs);

@@ -24,8 +24,15 @@ const EXAMPLES_PER_REASON = 5;
 
 export function newStats(rules: number): ScanStats {
   return {
-    files: 0, contentScanned: 0, bytesScanned: 0, skipped: {}, skippedExamples: {},
-    suppressed: { allowlist: 0, inline: 0, baseline: 0 }, rules, durationMs: 0, warnings: [],
+    files: 0,
+    contentScanned: 0,
+    bytesScanned: 0,
+    skipped: {},
+    skippedExamples: {},
+    suppressed: { allowlist: 0, inline: 0, baseline: 0 },
+    rules,
+    durationMs: 0,
+    warnings: [],
   };
 }
 
@@ -46,18 +53,27 @@ export class Engine {
   private stage: FindingsStage;
   private readonly lfs = new Set<string>();
 
-  constructor(private readonly ruleset: Ruleset, private readonly opts: EngineOptions, stats?: ScanStats) {
+  constructor(
+    private readonly ruleset: Ruleset,
+    private readonly opts: EngineOptions,
+    stats?: ScanStats,
+  ) {
     this.stats = stats ?? newStats(ruleset.rules.length);
     this.scanner = new BlobScanner(ruleset, opts.guardMs ?? 2000, false);
     this.stage = this.newStage();
   }
 
   private newStage(): FindingsStage {
-    return new FindingsStage(this.ruleset, { baseline: this.opts.baseline, isLfs: (place) => this.lfs.has(place.path) });
+    return new FindingsStage(this.ruleset, {
+      baseline: this.opts.baseline,
+      isLfs: (place) => this.lfs.has(place.path),
+    });
   }
 
   /** Every secret matched so far, reported or not: what redaction looks for in other fields. */
-  get secrets(): Set<string> { return this.stage.secrets; }
+  get secrets(): Set<string> {
+    return this.stage.secrets;
+  }
 
   /** Findings for one item on its own, after allowlists, inline comments and the baseline. */
   async scanItem(item: SourceItem): Promise<Finding[]> {
@@ -69,17 +85,26 @@ export class Engine {
   private async addItem(item: SourceItem): Promise<void> {
     const { stats, ruleset, stage } = this;
     stats.files++;
-    if (stage.placeAllowed(item.path)) { countSkip(stats, item.path, 'allowlisted'); return; }
+    if (stage.placeAllowed(item.path)) {
+      countSkip(stats, item.path, 'allowlisted');
+      return;
+    }
     const place: Place = { commit: -1, path: item.path, blob: item.blobId ?? '' };
     const hits = detectPath(ruleset, item.path, item.size).map((r) => r.rule);
     if (hits.length) stage.addPathHits(hits, place, item.size);
-    if (item.size > this.opts.maxContentBytes) { countSkip(stats, item.path, 'too-large'); return; }
+    if (item.size > this.opts.maxContentBytes) {
+      countSkip(stats, item.path, 'too-large');
+      return;
+    }
     if (!ruleset.contentRules.length) return;
     const buf = await this.read(item);
     if (!buf) return;
     const r: BlobResult = this.scanner.scan(place.blob, buf);
     if (r.lfs) this.lfs.add(item.path);
-    if (r.binary) { countSkip(stats, item.path, 'binary'); return; }
+    if (r.binary) {
+      countSkip(stats, item.path, 'binary');
+      return;
+    }
     stats.contentScanned++;
     stats.bytesScanned += buf.length;
     for (const id of r.timeouts ?? []) {
@@ -109,7 +134,9 @@ export class Engine {
     let failure: unknown;
     for await (const item of items) {
       const p: Promise<void> = this.addItem(item)
-        .catch((e) => { failure ??= e; })
+        .catch((e) => {
+          failure ??= e;
+        })
         .finally(() => inFlight.delete(p));
       inFlight.add(p);
       if (inFlight.size >= concurrency) await Promise.race(inFlight);

@@ -21,7 +21,8 @@ function looksUtf16le(buf: Buffer, n: number): boolean {
 
 export function decode(buf: Buffer): Decoded {
   const n = Math.min(buf.length, SNIFF);
-  if (n >= 2 && buf[0] === 0xff && buf[1] === 0xfe) return { text: buf.subarray(2).toString('utf16le'), encoding: 'utf16le' };
+  if (n >= 2 && buf[0] === 0xff && buf[1] === 0xfe)
+    return { text: buf.subarray(2).toString('utf16le'), encoding: 'utf16le' };
   if (n >= 2 && buf[0] === 0xfe && buf[1] === 0xff) {
     const body = buf.subarray(2, 2 + ((buf.length - 2) & ~1));
     const swapped = Buffer.from(body).swap16();

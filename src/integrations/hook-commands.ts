@@ -26,10 +26,30 @@ export interface HookCommand {
 }
 
 export const HOOK_COMMANDS: Record<HookName, HookCommand> = {
-  'pre-commit': { args: ['scan', '--staged', '--quiet'], takesFirstArg: false, readsStdin: false, what: 'staged content' },
-  'pre-merge-commit': { args: ['scan', '--staged', '--quiet'], takesFirstArg: false, readsStdin: false, what: 'what a merge brings in' },
-  'commit-msg': { args: ['scan', '--quiet', '--commit-msg'], takesFirstArg: true, readsStdin: false, what: 'commit messages' },
-  'pre-push': { args: ['scan', '--quiet', '--pre-push'], takesFirstArg: true, readsStdin: true, what: 'every commit a push sends' },
+  'pre-commit': {
+    args: ['scan', '--staged', '--quiet'],
+    takesFirstArg: false,
+    readsStdin: false,
+    what: 'staged content',
+  },
+  'pre-merge-commit': {
+    args: ['scan', '--staged', '--quiet'],
+    takesFirstArg: false,
+    readsStdin: false,
+    what: 'what a merge brings in',
+  },
+  'commit-msg': {
+    args: ['scan', '--quiet', '--commit-msg'],
+    takesFirstArg: true,
+    readsStdin: false,
+    what: 'commit messages',
+  },
+  'pre-push': {
+    args: ['scan', '--quiet', '--pre-push'],
+    takesFirstArg: true,
+    readsStdin: true,
+    what: 'every commit a push sends',
+  },
 };
 
 /** The command line a shell-based manager runs (`first` is how that manager spells the hook's first argument). */

@@ -50,19 +50,32 @@ exit 2
 `;
 }
 
-export interface HookResult { hookPath: string; chained?: string; action: 'installed' | 'updated' | 'uninstalled' | 'restored' }
+export interface HookResult {
+  hookPath: string;
+  chained?: string;
+  action: 'installed' | 'updated' | 'uninstalled' | 'restored';
+}
 
 /** Checks, before anything is written, that every hook can be installed. */
 async function planInstall(dir: string, hooks: readonly HookName[]): Promise<void> {
   for (const hook of hooks) {
     const path = join(dir, hook);
-    if (existsSync(path) && !readFileSync(path, 'utf8').includes(HOOK_MARKER) && existsSync(join(dir, chainedName(hook)))) {
+    if (
+      existsSync(path) &&
+      !readFileSync(path, 'utf8').includes(HOOK_MARKER) &&
+      existsSync(join(dir, chainedName(hook)))
+    ) {
       throw new LeakguardError(`${join(dir, chainedName(hook))} already exists; move it away before installing`);
     }
   }
 }
 
-export async function installHooks(cwd: string, binPath: string, hooks: readonly HookName[], nodePath = process.execPath): Promise<HookResult[]> {
+export async function installHooks(
+  cwd: string,
+  binPath: string,
+  hooks: readonly HookName[],
+  nodePath = process.execPath,
+): Promise<HookResult[]> {
   const dir = await hooksDir(cwd);
   await planInstall(dir, hooks);
   mkdirSync(dir, { recursive: true });

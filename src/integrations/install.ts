@@ -24,9 +24,15 @@ async function context(cwd: string): Promise<ManagerContext & { dir: string }> {
   const hp = await gitRaw(['config', '--get', 'core.hooksPath'], { cwd: repo.root });
   const pkgText = readText(join(repo.root, 'package.json'));
   let pkg: Record<string, unknown> | undefined;
-  try { pkg = pkgText ? JSON.parse(pkgText) : undefined; } catch { pkg = undefined; }
+  try {
+    pkg = pkgText ? JSON.parse(pkgText) : undefined;
+  } catch {
+    pkg = undefined;
+  }
   if (pkg && pkg.husky && typeof pkg.husky === 'object' && 'hooks' in (pkg.husky as object)) {
-    throw new LeakguardError("package.json configures husky 4 (husky.hooks), which leakguard does not edit; move to husky 9 (npx husky init) and run 'leakguard hook install' again");
+    throw new LeakguardError(
+      "package.json configures husky 4 (husky.hooks), which leakguard does not edit; move to husky 9 (npx husky init) and run 'leakguard hook install' again",
+    );
   }
   return {
     root: repo.root,
@@ -41,9 +47,15 @@ function onPath(cmd: string): boolean {
   return (process.env.PATH ?? '').split(delimiter).some((d) => d && existsSync(join(d, cmd)));
 }
 
-export interface HookChange { manager: string; messages: string[] }
+export interface HookChange {
+  manager: string;
+  messages: string[];
+}
 
-export async function installHooks(cwd: string, opts: { bin: string; hooks?: readonly HookName[]; node?: string }): Promise<HookChange> {
+export async function installHooks(
+  cwd: string,
+  opts: { bin: string; hooks?: readonly HookName[]; node?: string },
+): Promise<HookChange> {
   const ctx = await context(cwd);
   const hooks = opts.hooks ?? DEFAULT_HOOKS;
   const manager = MANAGERS.find((m) => m.detect(ctx));
@@ -51,15 +63,23 @@ export async function installHooks(cwd: string, opts: { bin: string; hooks?: rea
     const results = await installPlainHooks(ctx.root, opts.bin, hooks, opts.node);
     return {
       manager: 'git',
-      messages: results.map((r) => `${r.hookPath.split('/').pop()} hook ${r.action} at ${r.hookPath}${r.chained ? ` (runs the existing hook first, kept as ${r.chained})` : ''}`),
+      messages: results.map(
+        (r) =>
+          `${r.hookPath.split('/').pop()} hook ${r.action} at ${r.hookPath}${r.chained ? ` (runs the existing hook first, kept as ${r.chained})` : ''}`,
+      ),
     };
   }
   // plain hooks from an earlier install would run twice (or be renamed away by the manager)
   const dropped = await uninstallPlainHooks(ctx.root, ctx.dir);
   const change = await manager.install(ctx, hooks);
-  const messages = [...dropped.map((r) => `removed the plain ${r.hookPath.split('/').pop()} hook (${manager.name} runs leakguard now)`), ...change.messages];
+  const messages = [
+    ...dropped.map((r) => `removed the plain ${r.hookPath.split('/').pop()} hook (${manager.name} runs leakguard now)`),
+    ...change.messages,
+  ];
   if (ctx.runner === 'leakguard' && !onPath('leakguard')) {
-    messages.push(`warning: leakguard is neither in node_modules/.bin nor on PATH; add it to the project (npm install --save-dev leakguard) or the hooks will fail`);
+    messages.push(
+      `warning: leakguard is neither in node_modules/.bin nor on PATH; add it to the project (npm install --save-dev leakguard) or the hooks will fail`,
+    );
   }
   return { manager: manager.name, messages };
 }
@@ -70,11 +90,19 @@ export async function uninstallHooks(cwd: string): Promise<HookChange> {
   let manager = 'git';
   for (const m of MANAGERS) {
     const r = await m.uninstall(ctx);
-    if (r) { messages.push(...r.messages); manager = m.name; }
+    if (r) {
+      messages.push(...r.messages);
+      manager = m.name;
+    }
   }
   for (const r of await uninstallPlainHooks(ctx.root, ctx.dir)) {
-    messages.push(`${r.hookPath.split('/').pop()} hook removed from ${r.hookPath}${r.action === 'restored' ? '; the previous hook is back in place' : ''}`);
+    messages.push(
+      `${r.hookPath.split('/').pop()} hook removed from ${r.hookPath}${r.action === 'restored' ? '; the previous hook is back in place' : ''}`,
+    );
   }
-  if (!messages.length) throw new LeakguardError(`no leakguard hook installed (looked in ${ctx.dir} and the hook managers' files); nothing to uninstall`);
+  if (!messages.length)
+    throw new LeakguardError(
+      `no leakguard hook installed (looked in ${ctx.dir} and the hook managers' files); nothing to uninstall`,
+    );
   return { manager, messages };
 }

@@ -3,14 +3,20 @@
  * .pre-commit-config.yaml) sit between two marker comments, so uninstall removes exactly them and
  * leaves every other byte of the file as it was.
  */
-export const BLOCK_BEGIN = "# >>> leakguard hook: added by 'leakguard hook install'; 'leakguard hook uninstall' removes it";
+export const BLOCK_BEGIN =
+  "# >>> leakguard hook: added by 'leakguard hook install'; 'leakguard hook uninstall' removes it";
 /** The same, on a file leakguard created: uninstall deletes the file once its block is gone. */
-export const BLOCK_BEGIN_CREATED = "# >>> leakguard hook: this file and block were created by 'leakguard hook install'; 'leakguard hook uninstall' removes them";
+export const BLOCK_BEGIN_CREATED =
+  "# >>> leakguard hook: this file and block were created by 'leakguard hook install'; 'leakguard hook uninstall' removes them";
 export const BLOCK_END = '# <<< leakguard hook';
 
 /** The block's lines, indented (YAML comments may sit at any indentation). */
 export function block(lines: string[], indent = '', created = false): string[] {
-  return [`${indent}${created ? BLOCK_BEGIN_CREATED : BLOCK_BEGIN}`, ...lines.map((l) => `${indent}${l}`), `${indent}${BLOCK_END}`];
+  return [
+    `${indent}${created ? BLOCK_BEGIN_CREATED : BLOCK_BEGIN}`,
+    ...lines.map((l) => `${indent}${l}`),
+    `${indent}${BLOCK_END}`,
+  ];
 }
 
 export function hasBlock(text: string): boolean {
@@ -32,7 +38,10 @@ export function removeBlocks(text: string): { text: string; created: boolean; re
       continue;
     }
     if (inside) {
-      if (t === BLOCK_END) { inside = false; removed++; }
+      if (t === BLOCK_END) {
+        inside = false;
+        removed++;
+      }
       continue;
     }
     kept.push(line);

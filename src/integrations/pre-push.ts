@@ -9,7 +9,12 @@ import { git, gitRaw } from '../sources/git.js';
 const ZERO = /^0+$/;
 const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 
-export interface PushUpdate { localRef: string; localSha: string; remoteRef: string; remoteSha: string }
+export interface PushUpdate {
+  localRef: string;
+  localSha: string;
+  remoteRef: string;
+  remoteSha: string;
+}
 
 export function parsePushLines(input: string): PushUpdate[] {
   const out: PushUpdate[] = [];
@@ -37,7 +42,10 @@ export async function pushRevisions(cwd: string, remote: string, updates: PushUp
   const replaced = updates.map((u) => u.remoteSha).filter((s) => !ZERO.test(s) && !known.has(s));
   if (replaced.length) {
     // a remote tip this clone has never fetched cannot be subtracted; the tracking refs still are
-    const r = await gitRaw(['cat-file', '--batch-check=%(objectname) %(objecttype)'], { cwd, input: `${replaced.join('\n')}\n` });
+    const r = await gitRaw(['cat-file', '--batch-check=%(objectname) %(objecttype)'], {
+      cwd,
+      input: `${replaced.join('\n')}\n`,
+    });
     for (const line of r.stdout.toString('utf8').split('\n')) {
       const [sha, type] = line.split(' ');
       if (type === 'commit' && sha) known.add(sha);
@@ -52,12 +60,19 @@ export async function pushRevisions(cwd: string, remote: string, updates: PushUp
  * new history only the local branch), from its PRE_COMMIT_* variables. No usable FROM_REF means a
  * new branch: only the remote-tracking refs are subtracted.
  */
-export async function pushRange(cwd: string, remote: string, stdin: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
+export async function pushRange(
+  cwd: string,
+  remote: string,
+  stdin: string,
+  env: NodeJS.ProcessEnv,
+): Promise<string | undefined> {
   let updates = parsePushLines(stdin);
   const tip = env.PRE_COMMIT_TO_REF || env.PRE_COMMIT_LOCAL_BRANCH;
   if (!updates.length && tip) {
     const from = SHA.test(env.PRE_COMMIT_FROM_REF ?? '') ? env.PRE_COMMIT_FROM_REF! : '0'.repeat(40);
-    const sha = (await git(['rev-parse', '--verify', '--end-of-options', `${tip.trim()}^{commit}`], cwd)).toString('utf8').trim();
+    const sha = (await git(['rev-parse', '--verify', '--end-of-options', `${tip.trim()}^{commit}`], cwd))
+      .toString('utf8')
+      .trim();
     updates = parsePushLines(`HEAD ${sha} HEAD ${from}`);
     remote = env.PRE_COMMIT_REMOTE_NAME || remote;
   }

@@ -7,7 +7,9 @@ import type { Ruleset } from '../engine/compile.js';
 import { planGitignore, writePatch, type GitignorePatch } from './gitignore.js';
 
 /** History (when there is any) plus the work tree, unredacted only in memory. */
-export async function scanForRemedy(opts: ScanOptions): Promise<{ findings: Finding[]; ruleset: Ruleset; root: string; gitDir: string }> {
+export async function scanForRemedy(
+  opts: ScanOptions,
+): Promise<{ findings: Finding[]; ruleset: Ruleset; root: string; gitDir: string }> {
   const work = await scan({ ...opts, redact: false });
   const root = work.target.root;
   let findings = work.findings;
@@ -18,7 +20,10 @@ export async function scanForRemedy(opts: ScanOptions): Promise<{ findings: Find
   return { findings, ruleset: work.ruleset, root, gitDir: work.repo.gitDir };
 }
 
-export interface GitignoreResult extends GitignorePatch { written: boolean; untracked: string[] }
+export interface GitignoreResult extends GitignorePatch {
+  written: boolean;
+  untracked: string[];
+}
 
 export async function gitignore(opts: ScanOptions & { write?: boolean; untrack?: boolean }): Promise<GitignoreResult> {
   const s = await scanForRemedy(opts);

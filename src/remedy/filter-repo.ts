@@ -7,7 +7,8 @@ export interface FilterRepoInfo {
   sdr: boolean;
 }
 
-export const INSTALL_HINT = 'install git-filter-repo: apt-get install git-filter-repo (Debian/Ubuntu), brew install git-filter-repo, or pipx install git-filter-repo';
+export const INSTALL_HINT =
+  'install git-filter-repo: apt-get install git-filter-repo (Debian/Ubuntu), brew install git-filter-repo, or pipx install git-filter-repo';
 
 export async function detectFilterRepo(cwd: string): Promise<FilterRepoInfo> {
   const r = await gitRaw(['filter-repo', '-h'], { cwd }).catch(() => undefined);

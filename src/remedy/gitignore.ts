@@ -12,15 +12,24 @@ import type { Finding } from '../types.js';
 import type { Ruleset } from '../engine/compile.js';
 import { git, splitNul } from '../sources/git.js';
 
-export const BLOCK_START = '# >>> leakguard: keeps secrets and artifacts out of git (maintained by `leakguard gitignore`)';
+export const BLOCK_START =
+  '# >>> leakguard: keeps secrets and artifacts out of git (maintained by `leakguard gitignore`)';
 export const BLOCK_END = '# <<< leakguard';
 
 /** `ignore` refuses some paths git allows (a trailing space, a newline): those are not ignored. */
 function ignores(ig: Ignore, path: string): boolean {
-  try { return ig.ignores(path); } catch { return false; }
+  try {
+    return ig.ignores(path);
+  } catch {
+    return false;
+  }
 }
 
-export interface IgnoreEntry { pattern: string; reason: string; paths: string[] }
+export interface IgnoreEntry {
+  pattern: string;
+  reason: string;
+  paths: string[];
+}
 
 /** Escapes a path so .gitignore reads it literally. */
 export function escapeIgnore(path: string): string {
@@ -68,7 +77,8 @@ export function entriesFor(findings: Finding[], ruleset: Ruleset): IgnoreEntry[]
         // a broad pattern must not hide the templates the rule itself allows (.env.example)
         for (const ex of rule.spec.exclude_paths ?? []) {
           const neg = ignoreFromGlob(ex);
-          if (neg && !neg.endsWith('/') && ignores(ignore().add(pattern), neg)) add(`!${neg}`, `${rule.id}: template stays committable`, p);
+          if (neg && !neg.endsWith('/') && ignores(ignore().add(pattern), neg))
+            add(`!${neg}`, `${rule.id}: template stays committable`, p);
         }
       }
       if (!matched) add(`/${escapeIgnore(p)}`, rule.id, p);
@@ -85,15 +95,25 @@ export async function currentIgnores(root: string, gitDir: string): Promise<(pat
     if (existsSync(file)) levels.push({ dir, ig: ignore().add(readFileSync(file, 'utf8')) });
   };
   load(join(gitDir, 'info', 'exclude'), '');
-  const files = splitNul(await git(['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--', '.gitignore', '**/.gitignore'], root))
-    .map((b) => b.toString('utf8')).sort((a, b) => a.length - b.length);
+  const files = splitNul(
+    await git(
+      ['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--', '.gitignore', '**/.gitignore'],
+      root,
+    ),
+  )
+    .map((b) => b.toString('utf8'))
+    .sort((a, b) => a.length - b.length);
   for (const f of files) load(join(root, f), f.includes('/') ? f.slice(0, f.lastIndexOf('/') + 1) : '');
   return (path: string) => {
     let ignored = false;
     for (const l of levels) {
       if (!path.startsWith(l.dir)) continue;
       let r: { ignored: boolean; unignored: boolean };
-      try { r = l.ig.test(path.slice(l.dir.length)); } catch { continue; }
+      try {
+        r = l.ig.test(path.slice(l.dir.length));
+      } catch {
+        continue;
+      }
       if (r.ignored) ignored = true;
       else if (r.unignored) ignored = false;
     }
@@ -130,10 +150,17 @@ export function patchText(original: string, entries: string[]): string {
   return `${head}${[BLOCK_START, ...entries, BLOCK_END].join(eol)}${eol}`;
 }
 
-export async function planGitignore(root: string, gitDir: string, findings: Finding[], ruleset: Ruleset): Promise<GitignorePatch> {
+export async function planGitignore(
+  root: string,
+  gitDir: string,
+  findings: Finding[],
+  ruleset: Ruleset,
+): Promise<GitignorePatch> {
   const file = join(root, '.gitignore');
   const isIgnored = await currentIgnores(root, gitDir);
-  const files = splitNul(await git(['ls-files', '-z', '--cached', '--others', '--exclude-standard'], root)).map((b) => b.toString('utf8'));
+  const files = splitNul(await git(['ls-files', '-z', '--cached', '--others', '--exclude-standard'], root)).map((b) =>
+    b.toString('utf8'),
+  );
   // an exception is needed only where a template it protects is actually there
   const candidates = entriesFor(findings, ruleset).filter((e) => {
     if (!e.pattern.startsWith('!')) return true;
@@ -144,7 +171,10 @@ export async function planGitignore(root: string, gitDir: string, findings: Find
   // chosen before it: folders first, so `.gemini/` makes `oauth_creds.json` under it unnecessary.
   const chosen = ignore();
   const missing: IgnoreEntry[] = [];
-  const ordered = [...candidates.filter((e) => e.pattern.endsWith('/')), ...candidates.filter((e) => !e.pattern.endsWith('/') && !e.pattern.startsWith('!'))];
+  const ordered = [
+    ...candidates.filter((e) => e.pattern.endsWith('/')),
+    ...candidates.filter((e) => !e.pattern.endsWith('/') && !e.pattern.startsWith('!')),
+  ];
   for (const e of ordered) {
     if (e.paths.some((p) => !isIgnored(p) && !ignores(chosen, p))) {
       missing.push(e);
@@ -155,7 +185,12 @@ export async function planGitignore(root: string, gitDir: string, findings: Find
     if (missing.some((m) => e.paths.some((p) => m.paths.includes(p)))) missing.push(e);
   }
   const original = existsSync(file) ? readFileSync(file, 'utf8') : '';
-  const text = missing.length ? patchText(original, missing.map((e) => e.pattern)) : undefined;
+  const text = missing.length
+    ? patchText(
+        original,
+        missing.map((e) => e.pattern),
+      )
+    : undefined;
   const finalText = text ?? original;
   const finalIg = ignore().add(finalText);
   // tracked files that leakguard's block covers (this run's entries and earlier ones)
@@ -163,7 +198,8 @@ export async function planGitignore(root: string, gitDir: string, findings: Find
   const from = blockLines.indexOf(BLOCK_START);
   const to = from === -1 ? -1 : blockLines.indexOf(BLOCK_END, from);
   const blockIg = ignore().add(from === -1 || to === -1 ? [] : blockLines.slice(from + 1, to));
-  const tracked = splitNul(await git(['ls-files', '-z', '--cached'], root)).map((b) => b.toString('utf8'))
+  const tracked = splitNul(await git(['ls-files', '-z', '--cached'], root))
+    .map((b) => b.toString('utf8'))
     .filter((p) => ignores(blockIg, p) && ignores(finalIg, p));
   return { file, missing, text: text !== original ? text : undefined, tracked };
 }

@@ -20,13 +20,20 @@ function commitMap(repo: string): Map<string, string> {
 }
 
 const ZERO = /^0+$/;
-const IDENTITY = { GIT_COMMITTER_NAME: 'leakguard', GIT_COMMITTER_EMAIL: 'leakguard@localhost', GIT_AUTHOR_NAME: 'leakguard', GIT_AUTHOR_EMAIL: 'leakguard@localhost' };
+const IDENTITY = {
+  GIT_COMMITTER_NAME: 'leakguard',
+  GIT_COMMITTER_EMAIL: 'leakguard@localhost',
+  GIT_AUTHOR_NAME: 'leakguard',
+  GIT_AUTHOR_EMAIL: 'leakguard@localhost',
+};
 
 /** Returns how many notes were re-filed. `repo` is a bare repository filter-repo has just rewritten. */
 export async function rekeyNotes(repo: string): Promise<number> {
   const map = commitMap(repo);
   if (!map.size) return 0;
-  const refs = (await git(['for-each-ref', '--format=%(refname)', 'refs/'], repo)).toString('utf8').split('\n')
+  const refs = (await git(['for-each-ref', '--format=%(refname)', 'refs/'], repo))
+    .toString('utf8')
+    .split('\n')
     .filter((r) => /^refs\/(leakguard\/t\d+\/)?notes\//.test(r));
   let moved = 0;
   for (const ref of refs) {
@@ -39,8 +46,14 @@ export async function rekeyNotes(repo: string): Promise<number> {
       const path = e.slice(tab + 1);
       const annotated = path.replace(/\//g, '');
       const now = map.get(annotated);
-      if (now && ZERO.test(now)) { changed = true; continue; } // the annotated commit is gone
-      if (now) { changed = true; moved++; }
+      if (now && ZERO.test(now)) {
+        changed = true;
+        continue;
+      } // the annotated commit is gone
+      if (now) {
+        changed = true;
+        moved++;
+      }
       // a flat tree: git reads notes at any fan-out
       lines.push(`${meta}\t${now ?? (/^[0-9a-f]{40,64}$/.test(annotated) ? annotated : path)}`);
     }
@@ -50,8 +63,16 @@ export async function rekeyNotes(repo: string): Promise<number> {
     const parent = (await git(['rev-parse', `${ref}^{commit}`], repo)).toString('utf8').trim();
     // dated like the notes commit it follows, so every remote's copy of the same notes gets the same id
     const when = (await git(['log', '-1', '--format=%ct', parent], repo)).toString('utf8').trim();
-    const env = { ...IDENTITY, ...process.env, GIT_COMMITTER_DATE: `@${when} +0000`, GIT_AUTHOR_DATE: `@${when} +0000` };
-    const c = await gitRaw(['commit-tree', tree, '-p', parent, '-m', 'Notes re-filed under the rewritten commits'], { cwd: repo, env });
+    const env = {
+      ...IDENTITY,
+      ...process.env,
+      GIT_COMMITTER_DATE: `@${when} +0000`,
+      GIT_AUTHOR_DATE: `@${when} +0000`,
+    };
+    const c = await gitRaw(['commit-tree', tree, '-p', parent, '-m', 'Notes re-filed under the rewritten commits'], {
+      cwd: repo,
+      env,
+    });
     if (c.code !== 0) throw new Error(`git commit-tree failed: ${c.stderr}`);
     await git(['update-ref', ref, c.stdout.toString('utf8').trim(), parent], repo);
   }

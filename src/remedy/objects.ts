@@ -11,11 +11,13 @@ export async function readObjects(repo: string, ids: string[], env?: NodeJS.Proc
   for (const id of ids) {
     const nl = buf.indexOf(10, at);
     const header = buf.subarray(at, nl).toString('latin1').split(' ');
-    if (header[1] === 'missing') { at = nl + 1; continue; }
+    if (header[1] === 'missing') {
+      at = nl + 1;
+      continue;
+    }
     const size = Number(header[2]);
     out.set(id, buf.subarray(nl + 1, nl + 1 + size));
     at = nl + 1 + size + 1;
   }
   return out;
 }
-

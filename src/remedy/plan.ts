@@ -28,10 +28,20 @@ export interface Credential {
 }
 
 /** A filter-repo path rule: `literal:` exact path (or directory) or `regex:` (any depth). */
-export interface PathTarget { spec: string; ruleId: string; reason: string; paths: string[] }
+export interface PathTarget {
+  spec: string;
+  ruleId: string;
+  reason: string;
+  paths: string[];
+}
 
 /** A secret replaced in place: inside kept files and notes (--replace-text) or in messages (--replace-message). */
-export interface Replacement { ruleId: string; secret: string; paths: string[]; source?: TextSource }
+export interface Replacement {
+  ruleId: string;
+  secret: string;
+  paths: string[];
+  source?: TextSource;
+}
 
 export interface Plan {
   tool: 'leakguard';
@@ -51,8 +61,8 @@ export interface Plan {
   warnings: string[];
 }
 
-const DEFAULT_ROTATE = 'Revoke or rotate it with whatever issued it, then load it from a secret manager or the environment.';
-
+const DEFAULT_ROTATE =
+  'Revoke or rotate it with whatever issued it, then load it from a secret manager or the environment.';
 
 /** Removal targets for path and size findings: folders by a regex that catches every depth. */
 export function removalTargets(findings: Finding[], ruleset: Ruleset): PathTarget[] {
@@ -68,11 +78,22 @@ export function removalTargets(findings: Finding[], ruleset: Ruleset): PathTarge
     const rule = byId.get(f.ruleId);
     const paths = [...new Set([f.path, ...(f.occurrences ?? []).map((o) => o.path)])];
     for (const p of paths) {
-      const dirGlob = f.kind === 'path' ? rule?.spec.paths?.map((g) => /^\*\*\/([^*?[\]{}!]+)\/\*\*$/.exec(g)?.[1]).find((d) => d && (`/${p}`).includes(`/${d}/`)) : undefined;
+      const dirGlob =
+        f.kind === 'path'
+          ? rule?.spec.paths
+              ?.map((g) => /^\*\*\/([^*?[\]{}!]+)\/\*\*$/.exec(g)?.[1])
+              .find((d) => d && `/${p}`.includes(`/${d}/`))
+          : undefined;
       if (dirGlob) add(`regex:(^|/)${escapeRegex(dirGlob)}(/|$)`, f.ruleId, `${dirGlob}/ at any depth`, p);
       // filter-repo reads one rule a line: a path with a line break (or one that looks like a rule) becomes an anchored regex
-      else if (/[\x00-\x1f\x7f]/.test(p) || /^(literal|regex|glob):/.test(p)) add(`regex:^${escapeRegex(p).replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}$`, f.ruleId, f.kind === 'size' ? 'large file' : rule?.description ?? f.ruleId, p);
-      else add(`literal:${p}`, f.ruleId, f.kind === 'size' ? 'large file' : rule?.description ?? f.ruleId, p);
+      else if (/[\x00-\x1f\x7f]/.test(p) || /^(literal|regex|glob):/.test(p))
+        add(
+          `regex:^${escapeRegex(p).replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}$`,
+          f.ruleId,
+          f.kind === 'size' ? 'large file' : (rule?.description ?? f.ruleId),
+          p,
+        );
+      else add(`literal:${p}`, f.ruleId, f.kind === 'size' ? 'large file' : (rule?.description ?? f.ruleId), p);
     }
   }
   return [...targets.values()];
@@ -80,7 +101,9 @@ export function removalTargets(findings: Finding[], ruleset: Ruleset): PathTarge
 
 /** Whether filter-repo removes `path` under these targets (`regex:` searched, `literal:` exact). */
 export function removedBy(targets: Pick<PathTarget, 'spec'>[], path: string): boolean {
-  return targets.some((t) => (t.spec.startsWith('regex:') ? new RegExp(t.spec.slice(6)).test(path) : t.spec.slice(8) === path));
+  return targets.some((t) =>
+    t.spec.startsWith('regex:') ? new RegExp(t.spec.slice(6)).test(path) : t.spec.slice(8) === path,
+  );
 }
 
 /**
@@ -95,7 +118,12 @@ export function replacementsFor(findings: Finding[], removePaths: Pick<PathTarge
     const paths = [...new Set([f.path, ...(f.occurrences ?? []).map((o) => o.path)])];
     const kept = inText ? paths : paths.filter((p) => !removedBy(removePaths, p));
     if (!kept.length) continue;
-    const r = bySecret.get(f.secret) ?? { ruleId: f.ruleId, secret: f.secret, paths: [], ...(inText ? { source: f.source } : {}) };
+    const r = bySecret.get(f.secret) ?? {
+      ruleId: f.ruleId,
+      secret: f.secret,
+      paths: [],
+      ...(inText ? { source: f.source } : {}),
+    };
     for (const p of kept) if (!r.paths.includes(p)) r.paths.push(p);
     bySecret.set(f.secret, r);
   }
@@ -103,7 +131,8 @@ export function replacementsFor(findings: Finding[], removePaths: Pick<PathTarge
 }
 
 /** Whether any replacement is in a commit or tag message, which needs --replace-message. */
-export const inMessages = (rs: Pick<Replacement, 'source'>[]) => rs.some((r) => r.source === 'commit-message' || r.source === 'tag-message');
+export const inMessages = (rs: Pick<Replacement, 'source'>[]) =>
+  rs.some((r) => r.source === 'commit-message' || r.source === 'tag-message');
 
 export async function buildPlan(root: string, findings: Finding[], ruleset: Ruleset, bare = false): Promise<Plan> {
   const byId = new Map(ruleset.rules.map((r) => [r.id, r]));
@@ -115,30 +144,54 @@ export async function buildPlan(root: string, findings: Finding[], ruleset: Rule
     const isCredential = f.kind === 'content' || !rule?.spec.tags?.includes('artifact');
     if (isCredential) {
       credentials.push({
-        ruleId: f.ruleId, description: f.description, severity: f.severity,
+        ruleId: f.ruleId,
+        description: f.description,
+        severity: f.severity,
         secret: f.secret === undefined ? undefined : redact(f.secret),
-        paths, firstCommit: f.commit, date: f.date, refs: f.refs ?? [], rotate: rule?.spec.rotate ?? DEFAULT_ROTATE,
+        paths,
+        firstCommit: f.commit,
+        date: f.date,
+        refs: f.refs ?? [],
+        rotate: rule?.spec.rotate ?? DEFAULT_ROTATE,
         ...(f.source && f.source !== 'file' ? { source: f.source } : {}),
       });
     }
   }
   const replacements = replacementsFor(findings, removePaths);
   const warnings: string[] = [];
-  const status = bare ? [] : (await git(['status', '--porcelain', '-z', '--untracked-files=no'], root)).toString('utf8').split('\0').filter(Boolean);
-  if (status.length) warnings.push(`the work tree has ${status.length} uncommitted change(s); the rewrite happens in a separate mirror and never touches them, but after the push this clone must be replaced, so commit or save them first`);
+  const status = bare
+    ? []
+    : (await git(['status', '--porcelain', '-z', '--untracked-files=no'], root))
+        .toString('utf8')
+        .split('\0')
+        .filter(Boolean);
+  if (status.length)
+    warnings.push(
+      `the work tree has ${status.length} uncommitted change(s); the rewrite happens in a separate mirror and never touches them, but after the push this clone must be replaced, so commit or save them first`,
+    );
   const unpushedR = await gitRaw(['log', '--branches', '--not', '--remotes', '--format=%H'], { cwd: root });
   const unpushed = unpushedR.stdout.toString('utf8').split('\n').filter(Boolean);
   const remotes = await listRemotes(root);
   const pushUrlRemotes = remotes.filter((r) => r.pushUrl && r.pushUrl !== r.url);
-  for (const r of pushUrlRemotes) warnings.push(`remote ${r.name} fetches from ${r.url} but pushes to ${r.pushUrl}: both are backed up; the rewrite goes where git pushes, and the fetch URL is checked and reported, never written`);
-  if (unpushed.length && remotes.length) warnings.push(`${unpushed.length} local commit(s) are on no remote; they are kept in the backup and rewritten with the rest, but they are only pushed if they are on a remote branch`);
+  for (const r of pushUrlRemotes)
+    warnings.push(
+      `remote ${r.name} fetches from ${r.url} but pushes to ${r.pushUrl}: both are backed up; the rewrite goes where git pushes, and the fetch URL is checked and reported, never written`,
+    );
+  if (unpushed.length && remotes.length)
+    warnings.push(
+      `${unpushed.length} local commit(s) are on no remote; they are kept in the backup and rewritten with the rest, but they are only pushed if they are on a remote branch`,
+    );
   if (!remotes.length) warnings.push('the repository has no remotes: the plan rewrites it but has nowhere to push');
   const anchor = (await git(['rev-list', '-n', '1', '--all'], root)).toString('utf8').trim();
   return {
-    tool: 'leakguard', version: 1,
+    tool: 'leakguard',
+    version: 1,
     repository: { root, anchorCommit: anchor, remotes, dirty: status, unpushed },
     filterRepo: await detectFilterRepo(root),
-    credentials, removePaths, replacements, warnings,
+    credentials,
+    removePaths,
+    replacements,
+    warnings,
   };
 }
 
@@ -152,7 +205,9 @@ export function replaceTextLines(replacements: Replacement[]): string {
   const lines = replacements.map((r) => {
     const marker = `***REMOVED:${r.ruleId}***`;
     if (!/[\r\n]/.test(r.secret) && !r.secret.includes('==>')) return `literal:${r.secret}==>${marker}`;
-    const re = r.secret.replace(/[^A-Za-z0-9_]/g, (c) => (c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '=' ? '=' : `\\${c}`));
+    const re = r.secret.replace(/[^A-Za-z0-9_]/g, (c) =>
+      c === '\n' ? '\\n' : c === '\r' ? '\\r' : c === '=' ? '=' : `\\${c}`,
+    );
     return `regex:${re.replace(/==>/g, '=\\=>')}==>${marker}`;
   });
   return `${lines.join('\n')}\n`;

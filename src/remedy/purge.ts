@@ -16,20 +16,34 @@ export async function readReport(file: string, root: string): Promise<Finding[]>
     doc = JSON.parse(readFileSync(file, 'utf8'));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new LeakguardError(code === 'ENOENT' ? `cannot read report ${file}: no such file` : `report ${file} is not valid JSON (write one with leakguard scan --history --format json)`);
+    throw new LeakguardError(
+      code === 'ENOENT'
+        ? `cannot read report ${file}: no such file`
+        : `report ${file} is not valid JSON (write one with leakguard scan --history --format json)`,
+    );
   }
-  if (!doc || !Array.isArray(doc.findings)) throw new LeakguardError(`report ${file} has no findings list (write one with leakguard scan --history --format json)`);
-  if (doc.target?.mode !== 'history') throw new LeakguardError(`report ${file} is not a history scan; purge plans need leakguard scan --history --format json`);
+  if (!doc || !Array.isArray(doc.findings))
+    throw new LeakguardError(
+      `report ${file} has no findings list (write one with leakguard scan --history --format json)`,
+    );
+  if (doc.target?.mode !== 'history')
+    throw new LeakguardError(
+      `report ${file} is not a history scan; purge plans need leakguard scan --history --format json`,
+    );
   const findings = doc.findings as Finding[];
   for (const f of findings) {
     if (typeof f?.ruleId !== 'string' || typeof f.path !== 'string' || typeof f.fingerprint !== 'string') {
       throw new LeakguardError(`report ${file} has a malformed finding (ruleId, path and fingerprint are required)`);
     }
   }
-  const commits = [...new Set(findings.map((f) => f.commit).filter((c): c is string => typeof c === 'string'))].slice(0, 20);
+  const commits = [...new Set(findings.map((f) => f.commit).filter((c): c is string => typeof c === 'string'))].slice(
+    0,
+    20,
+  );
   for (const c of commits) {
     const r = await gitRaw(['cat-file', '-e', `${c}^{commit}`], { cwd: root });
-    if (r.code !== 0) throw new LeakguardError(`report ${file} is from another repository: commit ${c} is not in ${root}`);
+    if (r.code !== 0)
+      throw new LeakguardError(`report ${file} is from another repository: commit ${c} is not in ${root}`);
   }
   return findings;
 }
@@ -52,7 +66,12 @@ export async function writeReplacements(file: string, planFile: string, opts: Sc
 }
 
 /** Compares a rewritten repository with the one it came from (both local): the script's rewrite step, on its own. */
-export async function verify(opts: { planFile: string; newRepo: string; oldRepo?: string; replacements?: string }): Promise<VerifyResult> {
+export async function verify(opts: {
+  planFile: string;
+  newRepo: string;
+  oldRepo?: string;
+  replacements?: string;
+}): Promise<VerifyResult> {
   let plan: Plan;
   try {
     plan = JSON.parse(readFileSync(opts.planFile, 'utf8')) as Plan;
@@ -64,10 +83,18 @@ export async function verify(opts: { planFile: string; newRepo: string; oldRepo?
   const scanOpts = { config: existsSync(cfg) ? cfg : undefined };
   if (!opts.oldRepo) {
     const findings = await freshScan(opts.newRepo, scanOpts);
-    return { problems: findings.map((f) => describeFinding(f, 'still present')), refsChecked: 0, findingsChecked: findings.length };
+    return {
+      problems: findings.map((f) => describeFinding(f, 'still present')),
+      refsChecked: 0,
+      findingsChecked: findings.length,
+    };
   }
   return verifyRewrite({
-    backup: opts.oldRepo, rewritten: opts.newRepo, removePaths: plan.removePaths, replacements: plan.replacements.map((r) => ({ ...r, secret: '' })),
-    apply: opts.replacements ? readExpressions(opts.replacements) : undefined, scan: scanOpts,
+    backup: opts.oldRepo,
+    rewritten: opts.newRepo,
+    removePaths: plan.removePaths,
+    replacements: plan.replacements.map((r) => ({ ...r, secret: '' })),
+    apply: opts.replacements ? readExpressions(opts.replacements) : undefined,
+    scan: scanOpts,
   });
 }

@@ -8,10 +8,19 @@ import { gitRaw } from '../sources/git.js';
 
 export type Provider = 'github' | 'gitlab' | 'bitbucket' | 'azure' | 'generic';
 
-export interface RemoteInfo { name: string; url: string; pushUrl?: string; provider: Provider }
+export interface RemoteInfo {
+  name: string;
+  url: string;
+  pushUrl?: string;
+  provider: Provider;
+}
 
 export function classify(url: string): Provider {
-  const host = (/^[a-z+]+:\/\/(?:[^@/]*@)?([^/:]+)/i.exec(url)?.[1] ?? /^(?:[^@]+@)?([^:/]+):/.exec(url)?.[1] ?? '').toLowerCase();
+  const host = (
+    /^[a-z+]+:\/\/(?:[^@/]*@)?([^/:]+)/i.exec(url)?.[1] ??
+    /^(?:[^@]+@)?([^:/]+):/.exec(url)?.[1] ??
+    ''
+  ).toLowerCase();
   if (host === 'github.com' || host.endsWith('.github.com') || host.startsWith('github.')) return 'github';
   if (host === 'gitlab.com' || host.startsWith('gitlab.')) return 'gitlab';
   if (host === 'bitbucket.org' || host.startsWith('bitbucket.')) return 'bitbucket';
@@ -77,12 +86,27 @@ export async function resolveTargets(root: string, names: string[]): Promise<Tar
   for (const name of names) {
     const push = await urls(root, name, true);
     const fetch = await urls(root, name, false);
-    const rawPush = (await gitRaw(['config', '--get-all', `remote.${name}.pushurl`], { cwd: root })).stdout.toString('utf8').split('\n').filter(Boolean);
-    const rawUrl = (await gitRaw(['config', '--get-all', `remote.${name}.url`], { cwd: root })).stdout.toString('utf8').split('\n').filter(Boolean);
-    push.forEach((u, i) => out.push({ remote: name, display: maskUrl((rawPush.length ? rawPush[i] : rawUrl[i]) ?? u), url: absoluteUrl(u, root), role: 'push', ns: '' }));
+    const rawPush = (await gitRaw(['config', '--get-all', `remote.${name}.pushurl`], { cwd: root })).stdout
+      .toString('utf8')
+      .split('\n')
+      .filter(Boolean);
+    const rawUrl = (await gitRaw(['config', '--get-all', `remote.${name}.url`], { cwd: root })).stdout
+      .toString('utf8')
+      .split('\n')
+      .filter(Boolean);
+    push.forEach((u, i) =>
+      out.push({
+        remote: name,
+        display: maskUrl((rawPush.length ? rawPush[i] : rawUrl[i]) ?? u),
+        url: absoluteUrl(u, root),
+        role: 'push',
+        ns: '',
+      }),
+    );
     fetch.forEach((u, i) => {
       const abs = absoluteUrl(u, root);
-      if (!out.some((t) => t.url === abs)) out.push({ remote: name, display: maskUrl(rawUrl[i] ?? u), url: abs, role: 'fetch-only', ns: '' });
+      if (!out.some((t) => t.url === abs))
+        out.push({ remote: name, display: maskUrl(rawUrl[i] ?? u), url: abs, role: 'fetch-only', ns: '' });
     });
   }
   return out.map((t, i) => ({ ...t, ns: `refs/leakguard/t${i}` }));
@@ -110,7 +134,7 @@ export const PROVIDERS: Record<Provider, ProviderNotes> = {
     after: ['Restore every branch protection rule, ruleset and tag rule you relaxed, immediately after the push.'],
     unreachable: [
       'refs/pull/*/head and refs/pull/*/merge are read-only ("deny updating a hidden ref") and keep the old commits reachable.',
-      'Forks keep their own copies; GitHub cannot rewrite them or give you their owners\' contacts.',
+      "Forks keep their own copies; GitHub cannot rewrite them or give you their owners' contacts.",
       'Cached views of old commits stay visible by SHA until GitHub runs garbage collection.',
     ],
     serverPurge: [
@@ -127,7 +151,7 @@ export const PROVIDERS: Record<Provider, ProviderNotes> = {
     after: ['Re-protect the branches and tags exactly as before.'],
     unreachable: [
       'refs/merge-requests/*, refs/pipelines/*, refs/environments/* and hidden refs/keep-around/* keep the old commits.',
-      'Commit data is also cached in GitLab\'s database.',
+      "Commit data is also cached in GitLab's database.",
     ],
     serverPurge: [
       'Wait 30 minutes, then Settings → Repository → Repository cleanup: upload filter-repo\'s commit-map; then run housekeeping ("Prune unreachable objects").',
@@ -137,23 +161,35 @@ export const PROVIDERS: Record<Provider, ProviderNotes> = {
   },
   bitbucket: {
     label: 'Bitbucket',
-    before: ['Repository settings → Branch restrictions: allow "Rewriting history" (and deletion) on the affected branches.'],
+    before: [
+      'Repository settings → Branch restrictions: allow "Rewriting history" (and deletion) on the affected branches.',
+    ],
     after: ['Restore the branch restrictions.'],
     unreachable: ['Hidden pull-request refs keep the diffs of merged pull requests.', 'Forks keep their own copies.'],
-    serverPurge: ['Ask Atlassian Support to run garbage collection on the repository (this may remove pull-request history).'],
+    serverPurge: [
+      'Ask Atlassian Support to run garbage collection on the repository (this may remove pull-request history).',
+    ],
   },
   azure: {
     label: 'Azure DevOps',
-    before: ['Project settings → Repositories → Security: grant "Force push (rewrite history, delete branches and tags)" and "Bypass policies when pushing" to the account that pushes.'],
+    before: [
+      'Project settings → Repositories → Security: grant "Force push (rewrite history, delete branches and tags)" and "Bypass policies when pushing" to the account that pushes.',
+    ],
     after: ['Revoke those two permissions again.'],
-    unreachable: ['Pull-request refs (refs/pull/*) keep old commits; the service may still serve unreferenced objects.'],
+    unreachable: [
+      'Pull-request refs (refs/pull/*) keep old commits; the service may still serve unreferenced objects.',
+    ],
     serverPurge: ['Contact Microsoft support to purge the unreferenced objects.'],
   },
   generic: {
     label: 'self-hosted or other',
-    before: ['If the server denies non-fast-forward pushes or deletions (receive.denyNonFastForwards, receive.denyDeletes, a pre-receive hook, a forge protection setting), lift that for the push.'],
-    after: ['Put the server\'s protection back.'],
+    before: [
+      'If the server denies non-fast-forward pushes or deletions (receive.denyNonFastForwards, receive.denyDeletes, a pre-receive hook, a forge protection setting), lift that for the push.',
+    ],
+    after: ["Put the server's protection back."],
     unreachable: ['Any other refs on the server (review refs, backups, mirrors) still reach the old commits.'],
-    serverPurge: ['On the server: git reflog expire --expire=now --all && git gc --prune=now (or the forge\'s admin garbage collection).'],
+    serverPurge: [
+      "On the server: git reflog expire --expire=now --all && git gc --prune=now (or the forge's admin garbage collection).",
+    ],
   },
 };

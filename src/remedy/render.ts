@@ -10,7 +10,13 @@ import { INSTALL_HINT } from './filter-repo.js';
 import { planId } from './execute.js';
 import { shown } from './verify.js';
 
-export interface Step { n: number; title: string; manual: boolean; text: string[]; commands: string[] }
+export interface Step {
+  n: number;
+  title: string;
+  manual: boolean;
+  text: string[];
+  commands: string[];
+}
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
@@ -23,51 +29,83 @@ function filterRepoArgs(plan: Plan): string[] {
   return args;
 }
 
-const listed = (paths: string[], n: number) => `${paths.slice(0, n).map(shown).join(', ')}${paths.length > n ? ` and ${paths.length - n} more` : ''}`;
+const listed = (paths: string[], n: number) =>
+  `${paths.slice(0, n).map(shown).join(', ')}${paths.length > n ? ` and ${paths.length - n} more` : ''}`;
 
 /** Each remote's refs live in their own namespace in the backup and the rewrite (N counts the remotes' URLs). */
 const NS = 'refs/leakguard/t<N>';
 
 export function planSteps(plan: Plan): Step[] {
   const steps: Step[] = [];
-  const add = (title: string, manual: boolean, text: string[], commands: string[] = []) => steps.push({ n: steps.length + 1, title, manual, text, commands });
+  const add = (title: string, manual: boolean, text: string[], commands: string[] = []) =>
+    steps.push({ n: steps.length + 1, title, manual, text, commands });
   add('Rotate every exposed credential first', true, [
     'A secret that reached a remote must be treated as known to others: rewriting history hides it from new clones, but every existing clone, fork, cache and CI log still has it. Rotation is what makes it harmless; the rewrite is clean-up.',
-    ...plan.credentials.map((c) => `${c.description}${c.secret ? ` (${c.secret})` : ''} in ${listed(c.paths, 3)}${c.firstCommit ? `, first committed in ${c.firstCommit.slice(0, 12)}` : ''}: ${c.rotate}`),
+    ...plan.credentials.map(
+      (c) =>
+        `${c.description}${c.secret ? ` (${c.secret})` : ''} in ${listed(c.paths, 3)}${c.firstCommit ? `, first committed in ${c.firstCommit.slice(0, 12)}` : ''}: ${c.rotate}`,
+    ),
     'Confirm each old credential is rejected by its service before going on, and note when.',
   ]);
   add('Freeze pushes and tell collaborators', true, [
     'Ask everyone to stop pushing to every remote until the rewrite is done; merge or close open pull/merge requests; pause CI that pushes (release bots, mirrors).',
     'Tell collaborators that history will be rewritten and that they will have to re-clone.',
   ]);
-  add('Back up the repository and every remote', false, [
-    'A mirror clone of this repository, and every ref each remote advertises (branches, tags, notes, review refs) fetched whole into that remote\'s own namespace, before anything changes. A remote whose pushurl differs from its url is backed up from both places. It contains the secrets: keep it encrypted and delete it when your retention period ends.',
-    'Remotes never mix: each one later gets back exactly the refs it had, rewritten, and never another remote\'s or this clone\'s (a tag only one remote or only this clone has stays where it was).',
-    'A state file next to the backup records each remote as planned, pushed and verified: running the same script again resumes where it stopped.',
-  ], ['git clone --mirror --no-local "$REPO" "$STATE/backup.git"', ...plan.repository.remotes.map((r) => `git -C "$STATE/backup.git" fetch --no-tags <each push URL of ${r.name}, and its fetch URL if different> '+refs/*:${NS}/*'`)]);
-  add('Rewrite history in a fresh mirror', false, [
-    'The rewrite runs in a disposable mirror clone, never in this working clone, so uncommitted work here is untouched (it is --force\'d because the mirror holds every remote\'s refs, which the fresh-clone check would refuse).',
-    `git-filter-repo ${plan.filterRepo.installed ? (plan.filterRepo.sdr ? 'with --sensitive-data-removal' : 'without --sensitive-data-removal (older than 2.47): --replace-refs delete-no-add keeps refs/replace/* out') : 'is NOT installed: ' + INSTALL_HINT}.`,
-    ...plan.removePaths.map((t) => `remove ${t.spec} (${t.reason}; ${listed(t.paths, 3)})`),
-    ...(inMessages(plan.replacements) ? [`replace the secrets found in commit and tag messages (--replace-message); notes are rewritten like files and re-filed under the rewritten commits`] : []),
-    ...(plan.replacements.length ? [`replace ${plan.replacements.length} secret(s) inside files that stay (${listed([...new Set(plan.replacements.flatMap((r) => r.paths))], 5)}): every other byte of those files is kept. The expressions file holds the secrets, so it is written by leakguard at run time, from a fresh scan of the backup (every remote's refs), into a private temporary directory and deleted at the end.`] : []),
-  ], [
-    'git clone --mirror --no-local "$STATE/backup.git" "$STATE/rewritten.git"',
-    `git -C "$STATE/rewritten.git" filter-repo ${filterRepoArgs(plan).join(' ')}`,
-  ]);
+  add(
+    'Back up the repository and every remote',
+    false,
+    [
+      "A mirror clone of this repository, and every ref each remote advertises (branches, tags, notes, review refs) fetched whole into that remote's own namespace, before anything changes. A remote whose pushurl differs from its url is backed up from both places. It contains the secrets: keep it encrypted and delete it when your retention period ends.",
+      "Remotes never mix: each one later gets back exactly the refs it had, rewritten, and never another remote's or this clone's (a tag only one remote or only this clone has stays where it was).",
+      'A state file next to the backup records each remote as planned, pushed and verified: running the same script again resumes where it stopped.',
+    ],
+    [
+      'git clone --mirror --no-local "$REPO" "$STATE/backup.git"',
+      ...plan.repository.remotes.map(
+        (r) =>
+          `git -C "$STATE/backup.git" fetch --no-tags <each push URL of ${r.name}, and its fetch URL if different> '+refs/*:${NS}/*'`,
+      ),
+    ],
+  );
+  add(
+    'Rewrite history in a fresh mirror',
+    false,
+    [
+      "The rewrite runs in a disposable mirror clone, never in this working clone, so uncommitted work here is untouched (it is --force'd because the mirror holds every remote's refs, which the fresh-clone check would refuse).",
+      `git-filter-repo ${plan.filterRepo.installed ? (plan.filterRepo.sdr ? 'with --sensitive-data-removal' : 'without --sensitive-data-removal (older than 2.47): --replace-refs delete-no-add keeps refs/replace/* out') : 'is NOT installed: ' + INSTALL_HINT}.`,
+      ...plan.removePaths.map((t) => `remove ${t.spec} (${t.reason}; ${listed(t.paths, 3)})`),
+      ...(inMessages(plan.replacements)
+        ? [
+            `replace the secrets found in commit and tag messages (--replace-message); notes are rewritten like files and re-filed under the rewritten commits`,
+          ]
+        : []),
+      ...(plan.replacements.length
+        ? [
+            `replace ${plan.replacements.length} secret(s) inside files that stay (${listed([...new Set(plan.replacements.flatMap((r) => r.paths))], 5)}): every other byte of those files is kept. The expressions file holds the secrets, so it is written by leakguard at run time, from a fresh scan of the backup (every remote's refs), into a private temporary directory and deleted at the end.`,
+          ]
+        : []),
+    ],
+    [
+      'git clone --mirror --no-local "$STATE/backup.git" "$STATE/rewritten.git"',
+      `git -C "$STATE/rewritten.git" filter-repo ${filterRepoArgs(plan).join(' ')}`,
+    ],
+  );
   add('Verify before pushing', false, [
     'A fresh full history scan of the rewrite (every ref of every remote, messages and notes included) must find nothing at all to purge, every ref of the backup must still exist, and every file the plan did not target must be byte-identical at every tip. If anything fails, nothing is pushed.',
   ]);
   const pushText: string[] = [];
-  if (!plan.repository.remotes.length) pushText.push('There are no remotes; nothing to push. Replace this repository with the rewritten mirror yourself.');
+  if (!plan.repository.remotes.length)
+    pushText.push('There are no remotes; nothing to push. Replace this repository with the rewritten mirror yourself.');
   for (const r of plan.repository.remotes) {
     const p = PROVIDERS[r.provider];
-    pushText.push(`${r.name} — ${p.label} (${r.url}):`,
+    pushText.push(
+      `${r.name} — ${p.label} (${r.url}):`,
       ...p.before.map((x) => `  before: ${x}`),
       `  push back exactly ${r.name}'s own refs, rewritten: one atomic push (where the server supports it) with an explicit refspec per ref, each leased on the id the backup holds (--force-with-lease), so a ref someone moved since is never overwritten and a ref the backup lacks is never deleted; then a fresh scan of everything ${r.name} serves`,
       ...p.after.map((x) => `  after: ${x}`),
       ...p.unreachable.map((x) => `  the push cannot fix: ${x}`),
-      ...p.serverPurge.map((x) => `  server-side purge: ${x}`));
+      ...p.serverPurge.map((x) => `  server-side purge: ${x}`),
+    );
   }
   add('Push to every remote', true, pushText);
   add('Aftercare', true, [
@@ -84,7 +122,8 @@ export function renderJson(plan: Plan): string {
   return `${JSON.stringify({ ...publicPlan(plan), steps: planSteps(plan) }, null, 2)}\n`;
 }
 
-const NOTHING = 'Nothing to purge: a history scan of every ref found no secret, credential file or oversized artifact, so history needs no rewrite.';
+const NOTHING =
+  'Nothing to purge: a history scan of every ref found no secret, credential file or oversized artifact, so history needs no rewrite.';
 
 /** A rewrite with nothing to remove would still rewrite every commit (signatures included): never plan one. */
 export function nothingToPurge(plan: Plan): boolean {
@@ -94,9 +133,16 @@ export function nothingToPurge(plan: Plan): boolean {
 export function renderMarkdown(plan: Plan): string {
   const out: string[] = [`# Purge plan for ${plan.repository.root}`, ''];
   if (nothingToPurge(plan)) return `${[...out, NOTHING, ''].join('\n')}`;
-  out.push(`${plan.credentials.length} credential(s) to rotate, ${plan.removePaths.length} path target(s) to remove from history, ${plan.replacements.length} secret(s) to replace inside kept files, ${plan.repository.remotes.length} remote(s) to push to.`, '');
-  out.push('Run it with the generated script: `leakguard purge --plan --format sh --output purge.sh`, review it, then `bash purge.sh` from inside this repository (it stops at each manual step; `--yes` skips the pauses).', '');
-  if (!plan.filterRepo.installed) out.push(`> **git-filter-repo is not installed.** The rewrite needs it: ${INSTALL_HINT}.`, '');
+  out.push(
+    `${plan.credentials.length} credential(s) to rotate, ${plan.removePaths.length} path target(s) to remove from history, ${plan.replacements.length} secret(s) to replace inside kept files, ${plan.repository.remotes.length} remote(s) to push to.`,
+    '',
+  );
+  out.push(
+    'Run it with the generated script: `leakguard purge --plan --format sh --output purge.sh`, review it, then `bash purge.sh` from inside this repository (it stops at each manual step; `--yes` skips the pauses).',
+    '',
+  );
+  if (!plan.filterRepo.installed)
+    out.push(`> **git-filter-repo is not installed.** The rewrite needs it: ${INSTALL_HINT}.`, '');
   for (const w of plan.warnings) out.push(`> **Warning:** ${w}`, '');
   for (const s of planSteps(plan)) {
     out.push(`## ${s.n}. ${s.title}${s.manual ? ' (manual)' : ''}`, '');
@@ -108,19 +154,22 @@ export function renderMarkdown(plan: Plan): string {
 }
 
 export function renderShell(plan: Plan, leakguard: { node: string; bin: string }): string {
-  if (nothingToPurge(plan)) return `#!/usr/bin/env bash\n# leakguard purge plan for ${shown(plan.repository.root)}\necho ${q(NOTHING)}\n`;
+  if (nothingToPurge(plan))
+    return `#!/usr/bin/env bash\n# leakguard purge plan for ${shown(plan.repository.root)}\necho ${q(NOTHING)}\n`;
   const remotes = plan.repository.remotes;
   const pathsFile = plan.removePaths.map((t) => t.spec).join('\n');
   const manualBlock = (s: Step) => `manual ${q(`${s.n}. ${s.title}`)} ${s.text.map(q).join(' \\\n  ')}`;
   const steps = planSteps(plan);
-  const remoteBlocks = remotes.map((r) => {
-    const p = PROVIDERS[r.provider];
-    return `if ! step ${q(`done:${r.name}`)} 2>/dev/null; then
+  const remoteBlocks = remotes
+    .map((r) => {
+      const p = PROVIDERS[r.provider];
+      return `if ! step ${q(`done:${r.name}`)} 2>/dev/null; then
   manual ${q(`Before pushing to ${r.name} (${p.label}, ${r.url})`)} ${p.before.map(q).join(' ')}
   step ${q(`push:${r.name}`)} || exit 1
   manual ${q(`After pushing to ${r.name}`)} ${[...p.after, ...p.serverPurge].map(q).join(' ')}
 fi`;
-  }).join('\n');
+    })
+    .join('\n');
   return `#!/usr/bin/env bash
 # leakguard purge plan for ${shown(plan.repository.root)}
 # Review it, then run it from inside that repository: bash purge.sh [--yes]
@@ -195,7 +244,7 @@ say '4-5. Rewrite a disposable copy, and verify it before anything is pushed'
 step rewrite || { echo 'verification failed: nothing was pushed. The backup and this clone are unchanged.' >&2; exit 1; }
 
 say '6. Push to every remote: exactly its own refs, rewritten'
-${remotes.length ? remoteBlocks : "echo 'no remotes: nothing to push; the rewritten copy is in '\"$STATE/rewritten.git\""}
+${remotes.length ? remoteBlocks : 'echo \'no remotes: nothing to push; the rewritten copy is in \'"$STATE/rewritten.git"'}
 step summary
 
 say '7. Aftercare'

@@ -4,7 +4,10 @@
  */
 import type { Finding } from '../types.js';
 
-export interface Extent { endLine: number; endColumn: number }
+export interface Extent {
+  endLine: number;
+  endColumn: number;
+}
 
 /** SARIF-style end: the line of the last character, and the column just after it. */
 export function extentOf(f: Pick<Finding, 'line' | 'column' | 'secret'>): Extent | undefined {

@@ -12,7 +12,11 @@ import type { Extents } from './extent.js';
 export const GITLAB_SCHEMA_VERSION = '15.0.7';
 
 const SEVERITY: Record<Severity, 'Critical' | 'High' | 'Medium' | 'Low' | 'Info'> = {
-  critical: 'Critical', high: 'High', medium: 'Medium', low: 'Low', info: 'Info',
+  critical: 'Critical',
+  high: 'High',
+  medium: 'Medium',
+  low: 'Low',
+  info: 'Info',
 };
 
 /** GitLab wants yyyy-mm-ddThh:mm:ss in UTC, without zone or fraction. */
@@ -32,7 +36,12 @@ export interface GitlabOptions {
   extents?: Extents;
 }
 
-export function formatGitlab(report: ScanReport, rules: CompiledRule[], version: string, opts: GitlabOptions = {}): string {
+export function formatGitlab(
+  report: ScanReport,
+  rules: CompiledRule[],
+  version: string,
+  opts: GitlabOptions = {},
+): string {
   const ended = opts.endedAt ?? Date.now();
   const tool = { id: 'leakguard', name: 'leakguard', version, vendor: { name: 'leakguard' } };
   const rotate = new Map(rules.map((r) => [r.id, r.spec.rotate]));
@@ -43,7 +52,13 @@ export function formatGitlab(report: ScanReport, rules: CompiledRule[], version:
     return {
       id: stableId(f, sha),
       name: what.slice(0, 255),
-      description: [`${f.description} in ${f.path}.`, rotate.get(f.ruleId), 'Remove it from the repository and rotate the credential.'].filter(Boolean).join(' '),
+      description: [
+        `${f.description} in ${f.path}.`,
+        rotate.get(f.ruleId),
+        'Remove it from the repository and rotate the credential.',
+      ]
+        .filter(Boolean)
+        .join(' '),
       severity: SEVERITY[f.severity],
       identifiers: [{ type: 'leakguard_rule_id', name: `leakguard rule ${f.ruleId}`, value: f.ruleId }],
       location: {

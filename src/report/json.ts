@@ -6,7 +6,8 @@ import type { ScanReport } from '../types.js';
  * to be one string (V8 caps a string at 512 MB) and is written as it is formed.
  */
 export function* jsonChunks(report: ScanReport, version: string): Generator<string> {
-  const indent = (value: unknown, depth: number) => JSON.stringify(value, null, 2).replace(/\n/g, `\n${'  '.repeat(depth)}`);
+  const indent = (value: unknown, depth: number) =>
+    JSON.stringify(value, null, 2).replace(/\n/g, `\n${'  '.repeat(depth)}`);
   yield `{\n  "tool": ${indent({ name: 'leakguard', version }, 1)},\n  "target": ${indent(report.target, 1)},\n  "redacted": ${report.redacted},\n  "findings": [`;
   let first = true;
   for (const f of report.findings) {

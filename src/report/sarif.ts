@@ -4,11 +4,19 @@ import type { CompiledRule } from '../engine/compile.js';
 import type { Extent, Extents } from './extent.js';
 
 const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = {
-  critical: 'error', high: 'error', medium: 'warning', low: 'note', info: 'note',
+  critical: 'error',
+  high: 'error',
+  medium: 'warning',
+  low: 'note',
+  info: 'note',
 };
 /** GitHub ranks security alerts by this number (0-10). */
 const SECURITY_SEVERITY: Record<Severity, string> = {
-  critical: '9.5', high: '8.0', medium: '5.5', low: '3.0', info: '1.0',
+  critical: '9.5',
+  high: '8.0',
+  medium: '5.5',
+  low: '3.0',
+  info: '1.0',
 };
 
 /** Relative URI with every segment percent-encoded (spaces, `#`, `%`, non-ASCII, newlines). */
@@ -17,7 +25,12 @@ export function pathToUri(path: string): string {
 }
 
 function message(f: Finding): string {
-  const where = f.kind === 'content' ? ` (${f.secret ?? ''})` : f.kind === 'size' && f.size !== undefined ? ` (${f.size} bytes)` : '';
+  const where =
+    f.kind === 'content'
+      ? ` (${f.secret ?? ''})`
+      : f.kind === 'size' && f.size !== undefined
+        ? ` (${f.size} bytes)`
+        : '';
   return `${f.description}${where}`;
 }
 
@@ -29,11 +42,19 @@ const MAX_LOCATIONS = 1000;
  * last character, path and size findings the whole file), then every other history occurrence.
  */
 function locations(f: Finding, end: Extent | undefined) {
-  const region = f.line !== undefined
-    ? { startLine: f.line, startColumn: f.column ?? 1, ...(end ? { endLine: end.endLine, endColumn: end.endColumn } : {}) }
-    : undefined;
+  const region =
+    f.line !== undefined
+      ? {
+          startLine: f.line,
+          startColumn: f.column ?? 1,
+          ...(end ? { endLine: end.endLine, endColumn: end.endColumn } : {}),
+        }
+      : undefined;
   const at = (path: string, commit: string | undefined, withRegion: boolean) => ({
-    physicalLocation: { artifactLocation: { uri: pathToUri(path), uriBaseId: 'SRCROOT' }, ...(withRegion && region ? { region } : {}) },
+    physicalLocation: {
+      artifactLocation: { uri: pathToUri(path), uriBaseId: 'SRCROOT' },
+      ...(withRegion && region ? { region } : {}),
+    },
     ...(commit ? { properties: { commit } } : {}),
   });
   const out = [at(f.path, f.commit, true)];
@@ -55,39 +76,53 @@ export function formatSarif(report: ScanReport, rules: CompiledRule[], version: 
   const sarif = {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
     version: '2.1.0',
-    runs: [{
-      tool: {
-        driver: {
-          name: 'leakguard',
-          version,
-          semanticVersion: version,
-          informationUri: 'https://www.npmjs.com/package/leakguard',
-          rules: ruleList.map((r) => ({
-            id: r.id,
-            name: r.id.replace(/(^|[-_.])([a-z0-9])/g, (_m, _s, c: string) => c.toUpperCase()),
-            shortDescription: { text: r.description },
-            fullDescription: { text: r.spec.rotate ? `${r.description}. ${r.spec.rotate}` : r.description },
-            help: { text: `${r.description}. Remove it from the repository and rotate the credential; to accept it, add 'leakguard:allow' on the line, an allowlist entry in .leakguard.yml, or a baseline (leakguard baseline).` },
-            defaultConfiguration: { level: LEVEL[r.severity] },
-            properties: { tags: ['security', 'secret', r.kind, ...(r.spec.tags ?? [])], 'security-severity': SECURITY_SEVERITY[r.severity], precision: 'high' },
-          })),
+    runs: [
+      {
+        tool: {
+          driver: {
+            name: 'leakguard',
+            version,
+            semanticVersion: version,
+            informationUri: 'https://www.npmjs.com/package/leakguard',
+            rules: ruleList.map((r) => ({
+              id: r.id,
+              name: r.id.replace(/(^|[-_.])([a-z0-9])/g, (_m, _s, c: string) => c.toUpperCase()),
+              shortDescription: { text: r.description },
+              fullDescription: { text: r.spec.rotate ? `${r.description}. ${r.spec.rotate}` : r.description },
+              help: {
+                text: `${r.description}. Remove it from the repository and rotate the credential; to accept it, add 'leakguard:allow' on the line, an allowlist entry in .leakguard.yml, or a baseline (leakguard baseline).`,
+              },
+              defaultConfiguration: { level: LEVEL[r.severity] },
+              properties: {
+                tags: ['security', 'secret', r.kind, ...(r.spec.tags ?? [])],
+                'security-severity': SECURITY_SEVERITY[r.severity],
+                precision: 'high',
+              },
+            })),
+          },
         },
+        originalUriBaseIds: report.target.root
+          ? { SRCROOT: { uri: `file://${pathToUri(report.target.root.replace(/\/?$/, '/'))}` } }
+          : undefined,
+        results: report.findings.map((f, i) => ({
+          ruleId: f.ruleId,
+          ruleIndex: used.get(f.ruleId),
+          level: LEVEL[f.severity],
+          message: { text: message(f) },
+          locations: locations(f, extents?.[i]),
+          // Identity without GitHub's line hash: the upload step computes one only from files in the
+          // checkout, so a history finding in a deleted file would get a different one on every run
+          // and raise a new alert. This value (rule, path, secret hash) is the same wherever it is seen.
+          partialFingerprints: { primaryLocationLineHash: f.fingerprint, 'leakguardFingerprint/v1': f.fingerprint },
+          properties: {
+            kind: f.kind,
+            ...(f.commit ? { commit: f.commit } : {}),
+            ...(f.occurrences?.length ? { occurrences: f.occurrences.length } : {}),
+          },
+        })),
+        columnKind: 'unicodeCodePoints',
       },
-      originalUriBaseIds: report.target.root ? { SRCROOT: { uri: `file://${pathToUri(report.target.root.replace(/\/?$/, '/'))}` } } : undefined,
-      results: report.findings.map((f, i) => ({
-        ruleId: f.ruleId,
-        ruleIndex: used.get(f.ruleId),
-        level: LEVEL[f.severity],
-        message: { text: message(f) },
-        locations: locations(f, extents?.[i]),
-        // Identity without GitHub's line hash: the upload step computes one only from files in the
-        // checkout, so a history finding in a deleted file would get a different one on every run
-        // and raise a new alert. This value (rule, path, secret hash) is the same wherever it is seen.
-        partialFingerprints: { primaryLocationLineHash: f.fingerprint, 'leakguardFingerprint/v1': f.fingerprint },
-        properties: { kind: f.kind, ...(f.commit ? { commit: f.commit } : {}), ...(f.occurrences?.length ? { occurrences: f.occurrences.length } : {}) },
-      })),
-      columnKind: 'unicodeCodePoints',
-    }],
+    ],
   };
   return `${JSON.stringify(sarif, null, 2)}\n`;
 }

@@ -2,11 +2,19 @@
 import type { Finding, ScanReport, SkipReason } from '../types.js';
 import { formatBytes } from '../engine/units.js';
 
-export interface TextOptions { color: boolean; quiet: boolean }
+export interface TextOptions {
+  color: boolean;
+  quiet: boolean;
+}
 
 const SKIP_WORDS: Record<SkipReason, string> = {
-  binary: 'binary', 'too-large': 'larger than the content limit', submodule: 'submodule (not entered)',
-  missing: 'missing on disk', unreadable: 'unreadable', timeout: 'rule timed out', allowlisted: 'allowlisted by path',
+  binary: 'binary',
+  'too-large': 'larger than the content limit',
+  submodule: 'submodule (not entered)',
+  missing: 'missing on disk',
+  unreadable: 'unreadable',
+  timeout: 'rule timed out',
+  allowlisted: 'allowlisted by path',
 };
 
 /** Paths may hold newlines or control characters; show them escaped so one finding stays one line. */
@@ -17,7 +25,9 @@ export function displayPath(p: string): string {
 /** Where a history finding came from: first commit, how often it recurs, which refs still reach it. */
 function provenance(f: Finding): string {
   const who = (f.author ?? '?').replace(/\s*<[^>]*>$/, '');
-  const parts = [`first in ${f.commit!.slice(0, 12)} (${(f.date ?? '').slice(0, 10)}, ${who}) "${(f.subject ?? '').slice(0, 60)}"`];
+  const parts = [
+    `first in ${f.commit!.slice(0, 12)} (${(f.date ?? '').slice(0, 10)}, ${who}) "${(f.subject ?? '').slice(0, 60)}"`,
+  ];
   if (f.source === 'tag-message' && f.ref) parts.unshift(`message of ${f.ref.replace(/^refs\/tags\//, 'tag ')}`);
   if (f.source === 'note' && f.ref) parts.unshift(`note in ${f.ref}`);
   const n = f.occurrences?.length ?? 0;
@@ -26,7 +36,14 @@ function provenance(f: Finding): string {
     parts.push(`${n} occurrences${paths > 1 ? ` in ${paths} paths` : ''}`);
   }
   if (f.refs?.length) {
-    const shown = f.refs.slice(0, 3).map((r) => r.replace(/^refs\/(heads|tags|remotes)\//, (_m, k: string) => (k === 'tags' ? 'tag ' : k === 'remotes' ? 'remote ' : ''))).join(', ');
+    const shown = f.refs
+      .slice(0, 3)
+      .map((r) =>
+        r.replace(/^refs\/(heads|tags|remotes)\//, (_m, k: string) =>
+          k === 'tags' ? 'tag ' : k === 'remotes' ? 'remote ' : '',
+        ),
+      )
+      .join(', ');
     const more = (f.refsTotal ?? f.refs.length) - 3;
     parts.push(`reachable from ${shown}${more > 0 ? ` and ${more} more` : ''}`);
   } else if (f.occurrences?.length) parts.push('no ref reaches it');
@@ -54,10 +71,22 @@ export function formatText(report: ScanReport, opts: TextOptions): string {
   for (const [path, list] of byPath) {
     lines.push(c('1', displayPath(path)));
     for (const f of list) {
-      const sev = f.severity === 'critical' || f.severity === 'high' ? c('31', f.severity) : f.severity === 'medium' ? c('33', f.severity) : c('2', f.severity);
+      const sev =
+        f.severity === 'critical' || f.severity === 'high'
+          ? c('31', f.severity)
+          : f.severity === 'medium'
+            ? c('33', f.severity)
+            : c('2', f.severity);
       const loc = f.line !== undefined ? `${f.line}:${f.column}` : f.kind;
-      const detail = f.kind === 'content' ? `  ${c('2', f.secret ?? '')}` : f.kind === 'size' && f.size !== undefined ? `  ${c('2', formatBytes(f.size))}` : '';
-      lines.push(`  ${loc.padEnd(9)} ${sev.padEnd(opts.color ? 17 : 8)} ${f.description}${detail}  ${c('2', f.ruleId)}`);
+      const detail =
+        f.kind === 'content'
+          ? `  ${c('2', f.secret ?? '')}`
+          : f.kind === 'size' && f.size !== undefined
+            ? `  ${c('2', formatBytes(f.size))}`
+            : '';
+      lines.push(
+        `  ${loc.padEnd(9)} ${sev.padEnd(opts.color ? 17 : 8)} ${f.description}${detail}  ${c('2', f.ruleId)}`,
+      );
       if (f.commit) lines.push(c('2', `            ${provenance(f)}`));
       else if (f.occurrences && f.occurrences.length > 1) lines.push(c('2', `            ${elsewhere(f)}`));
     }
@@ -67,12 +96,14 @@ export function formatText(report: ScanReport, opts: TextOptions): string {
   const n = report.findings.length;
   if (!opts.quiet || n > 0) {
     const plural = (k: number, w: string) => `${k} ${w}${k === 1 ? '' : 's'}`;
-    const what = report.target.mode === 'staged' ? plural(s.files, 'staged file')
-      : report.target.mode === 'worktree' ? plural(s.files, 'file')
-        : `${plural(s.commits ?? 0, 'commit')}, ${plural(s.blobs ?? 0, 'blob')}`;
-    const head = n === 0
-      ? c('32', `No findings`)
-      : c('31', plural(n, 'finding')) + ` in ${plural(byPath.size, 'file')}`;
+    const what =
+      report.target.mode === 'staged'
+        ? plural(s.files, 'staged file')
+        : report.target.mode === 'worktree'
+          ? plural(s.files, 'file')
+          : `${plural(s.commits ?? 0, 'commit')}, ${plural(s.blobs ?? 0, 'blob')}`;
+    const head =
+      n === 0 ? c('32', `No findings`) : c('31', plural(n, 'finding')) + ` in ${plural(byPath.size, 'file')}`;
     lines.push(`${head} — ${what}, ${formatBytes(s.bytesScanned)} of content, ${s.rules} rules, ${s.durationMs} ms`);
     const skipped = Object.entries(s.skipped) as [SkipReason, number][];
     if (skipped.length) {
@@ -81,10 +112,20 @@ export function formatText(report: ScanReport, opts: TextOptions): string {
     }
     const sup = s.suppressed;
     if (sup.allowlist + sup.inline + sup.baseline > 0) {
-      lines.push(c('2', `Suppressed: ${sup.baseline} by baseline, ${sup.allowlist} by allowlist, ${sup.inline} by leakguard:allow comments`));
+      lines.push(
+        c(
+          '2',
+          `Suppressed: ${sup.baseline} by baseline, ${sup.allowlist} by allowlist, ${sup.inline} by leakguard:allow comments`,
+        ),
+      );
     }
     if (n > 0) {
-      lines.push(c('2', `To accept a finding: add 'leakguard:allow' in a comment on its line, an allowlist entry in .leakguard.yml, or record it with 'leakguard baseline' and scan with --baseline.`));
+      lines.push(
+        c(
+          '2',
+          `To accept a finding: add 'leakguard:allow' in a comment on its line, an allowlist entry in .leakguard.yml, or record it with 'leakguard baseline' and scan with --baseline.`,
+        ),
+      );
       if (report.redacted) lines.push(c('2', 'Secrets are redacted; --no-redact shows them.'));
     }
   }

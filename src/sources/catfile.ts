@@ -6,18 +6,26 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { LeakguardError } from '../errors.js';
 import { gitComplaint, gitRaw } from './git.js';
 
-export interface ObjectInfo { type: string; size: number }
+export interface ObjectInfo {
+  type: string;
+  size: number;
+}
 
 /**
  * One `git cat-file --batch-check` run: `[id, value]` of one field (type or size) for each object
  * named on `input`, or for every object with `--batch-all-objects`; value `missing` for an absent one.
  */
 export async function batchCheck(
-  cwd: string, field: 'objecttype' | 'objectsize', opts: { input?: string; args?: string[]; env?: NodeJS.ProcessEnv },
+  cwd: string,
+  field: 'objecttype' | 'objectsize',
+  opts: { input?: string; args?: string[]; env?: NodeJS.ProcessEnv },
 ): Promise<[string, string][]> {
   const args = ['cat-file', ...(opts.args ?? []), `--batch-check=%(objectname) %(${field})`];
   const r = await gitRaw(args, { cwd, input: opts.input, env: opts.env });
-  if (r.code !== 0) throw new LeakguardError(`git ${['cat-file', ...(opts.args ?? []), '--batch-check'].join(' ')} failed: ${gitComplaint(r.stderr)}`);
+  if (r.code !== 0)
+    throw new LeakguardError(
+      `git ${['cat-file', ...(opts.args ?? []), '--batch-check'].join(' ')} failed: ${gitComplaint(r.stderr)}`,
+    );
   const out: [string, string][] = [];
   for (const line of r.stdout.toString('latin1').split('\n')) {
     const sp = line.indexOf(' ');
@@ -99,9 +107,12 @@ export class CatFileReader {
   /** Contents of many blobs, asked for in one write; answered in order. Those over `limit` bytes answer with their size. */
   readMany(oids: string[], limit = Number.POSITIVE_INFINITY): Promise<Buffer | TooLarge>[] {
     if (this.failed) return oids.map(() => Promise.reject(this.failed));
-    const out = oids.map((oid) => new Promise<Buffer | TooLarge>((resolve, reject) => {
-      this.queue.push({ oid, content: true, limit, resolve: resolve as Pending['resolve'], reject });
-    }));
+    const out = oids.map(
+      (oid) =>
+        new Promise<Buffer | TooLarge>((resolve, reject) => {
+          this.queue.push({ oid, content: true, limit, resolve: resolve as Pending['resolve'], reject });
+        }),
+    );
     this.child.stdin.write(this.lines(this.queue.slice(this.queue.length - oids.length)));
     return out;
   }
@@ -117,19 +128,31 @@ export class CatFileReader {
   }
 
   private start(): void {
-    const child = spawn('git', ['cat-file', this.mode === 'batch' ? '--batch' : '--batch-command'], { cwd: this.cwd, env: this.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn('git', ['cat-file', this.mode === 'batch' ? '--batch' : '--batch-command'], {
+      cwd: this.cwd,
+      env: this.env,
+      stdio: ['pipe', 'pipe', 'pipe'],
+    });
     this.child = child;
     this.stderr = '';
     // a process stopped at an oversized blob still reports, later: only the current one counts
-    child.stdout.on('data', (d: Buffer) => { if (child === this.child) this.onData(d); });
-    child.stderr.on('data', (d: Buffer) => { if (child === this.child) this.stderr += d.toString('utf8'); });
-    child.on('error', (e) => { if (child === this.child) this.fail(new LeakguardError(`could not run git cat-file: ${e.message}`)); });
+    child.stdout.on('data', (d: Buffer) => {
+      if (child === this.child) this.onData(d);
+    });
+    child.stderr.on('data', (d: Buffer) => {
+      if (child === this.child) this.stderr += d.toString('utf8');
+    });
+    child.on('error', (e) => {
+      if (child === this.child) this.fail(new LeakguardError(`could not run git cat-file: ${e.message}`));
+    });
     child.on('close', (code) => {
       if (child !== this.child || !this.queue.length) return;
       if (this.mode === 'command' && this.answered === 0 && code === 129) this.fail(new BatchCommandUnsupported());
       else this.fail(new LeakguardError(`git cat-file exited (${code}) early: ${gitComplaint(this.stderr)}`));
     });
-    child.stdin.on('error', () => { /* reported through close */ });
+    child.stdin.on('error', () => {
+      /* reported through close */
+    });
   }
 
   /** Stops git at an oversized blob's header and hands what is still queued to a new process. */
@@ -143,14 +166,21 @@ export class CatFileReader {
 
   private lines(requests: Pending[]): string {
     let s = '';
-    for (const p of requests) s += this.mode === 'batch' ? `${p.oid}\n` : `${p.content ? 'contents' : 'info'} ${p.oid}\n`;
+    for (const p of requests)
+      s += this.mode === 'batch' ? `${p.oid}\n` : `${p.content ? 'contents' : 'info'} ${p.oid}\n`;
     return s;
   }
 
   private request(oid: string, content: boolean): Promise<Buffer | ObjectInfo | undefined> {
     if (this.failed) return Promise.reject(this.failed);
     return new Promise((resolve, reject) => {
-      const p: Pending = { oid, content, limit: Number.POSITIVE_INFINITY, resolve: resolve as Pending['resolve'], reject };
+      const p: Pending = {
+        oid,
+        content,
+        limit: Number.POSITIVE_INFINITY,
+        resolve: resolve as Pending['resolve'],
+        reject,
+      };
       this.queue.push(p);
       this.child.stdin.write(this.lines([p]));
     });
@@ -175,7 +205,8 @@ export class CatFileReader {
         if (!m) {
           this.queue.shift();
           if (!p.content && / missing$/.test(header)) p.resolve(undefined);
-          else if (/ missing$/.test(header)) p.reject(new MissingObject(`object ${p.oid} is missing in the repository`));
+          else if (/ missing$/.test(header))
+            p.reject(new MissingObject(`object ${p.oid} is missing in the repository`));
           else p.reject(new LeakguardError(`object ${p.oid} is unreadable (${header}) in the repository`));
           continue;
         }
@@ -209,7 +240,10 @@ export class CatFileReader {
         continue;
       }
       // most blobs arrive in one read: hand out a view of it instead of a copy
-      const content = this.parts.length === 1 ? this.parts[0]!.subarray(0, this.want - 1) : Buffer.concat(this.parts, this.want).subarray(0, this.want - 1);
+      const content =
+        this.parts.length === 1
+          ? this.parts[0]!.subarray(0, this.want - 1)
+          : Buffer.concat(this.parts, this.want).subarray(0, this.want - 1);
       this.parts = [];
       this.want = -1;
       this.queue.shift()!.resolve(content);
@@ -236,7 +270,10 @@ export function openObjects(cwd: string): ObjectSource {
         try {
           const infos = await Promise.all(oids.map((o) => cmd!.info(o)));
           const out = new Map<string, number>();
-          oids.forEach((o, i) => { const info = infos[i]; if (info) out.set(o, info.size); });
+          oids.forEach((o, i) => {
+            const info = infos[i];
+            if (info) out.set(o, info.size);
+          });
           return out;
         } catch (e) {
           if (!(e instanceof BatchCommandUnsupported)) throw e;

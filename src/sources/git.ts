@@ -7,14 +7,25 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { LeakguardError } from '../errors.js';
 
-export interface GitResult { stdout: Buffer; stderr: string; code: number }
+export interface GitResult {
+  stdout: Buffer;
+  stderr: string;
+  code: number;
+}
 
 /** No git binary on PATH. */
 export class GitNotFound extends LeakguardError {
-  constructor() { super('git was not found on PATH; install git (leakguard reads repositories through it), or use --history with --engine isomorphic'); }
+  constructor() {
+    super(
+      'git was not found on PATH; install git (leakguard reads repositories through it), or use --history with --engine isomorphic',
+    );
+  }
 }
 
-export function gitRaw(args: string[], opts: { cwd: string; input?: string | Buffer; env?: NodeJS.ProcessEnv } ): Promise<GitResult> {
+export function gitRaw(
+  args: string[],
+  opts: { cwd: string; input?: string | Buffer; env?: NodeJS.ProcessEnv },
+): Promise<GitResult> {
   return new Promise((resolve, reject) => {
     const child = spawn('git', args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
@@ -24,15 +35,24 @@ export function gitRaw(args: string[], opts: { cwd: string; input?: string | Buf
     child.on('error', (e: NodeJS.ErrnoException) => {
       reject(e.code === 'ENOENT' ? new GitNotFound() : new LeakguardError(`could not run git: ${e.message}`));
     });
-    child.on('close', (code) => resolve({ stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8'), code: code ?? 1 }));
-    child.stdin.on('error', () => { /* git exited early; its exit code tells */ });
-    if (opts.input !== undefined) child.stdin.end(opts.input); else child.stdin.end();
+    child.on('close', (code) =>
+      resolve({ stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8'), code: code ?? 1 }),
+    );
+    child.stdin.on('error', () => {
+      /* git exited early; its exit code tells */
+    });
+    if (opts.input !== undefined) child.stdin.end(opts.input);
+    else child.stdin.end();
   });
 }
 
 /** First line of git's complaint, without the `fatal: ` prefix, for one-line errors. */
 export function gitComplaint(stderr: string): string {
-  const line = stderr.split('\n').map((l) => l.trim()).find((l) => l.length > 0) ?? 'unknown error';
+  const line =
+    stderr
+      .split('\n')
+      .map((l) => l.trim())
+      .find((l) => l.length > 0) ?? 'unknown error';
   return line.replace(/^(fatal|error): /, '');
 }
 
@@ -68,7 +88,15 @@ export interface RepoInfo {
 /** Locates the repository that contains `dir`; a clear error when there is none. */
 export async function openRepo(dir: string): Promise<RepoInfo> {
   const r = await gitRaw(
-    ['rev-parse', '--path-format=absolute', '--git-dir', '--git-common-dir', '--is-bare-repository', '--is-shallow-repository', '--show-toplevel'],
+    [
+      'rev-parse',
+      '--path-format=absolute',
+      '--git-dir',
+      '--git-common-dir',
+      '--is-bare-repository',
+      '--is-shallow-repository',
+      '--show-toplevel',
+    ],
     { cwd: dir },
   ).catch((e) => {
     if (e instanceof GitNotFound) throw e;
@@ -78,7 +106,10 @@ export async function openRepo(dir: string): Promise<RepoInfo> {
     if (/not a git repository/i.test(r.stderr)) throw new LeakguardError(`not a git repository: ${dir}`);
     if (/must be run in a work tree/.test(r.stderr)) {
       // bare repository: --show-toplevel fails; ask again without it
-      const b = await git(['rev-parse', '--path-format=absolute', '--git-dir', '--git-common-dir', '--is-shallow-repository'], dir);
+      const b = await git(
+        ['rev-parse', '--path-format=absolute', '--git-dir', '--git-common-dir', '--is-shallow-repository'],
+        dir,
+      );
       const [gitDir, commonDir, shallow] = b.toString('utf8').split('\n');
       return { gitDir: gitDir!, commonDir: commonDir!, bare: true, shallow: shallow === 'true' };
     }
@@ -99,7 +130,8 @@ export async function openRepo(dir: string): Promise<RepoInfo> {
  * where no git binary may exist: a `.git` directory or file, or a bare repository.
  */
 export function openRepoWithoutGit(dir: string): RepoInfo {
-  const isGitDir = (d: string) => existsSync(join(d, 'HEAD')) && existsSync(join(d, 'objects')) && existsSync(join(d, 'refs'));
+  const isGitDir = (d: string) =>
+    existsSync(join(d, 'HEAD')) && existsSync(join(d, 'objects')) && existsSync(join(d, 'refs'));
   for (let d = dir; ; d = dirname(d)) {
     const dot = join(d, '.git');
     if (existsSync(dot)) {

@@ -8,7 +8,10 @@ import { LeakguardError } from '../errors.js';
 import { gitComplaint, gitRaw } from './git.js';
 import { batchCheck } from './catfile.js';
 
-export interface RefInfo { name: string; commit: string }
+export interface RefInfo {
+  name: string;
+  commit: string;
+}
 
 export interface Commit {
   oid: string;
@@ -19,7 +22,11 @@ export interface Commit {
   about?: CommitAbout;
 }
 
-export interface CommitAbout { author: string; date: string; subject: string }
+export interface CommitAbout {
+  author: string;
+  date: string;
+  subject: string;
+}
 
 /** Everything the walk saw; occurrence lists are flat [commitIndex, pathIndex, ...] pairs. */
 export interface HistoryIndex {
@@ -47,7 +54,8 @@ export const HISTORY_ENV = { ...process.env, GIT_NO_LAZY_FETCH: '1' };
 export async function listRefs(cwd: string): Promise<RefInfo[]> {
   const r = await gitRaw(['show-ref', '-d'], { cwd });
   // exit 1 with no output: a repository without refs
-  if (r.code !== 0 && (r.code !== 1 || r.stdout.length)) throw new LeakguardError(`git show-ref failed: ${gitComplaint(r.stderr)}`);
+  if (r.code !== 0 && (r.code !== 1 || r.stdout.length))
+    throw new LeakguardError(`git show-ref failed: ${gitComplaint(r.stderr)}`);
   const target = new Map<string, string>();
   for (const line of r.stdout.toString('utf8').split('\n')) {
     const sp = line.indexOf(' ');
@@ -59,7 +67,9 @@ export async function listRefs(cwd: string): Promise<RefInfo[]> {
   }
   const refs: RefInfo[] = [...target].map(([name, commit]) => ({ name, commit }));
   // older stash entries live only in the stash's reflog, asked for only when there is a stash
-  const stash = target.has('refs/stash') ? await gitRaw(['log', '-g', '--format=%H', 'refs/stash', '--'], { cwd }) : undefined;
+  const stash = target.has('refs/stash')
+    ? await gitRaw(['log', '-g', '--format=%H', 'refs/stash', '--'], { cwd })
+    : undefined;
   if (stash?.code === 0) {
     const lines = stash.stdout.toString('utf8').split('\n').filter(Boolean);
     lines.slice(1).forEach((oid, i) => refs.push({ name: `refs/stash@{${i + 1}}`, commit: oid }));
@@ -71,24 +81,44 @@ export async function listRefs(cwd: string): Promise<RefInfo[]> {
  * Refs whose target the walk never met are not commits (git log passes over trees and blobs given
  * as starting points): they are dropped, with a warning naming what they point at.
  */
-export async function nonCommitRefs(cwd: string, index: HistoryIndex, refs: RefInfo[]): Promise<{ refs: RefInfo[]; warnings: string[] }> {
+export async function nonCommitRefs(
+  cwd: string,
+  index: HistoryIndex,
+  refs: RefInfo[],
+): Promise<{ refs: RefInfo[]; warnings: string[] }> {
   const odd = refs.filter((r) => !index.commitIndex.has(r.commit));
   if (!odd.length) return { refs, warnings: [] };
-  const typeOf = new Map(await batchCheck(cwd, 'objecttype', { input: `${[...new Set(odd.map((r) => r.commit))].join('\n')}\n`, env: HISTORY_ENV }));
+  const typeOf = new Map(
+    await batchCheck(cwd, 'objecttype', {
+      input: `${[...new Set(odd.map((r) => r.commit))].join('\n')}\n`,
+      env: HISTORY_ENV,
+    }),
+  );
   const warnings = odd.map((r) => {
     const type = typeOf.get(r.commit);
-    return type && type !== 'missing' ? `ref ${r.name} points at a ${type}, not a commit; it is not walked` : `ref ${r.name} points at a missing object (${r.commit}); it is not walked`;
+    return type && type !== 'missing'
+      ? `ref ${r.name} points at a ${type}, not a commit; it is not walked`
+      : `ref ${r.name} points at a missing object (${r.commit}); it is not walked`;
   });
   return { refs: refs.filter((r) => index.commitIndex.has(r.commit)), warnings };
 }
 
 /** Notes that the repository is missing history: shallow or partial clones. */
-export async function completenessWarnings(cwd: string, shallow: boolean): Promise<{ warnings: string[]; partial: boolean }> {
+export async function completenessWarnings(
+  cwd: string,
+  shallow: boolean,
+): Promise<{ warnings: string[]; partial: boolean }> {
   const warnings: string[] = [];
-  if (shallow) warnings.push('this is a shallow clone: history before the shallow boundary is not in the repository and was not scanned (git fetch --unshallow first)');
+  if (shallow)
+    warnings.push(
+      'this is a shallow clone: history before the shallow boundary is not in the repository and was not scanned (git fetch --unshallow first)',
+    );
   const r = await gitRaw(['config', '--get-regexp', '^(remote\\..*\\.promisor|extensions\\.partialclone)$'], { cwd });
   const partial = r.code === 0 && /\S/.test(r.stdout.toString('utf8'));
-  if (partial) warnings.push('this is a partial clone: objects that were never fetched are not scanned (they are counted as missing)');
+  if (partial)
+    warnings.push(
+      'this is a partial clone: objects that were never fetched are not scanned (they are counted as missing)',
+    );
   return { warnings, partial };
 }
 
@@ -108,11 +138,14 @@ const WITH_MESSAGE = `${FORMAT}%x00%B`;
 export async function describeCommits(cwd: string, oids: string[]): Promise<Map<string, CommitAbout>> {
   const about = new Map<string, CommitAbout>();
   if (!oids.length) return about;
-  const r = await gitRaw(['log', '--no-walk=unsorted', '--stdin', '-z', '--no-color', '--format=%H%x00%an <%ae>%x00%aI%x00%s', '--'],
-    { cwd, input: `${oids.join('\n')}\n`, env: HISTORY_ENV });
+  const r = await gitRaw(
+    ['log', '--no-walk=unsorted', '--stdin', '-z', '--no-color', '--format=%H%x00%an <%ae>%x00%aI%x00%s', '--'],
+    { cwd, input: `${oids.join('\n')}\n`, env: HISTORY_ENV },
+  );
   if (r.code !== 0) throw new LeakguardError(`git log failed while describing commits: ${gitComplaint(r.stderr)}`);
   const f = r.stdout.toString('utf8').split('\0');
-  for (let i = 0; i + 3 < f.length; i += 4) about.set(f[i]!, { author: f[i + 1]!, date: f[i + 2]!, subject: f[i + 3]! });
+  for (let i = 0; i + 3 < f.length; i += 4)
+    about.set(f[i]!, { author: f[i + 1]!, date: f[i + 2]!, subject: f[i + 3]! });
   return about;
 }
 
@@ -122,15 +155,35 @@ export async function describeCommits(cwd: string, oids: string[]): Promise<Map<
  * their first parent, so content that only a merge introduces is seen too.
  */
 export function walkHistory(
-  cwd: string, revs: { stdin?: string[]; args?: string[] }, onBlob?: (oid: string, path: string, commits: number) => void,
+  cwd: string,
+  revs: { stdin?: string[]; args?: string[] },
+  onBlob?: (oid: string, path: string, commits: number) => void,
   onMessage?: (commit: number, text: Buffer) => void,
 ): Promise<HistoryIndex> {
   const index: HistoryIndex = {
-    commits: [], commitIndex: new Map(), paths: [], blobs: new Map(), gitlinks: new Set(), refs: [], dangling: [], warnings: [],
+    commits: [],
+    commitIndex: new Map(),
+    paths: [],
+    blobs: new Map(),
+    gitlinks: new Set(),
+    refs: [],
+    dangling: [],
+    warnings: [],
   };
   const pathIds = new Map<string, number>();
-  const args = ['log', '--raw', '--no-abbrev', '-z', '--no-renames', '--root', '--diff-merges=first-parent', '--no-color',
-    '--no-ext-diff', '--no-textconv', `--format=${onMessage ? WITH_MESSAGE : FORMAT}`];
+  const args = [
+    'log',
+    '--raw',
+    '--no-abbrev',
+    '-z',
+    '--no-renames',
+    '--root',
+    '--diff-merges=first-parent',
+    '--no-color',
+    '--no-ext-diff',
+    '--no-textconv',
+    `--format=${onMessage ? WITH_MESSAGE : FORMAT}`,
+  ];
   if (revs.stdin) args.push('--stdin');
   if (revs.args) args.push('--end-of-options', ...revs.args);
   args.push('--');
@@ -149,15 +202,25 @@ export function walkHistory(
     const onHeader = (buf: Buffer, s: number, e: number) => {
       headerLeft--;
       // the message, when asked for, is the last header token; it is handed over, not kept
-      if (onMessage && headerLeft === 0) { onMessage(commit, buf.subarray(s, e)); return; }
+      if (onMessage && headerLeft === 0) {
+        onMessage(commit, buf.subarray(s, e));
+        return;
+      }
       // the whole commit at once: objects built field by field change shape as they go
       index.commits.push({ oid: head.oid, parents: head.parents, time: Number(buf.toString('latin1', s, e)) });
     };
     const onPath = (buf: Buffer, s: number, e: number, oid: string) => {
       const path = buf.toString('utf8', s, e);
-      if (pendingGitlink) { index.gitlinks.add(path); return; }
+      if (pendingGitlink) {
+        index.gitlinks.add(path);
+        return;
+      }
       let pid = pathIds.get(path);
-      if (pid === undefined) { pid = index.paths.length; index.paths.push(path); pathIds.set(path, pid); }
+      if (pid === undefined) {
+        pid = index.paths.length;
+        index.paths.push(path);
+        pathIds.set(path, pid);
+      }
       const occ = index.blobs.get(oid);
       if (occ) occ.push(commit, pid);
       else {
@@ -172,11 +235,14 @@ export function walkHistory(
       const oid = buf.toString('latin1', m + 15 + idLen, m + 15 + 2 * idLen);
       // deletions, and entries git could not name a new blob for (all zeros), carry no content:
       // their path token is still due, and is then passed over
-      pendingOid = status === 68 /* D */ || buf[m + 15 + idLen] === 48 && /^0+$/.test(oid) ? '' : oid;
+      pendingOid = status === 68 /* D */ || (buf[m + 15 + idLen] === 48 && /^0+$/.test(oid)) ? '' : oid;
       pendingGitlink = buf.toString('latin1', m + 7, m + 13) === '160000';
     };
     const onToken = (buf: Buffer, s: number, e: number) => {
-      if (headerLeft > 0) { onHeader(buf, s, e); return; }
+      if (headerLeft > 0) {
+        onHeader(buf, s, e);
+        return;
+      }
       if (pendingOid !== undefined) {
         const oid = pendingOid;
         pendingOid = undefined;
@@ -185,7 +251,10 @@ export function walkHistory(
       }
       while (s < e && buf[s] === 10) s++;
       if (buf[s] === 1) {
-        const [oid, ...parents] = buf.toString('latin1', s + 1, e).split(' ').filter(Boolean);
+        const [oid, ...parents] = buf
+          .toString('latin1', s + 1, e)
+          .split(' ')
+          .filter(Boolean);
         commit = index.commits.length;
         head = { oid: oid!, parents };
         index.commitIndex.set(oid!, commit);
@@ -205,20 +274,28 @@ export function walkHistory(
       }
       rest = Buffer.from(buf.subarray(s));
     });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString('utf8'); });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString('utf8');
+    });
     child.on('error', (e) => reject(new LeakguardError(`could not run git log: ${e.message}`)));
     child.on('close', (code) => {
       if (rest.length) onToken(rest, 0, rest.length);
       if (code !== 0) {
         const why = gitComplaint(stderr);
-        reject(new LeakguardError(/bad revision|unknown revision|ambiguous argument/.test(why)
-          ? `invalid revision range: ${why}`
-          : `git log failed while reading history: ${why}`));
+        reject(
+          new LeakguardError(
+            /bad revision|unknown revision|ambiguous argument/.test(why)
+              ? `invalid revision range: ${why}`
+              : `git log failed while reading history: ${why}`,
+          ),
+        );
         return;
       }
       resolve(index);
     });
-    child.stdin.on('error', () => { /* reported through close */ });
+    child.stdin.on('error', () => {
+      /* reported through close */
+    });
     child.stdin.end(revs.stdin ? `${revs.stdin.join('\n')}\n` : '');
   });
 }

@@ -37,7 +37,11 @@ function isoDate(seconds: number, offsetMinutes: number): string {
 /** git's %s: the message's first paragraph, lines joined by spaces. */
 function subjectOf(message: string): string {
   const para = message.replace(/^\s*\n/, '').split(/\n\s*\n/)[0] ?? '';
-  return para.split('\n').map((l) => l.trim()).filter(Boolean).join(' ');
+  return para
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
+    .join(' ');
 }
 
 async function listCommitRefs(git: Git, gitdir: string): Promise<{ refs: RefInfo[]; warnings: string[] }> {
@@ -59,14 +63,24 @@ async function listCommitRefs(git: Git, gitdir: string): Promise<{ refs: RefInfo
   }
   // older stash entries live only in the stash's reflog (oldest first in the file)
   try {
-    const lines = fs.readFileSync(join(gitdir, 'logs', 'refs', 'stash'), 'utf8').split('\n').filter(Boolean);
+    const lines = fs
+      .readFileSync(join(gitdir, 'logs', 'refs', 'stash'), 'utf8')
+      .split('\n')
+      .filter(Boolean);
     const oids = lines.map((l) => l.split(' ')[1]!).reverse();
     oids.slice(1).forEach((oid, i) => refs.push({ name: `refs/stash@{${i + 1}}`, commit: oid }));
-  } catch { /* no stash */ }
+  } catch {
+    /* no stash */
+  }
   return { refs, warnings };
 }
 
-interface Entry { path: string; oid: string; mode: string; type: string }
+interface Entry {
+  path: string;
+  oid: string;
+  mode: string;
+  type: string;
+}
 
 async function treeEntries(git: Git, gitdir: string, oid: string): Promise<Map<string, Entry>> {
   const { tree } = await git.readTree({ fs, gitdir, oid });
@@ -74,8 +88,15 @@ async function treeEntries(git: Git, gitdir: string, oid: string): Promise<Map<s
 }
 
 /** Blobs a commit adds or changes relative to its first parent (what `git log --raw` reports). */
-async function changedBlobs(git: Git, gitdir: string, tree: string, parentTree: string | undefined, prefix: string,
-  emit: (path: string, oid: string) => void, gitlink: (path: string) => void): Promise<void> {
+async function changedBlobs(
+  git: Git,
+  gitdir: string,
+  tree: string,
+  parentTree: string | undefined,
+  prefix: string,
+  emit: (path: string, oid: string) => void,
+  gitlink: (path: string) => void,
+): Promise<void> {
   const now = await treeEntries(git, gitdir, tree);
   const before = parentTree ? await treeEntries(git, gitdir, parentTree) : new Map<string, Entry>();
   for (const e of now.values()) {
@@ -92,30 +113,47 @@ async function changedBlobs(git: Git, gitdir: string, tree: string, parentTree: 
   }
 }
 
-export async function readIsomorphicHistory(dir: string, opts: { range?: string; allObjects?: boolean }): Promise<IsomorphicHistory> {
+export async function readIsomorphicHistory(
+  dir: string,
+  opts: { range?: string; allObjects?: boolean },
+): Promise<IsomorphicHistory> {
   if (opts.allObjects) throw new LeakguardError('--all-objects needs the git engine (--engine git)');
   // loaded from node_modules only when this engine runs, so it adds nothing to the CLI bundle
   const git = createRequire(import.meta.url)('isomorphic-git') as Git;
   const gitdir = fs.existsSync(join(dir, '.git')) ? join(dir, '.git') : dir;
   const index: HistoryIndex = {
-    commits: [], commitIndex: new Map(), paths: [], blobs: new Map(), gitlinks: new Set(), refs: [], dangling: [], warnings: [],
+    commits: [],
+    commitIndex: new Map(),
+    paths: [],
+    blobs: new Map(),
+    gitlinks: new Set(),
+    refs: [],
+    dangling: [],
+    warnings: [],
   };
   if (fs.existsSync(join(gitdir, 'shallow'))) {
-    index.warnings.push('this is a shallow clone: history before the shallow boundary is not in the repository and was not scanned (git fetch --unshallow first)');
+    index.warnings.push(
+      'this is a shallow clone: history before the shallow boundary is not in the repository and was not scanned (git fetch --unshallow first)',
+    );
   }
   let tips: string[];
   const exclude = new Set<string>();
   const resolve = async (rev: string) => {
-    try { return await git.resolveRef({ fs, gitdir, ref: rev }); } catch {
+    try {
+      return await git.resolveRef({ fs, gitdir, ref: rev });
+    } catch {
       if (/^[0-9a-f]{40}$/.test(rev)) return rev;
-      try { return (await git.expandOid({ fs, gitdir, oid: rev })); } catch {
+      try {
+        return await git.expandOid({ fs, gitdir, oid: rev });
+      } catch {
         throw new LeakguardError(`invalid revision range: unknown revision ${rev}`);
       }
     }
   };
   if (opts.range) {
     const m = /^(.*)\.\.(.*)$/.exec(opts.range);
-    if (!m || opts.range.startsWith('-')) throw new LeakguardError(`invalid revision range: ${opts.range} (the isomorphic engine takes A..B)`);
+    if (!m || opts.range.startsWith('-'))
+      throw new LeakguardError(`invalid revision range: ${opts.range} (the isomorphic engine takes A..B)`);
     const base = await resolve(m[1] || 'HEAD');
     tips = [await resolve(m[2] || 'HEAD')];
     const stack = [base];
@@ -136,7 +174,11 @@ export async function readIsomorphicHistory(dir: string, opts: { range?: string;
   const pathIds = new Map<string, number>();
   const stack = [...tips];
   const seen = new Set<string>(exclude);
-  const shallow = new Set(fs.existsSync(join(gitdir, 'shallow')) ? fs.readFileSync(join(gitdir, 'shallow'), 'utf8').split('\n').filter(Boolean) : []);
+  const shallow = new Set(
+    fs.existsSync(join(gitdir, 'shallow'))
+      ? fs.readFileSync(join(gitdir, 'shallow'), 'utf8').split('\n').filter(Boolean)
+      : [],
+  );
   while (stack.length) {
     const oid = stack.pop()!;
     if (seen.has(oid)) continue;
@@ -145,7 +187,9 @@ export async function readIsomorphicHistory(dir: string, opts: { range?: string;
     const ci = index.commits.length;
     const parents = shallow.has(oid) ? [] : commit.parent;
     index.commits.push({
-      oid, parents: commit.parent, time: commit.committer.timestamp,
+      oid,
+      parents: commit.parent,
+      time: commit.committer.timestamp,
       about: {
         author: `${commit.author.name} <${commit.author.email}>`,
         date: isoDate(commit.author.timestamp, commit.author.timezoneOffset),
@@ -156,12 +200,25 @@ export async function readIsomorphicHistory(dir: string, opts: { range?: string;
     messages.push({ commit: oid, text: Buffer.from(commit.message, 'utf8') });
     // each commit is diffed against its first parent, even one outside a range, as git log does
     const parentTree = parents[0] ? (await git.readCommit({ fs, gitdir, oid: parents[0] })).commit.tree : undefined;
-    await changedBlobs(git, gitdir, commit.tree, parentTree, '', (path, blob) => {
-      let pid = pathIds.get(path);
-      if (pid === undefined) { pid = index.paths.length; index.paths.push(path); pathIds.set(path, pid); }
-      const occ = index.blobs.get(blob);
-      if (occ) occ.push(ci, pid); else index.blobs.set(blob, [ci, pid]);
-    }, (path) => index.gitlinks.add(path));
+    await changedBlobs(
+      git,
+      gitdir,
+      commit.tree,
+      parentTree,
+      '',
+      (path, blob) => {
+        let pid = pathIds.get(path);
+        if (pid === undefined) {
+          pid = index.paths.length;
+          index.paths.push(path);
+          pathIds.set(path, pid);
+        }
+        const occ = index.blobs.get(blob);
+        if (occ) occ.push(ci, pid);
+        else index.blobs.set(blob, [ci, pid]);
+      },
+      (path) => index.gitlinks.add(path),
+    );
     for (const p of parents) if (!seen.has(p)) stack.push(p);
   }
   const readBlob = async (oid: string): Promise<Buffer | undefined> => {
@@ -187,11 +244,17 @@ async function annotatedTags(git: Git, gitdir: string): Promise<TagMessage[]> {
     if ((await git.readObject({ fs, gitdir, oid, format: 'parsed' })).type !== 'tag') continue;
     const first = await git.readTag({ fs, gitdir, oid });
     let { object, type } = first.tag;
-    for (let depth = 0; type === 'tag' && depth < 8; depth++) ({ object, type } = (await git.readTag({ fs, gitdir, oid: object })).tag);
+    for (let depth = 0; type === 'tag' && depth < 8; depth++)
+      ({ object, type } = (await git.readTag({ fs, gitdir, oid: object })).tag);
     // the message as the object holds it: after the header, with any signature that follows it
     const raw = Buffer.from((await git.readObject({ fs, gitdir, oid, format: 'content' })).object as Uint8Array);
     const end = raw.indexOf('\n\n');
-    out.push({ ref, oid, target: type === 'commit' ? object : undefined, text: end === -1 ? Buffer.alloc(0) : raw.subarray(end + 2) });
+    out.push({
+      ref,
+      oid,
+      target: type === 'commit' ? object : undefined,
+      text: end === -1 ? Buffer.alloc(0) : raw.subarray(end + 2),
+    });
   }
   return out;
 }

@@ -24,7 +24,9 @@ export interface TagMessage {
  * as `(commit id, message bytes)`. Messages are what `%B` prints: subject and body, unwrapped.
  */
 export function commitMessages(
-  cwd: string, revs: { stdin?: string[]; args?: string[] }, onMessage: (commit: string, text: Buffer) => void,
+  cwd: string,
+  revs: { stdin?: string[]; args?: string[] },
+  onMessage: (commit: string, text: Buffer) => void,
 ): Promise<void> {
   const args = ['log', '-z', '--no-color', '--format=%H%x00%B'];
   if (revs.stdin) args.push('--stdin');
@@ -56,14 +58,21 @@ export function commitMessages(
       }
       rest = Buffer.from(buf.subarray(s));
     });
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString('utf8'); });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString('utf8');
+    });
     child.on('error', (e) => reject(new LeakguardError(`could not run git log: ${e.message}`)));
     child.on('close', (code) => {
       if (rest.length) onToken(rest, 0, rest.length);
-      if (code !== 0) { reject(new LeakguardError(`git log failed while reading commit messages: ${gitComplaint(stderr)}`)); return; }
+      if (code !== 0) {
+        reject(new LeakguardError(`git log failed while reading commit messages: ${gitComplaint(stderr)}`));
+        return;
+      }
       resolve();
     });
-    child.stdin.on('error', () => { /* reported through close */ });
+    child.stdin.on('error', () => {
+      /* reported through close */
+    });
     child.stdin.end(revs.stdin ? `${revs.stdin.join('\n')}\n` : '');
   });
 }
@@ -73,7 +82,10 @@ export function commitMessages(
  * names (`--all-objects`). A tag of a tag is followed to the commit it finally names.
  */
 export async function tagMessages(cwd: string, extra: string[] = []): Promise<TagMessage[]> {
-  const listed = await gitRaw(['for-each-ref', '--format=%(objecttype) %(objectname) %(refname)', 'refs/tags'], { cwd, env: HISTORY_ENV });
+  const listed = await gitRaw(['for-each-ref', '--format=%(objecttype) %(objectname) %(refname)', 'refs/tags'], {
+    cwd,
+    env: HISTORY_ENV,
+  });
   if (listed.code !== 0) throw new LeakguardError(`git for-each-ref failed: ${gitComplaint(listed.stderr)}`);
   const tags: { ref: string; oid: string }[] = [];
   for (const line of listed.stdout.toString('utf8').split('\n')) {
@@ -83,7 +95,10 @@ export async function tagMessages(cwd: string, extra: string[] = []): Promise<Ta
   const named = new Set(tags.map((t) => t.oid));
   for (const oid of extra) if (!named.has(oid)) tags.push({ oid, ref: `(unreachable tag ${oid.slice(0, 12)})` });
   if (!tags.length) return [];
-  const objects = await readObjects(cwd, tags.map((t) => t.oid));
+  const objects = await readObjects(
+    cwd,
+    tags.map((t) => t.oid),
+  );
   const out: TagMessage[] = [];
   for (const t of tags) {
     const body = objects.get(t.oid);
@@ -121,7 +136,10 @@ async function readObjects(cwd: string, oids: string[]): Promise<Map<string, Buf
     const nl = buf.indexOf(10, at);
     if (nl === -1) break;
     const [oid, type, size] = buf.toString('latin1', at, nl).split(' ');
-    if (type === 'missing' || size === undefined) { at = nl + 1; continue; }
+    if (type === 'missing' || size === undefined) {
+      at = nl + 1;
+      continue;
+    }
     const n = Number(size);
     out.set(oid!, buf.subarray(nl + 1, nl + 1 + n));
     at = nl + 1 + n + 1;

@@ -8,7 +8,11 @@ import { openObjects } from './catfile.js';
 import { git, gitRaw, splitNul } from './git.js';
 import type { SkipSink } from './worktree.js';
 
-interface IndexEntry { mode: string; oid: string; path: string }
+interface IndexEntry {
+  mode: string;
+  oid: string;
+  path: string;
+}
 
 const NULL_OID = /^0+$/;
 
@@ -17,7 +21,9 @@ const NULL_OID = /^0+$/;
  * relative to the top of the work tree whatever `cwd` is inside it.
  */
 export async function stagedEntries(cwd: string): Promise<IndexEntry[]> {
-  const r = await gitRaw(['diff-index', '--cached', '-z', '--raw', '--no-renames', '--no-abbrev', 'HEAD', '--'], { cwd });
+  const r = await gitRaw(['diff-index', '--cached', '-z', '--raw', '--no-renames', '--no-abbrev', 'HEAD', '--'], {
+    cwd,
+  });
   const entries: IndexEntry[] = [];
   if (r.code === 0) {
     const parts = splitNul(r.stdout);
@@ -39,10 +45,17 @@ export async function stagedEntries(cwd: string): Promise<IndexEntry[]> {
   return entries;
 }
 
-export async function stagedItems(root: string, onSkip: SkipSink, listed?: Promise<IndexEntry[]>): Promise<{ items: SourceItem[]; close: () => void }> {
+export async function stagedItems(
+  root: string,
+  onSkip: SkipSink,
+  listed?: Promise<IndexEntry[]>,
+): Promise<{ items: SourceItem[]; close: () => void }> {
   const entries = await (listed ?? stagedEntries(root));
   const blobs = entries.filter((e) => {
-    if (e.mode === '160000') { onSkip(e.path, 'submodule'); return false; }
+    if (e.mode === '160000') {
+      onSkip(e.path, 'submodule');
+      return false;
+    }
     if (NULL_OID.test(e.oid)) return false; // intent-to-add: nothing staged yet
     return true;
   });
@@ -53,7 +66,10 @@ export async function stagedItems(root: string, onSkip: SkipSink, listed?: Promi
   // A symlink's blob is its target path: scanned like any small text.
   for (const e of blobs) {
     const size = info.get(e.oid);
-    if (size === undefined) { objects.close(); throw new LeakguardError(`object ${e.oid} (${e.path}) is missing from the repository`); }
+    if (size === undefined) {
+      objects.close();
+      throw new LeakguardError(`object ${e.oid} (${e.path}) is missing from the repository`);
+    }
     items.push({ path: e.path, blobId: e.oid, size, read: () => objects.read(e.oid) });
   }
   return { items, close: () => objects.close() };

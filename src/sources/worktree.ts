@@ -22,7 +22,10 @@ export async function* worktreeItems(root: string, dir: string, onSkip: SkipSink
     cwd = slash > 0 ? dir.slice(0, slash) : '/';
     pathspec = ['--', `:(literal)${dir.slice(slash + 1)}`];
   }
-  const out = await git(['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--full-name', ...pathspec], cwd);
+  const out = await git(
+    ['ls-files', '-z', '--cached', '--others', '--exclude-standard', '--full-name', ...pathspec],
+    cwd,
+  );
   const seen = new Set<string>();
   const rootBuf = Buffer.from(root.endsWith('/') ? root : `${root}/`);
   for (const raw of splitNul(out)) {
@@ -32,14 +35,23 @@ export async function* worktreeItems(root: string, dir: string, onSkip: SkipSink
     const path = raw.toString('utf8');
     const abs = Buffer.concat([rootBuf, raw]);
     const s = await lstat(abs).catch(() => undefined);
-    if (!s) { onSkip(path, 'missing'); continue; }
+    if (!s) {
+      onSkip(path, 'missing');
+      continue;
+    }
     if (s.isSymbolicLink()) {
       // never followed (it may point outside the repository); its target text is what git stores
       yield { path, size: s.size, read: async () => Buffer.from(await readlink(abs, { encoding: 'buffer' })) };
       continue;
     }
-    if (s.isDirectory()) { onSkip(path, 'submodule'); continue; }
-    if (!s.isFile()) { onSkip(path, 'unreadable'); continue; }
+    if (s.isDirectory()) {
+      onSkip(path, 'submodule');
+      continue;
+    }
+    if (!s.isFile()) {
+      onSkip(path, 'unreadable');
+      continue;
+    }
     yield { path, size: s.size, read: () => readFile(abs) };
   }
 }

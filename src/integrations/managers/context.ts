@@ -34,7 +34,9 @@ export interface HookManager {
 export const LOCAL_RUNNER = 'node_modules/.bin/leakguard';
 
 export function readText(path: string): string | undefined {
-  try { return readFileSync(path, 'utf8'); } catch (e) {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw new LeakguardError(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }

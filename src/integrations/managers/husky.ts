@@ -22,7 +22,7 @@ export function huskyGeneration(ctx: ManagerContext): 9 | 8 | undefined {
   if (!existsSync(join(ctx.root, HUSKY_DIR))) return undefined;
   // a checkout where husky has not run yet: go by the version the project depends on
   const installed = readText(join(ctx.root, 'node_modules', 'husky', 'package.json'));
-  const version = installed ? String(JSON.parse(installed).version ?? '') : dependencyRange(ctx.pkg, 'husky') ?? '';
+  const version = installed ? String(JSON.parse(installed).version ?? '') : (dependencyRange(ctx.pkg, 'husky') ?? '');
   const major = Number(/(\d+)/.exec(version)?.[1] ?? NaN);
   if (Number.isNaN(major) && !dependencyRange(ctx.pkg, 'husky')) return undefined;
   return major >= 5 && major < 9 ? 8 : 9;
@@ -59,7 +59,9 @@ export const husky: HookManager = {
       const at = afterPreamble(text);
       writeFileSync(file, insertLines(text, at, block(lines, '', created)));
       if (gen === 8 && !(statSync(file).mode & 0o100)) chmodSync(file, 0o755);
-      messages.push(`${hook}: ${hasBlock(existing) ? 'updated' : 'added'} leakguard in ${HUSKY_DIR}/${hook}; the script's own commands run after it`);
+      messages.push(
+        `${hook}: ${hasBlock(existing) ? 'updated' : 'added'} leakguard in ${HUSKY_DIR}/${hook}; the script's own commands run after it`,
+      );
     }
     return { messages };
   },

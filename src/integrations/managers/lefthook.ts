@@ -29,14 +29,21 @@ const isContent = (line: string) => line.trim() !== '' && !line.trim().startsWit
 export function addCommand(text: string, hook: HookName, body: string[]): string {
   const lines = text.split('\n');
   const top = lines.findIndex((l) => new RegExp(`^${hook}:\\s*(#.*)?$`).test(l));
-  if (top === -1) return appendLines(text, block([`${hook}:`, '  commands:', `    ${COMMAND}:`, ...body.map((b) => `      ${b}`)]));
+  if (top === -1)
+    return appendLines(text, block([`${hook}:`, '  commands:', `    ${COMMAND}:`, ...body.map((b) => `      ${b}`)]));
   let end = top + 1;
   while (end < lines.length && (!isContent(lines[end]!) || /^\s/.test(lines[end]!))) end++;
   const child = lines.slice(top + 1, end).find(isContent);
   const step = child ? indentOf(child) : '  ';
-  const commands = lines.slice(top + 1, end).findIndex((l) => l === `${step}commands:` || new RegExp(`^${step}commands:\\s*(#.*)?$`).test(l));
+  const commands = lines
+    .slice(top + 1, end)
+    .findIndex((l) => l === `${step}commands:` || new RegExp(`^${step}commands:\\s*(#.*)?$`).test(l));
   if (commands === -1) {
-    return insertLines(text, top + 1, block(['commands:', `${step}${COMMAND}:`, ...body.map((b) => `${step}${step}${b}`)], step));
+    return insertLines(
+      text,
+      top + 1,
+      block(['commands:', `${step}${COMMAND}:`, ...body.map((b) => `${step}${step}${b}`)], step),
+    );
   }
   const at = top + 1 + commands + 1;
   const inner = lines.slice(at, end).find(isContent);
@@ -54,7 +61,8 @@ function lefthookInstall(ctx: ManagerContext): string {
   const bin = join(ctx.root, 'node_modules', '.bin', 'lefthook');
   if (!existsSync(bin)) return "run 'lefthook install' to write the git hooks";
   const r = spawnSync(bin, ['install'], { cwd: ctx.root, encoding: 'utf8' });
-  if (r.status !== 0) throw new LeakguardError(`lefthook install failed: ${(r.stderr || r.stdout).trim().split('\n')[0]}`);
+  if (r.status !== 0)
+    throw new LeakguardError(`lefthook install failed: ${(r.stderr || r.stdout).trim().split('\n')[0]}`);
   return "ran 'lefthook install'";
 }
 
@@ -69,17 +77,30 @@ export const lefthook: HookManager = {
     for (const hook of hooks) {
       const doc = safeLoad(text, file) as Record<string, any> | undefined;
       if (doc?.[hook]?.commands?.[COMMAND] !== undefined) {
-        throw new LeakguardError(`${basename(file)} already has a '${COMMAND}' command under ${hook} that leakguard did not add; remove it or rename it first`);
+        throw new LeakguardError(
+          `${basename(file)} already has a '${COMMAND}' command under ${hook} that leakguard did not add; remove it or rename it first`,
+        );
       }
-      const unsafe = () => new LeakguardError(`cannot add leakguard to ${basename(file)} safely (its ${hook} section has a layout leakguard does not edit); add under ${hook}: commands: ${COMMAND}: ${commandBody(ctx, hook).join(', ')}`);
+      const unsafe = () =>
+        new LeakguardError(
+          `cannot add leakguard to ${basename(file)} safely (its ${hook} section has a layout leakguard does not edit); add under ${hook}: commands: ${COMMAND}: ${commandBody(ctx, hook).join(', ')}`,
+        );
       text = addCommand(text, hook, commandBody(ctx, hook));
       let check: Record<string, any> | undefined;
-      try { check = yaml.load(text) as typeof check; } catch { throw unsafe(); }
+      try {
+        check = yaml.load(text) as typeof check;
+      } catch {
+        throw unsafe();
+      }
       if (check?.[hook]?.commands?.[COMMAND]?.run !== commandBody(ctx, hook)[0]!.slice('run: '.length)) throw unsafe();
     }
     writeFileSync(file, text);
     const ran = lefthookInstall(ctx);
-    return { messages: [`${hooks.join(', ')}: ${hasBlock(original) ? 'updated' : 'added'} the '${COMMAND}' command in ${basename(file)}; ${ran}`] };
+    return {
+      messages: [
+        `${hooks.join(', ')}: ${hasBlock(original) ? 'updated' : 'added'} the '${COMMAND}' command in ${basename(file)}; ${ran}`,
+      ],
+    };
   },
 
   async uninstall(ctx) {
@@ -92,7 +113,11 @@ export const lefthook: HookManager = {
 };
 
 function safeLoad(text: string, file: string): unknown {
-  try { return yaml.load(text); } catch (e) {
-    throw new LeakguardError(`${basename(file)}: invalid YAML${(e as { mark?: { line: number } }).mark ? ` at line ${(e as { mark: { line: number } }).mark.line + 1}` : ''}; fix it before installing`);
+  try {
+    return yaml.load(text);
+  } catch (e) {
+    throw new LeakguardError(
+      `${basename(file)}: invalid YAML${(e as { mark?: { line: number } }).mark ? ` at line ${(e as { mark: { line: number } }).mark.line + 1}` : ''}; fix it before installing`,
+    );
   }
 }

@@ -14,7 +14,13 @@ const KEY = 'simple-git-hooks';
 const OWN_FILES = ['.simple-git-hooks.json', 'simple-git-hooks.json'];
 const JOIN = ' && ';
 
-interface Located { file: string; json: Record<string, unknown>; config: Record<string, unknown>; indent: string; raw: string }
+interface Located {
+  file: string;
+  json: Record<string, unknown>;
+  config: Record<string, unknown>;
+  indent: string;
+  raw: string;
+}
 
 function locate(ctx: ManagerContext): Located | undefined {
   for (const name of OWN_FILES) {
@@ -35,7 +41,11 @@ function locate(ctx: ManagerContext): Located | undefined {
 }
 
 function parse(raw: string, name: string): Record<string, unknown> {
-  try { return JSON.parse(raw) as Record<string, unknown>; } catch { throw new LeakguardError(`${name}: invalid JSON; fix it before installing`); }
+  try {
+    return JSON.parse(raw) as Record<string, unknown>;
+  } catch {
+    throw new LeakguardError(`${name}: invalid JSON; fix it before installing`);
+  }
 }
 
 function indentOf(raw: string): string {
@@ -52,8 +62,13 @@ const ours = (ctx: ManagerContext, hook: HookName) => commandLine(ctx.runner, ho
 function apply(ctx: ManagerContext): string {
   const bin = join(ctx.root, 'node_modules', '.bin', 'simple-git-hooks');
   if (!existsSync(bin)) return "run 'npx simple-git-hooks' to write the git hooks";
-  const r = spawnSync(bin, [], { cwd: ctx.root, encoding: 'utf8', env: { ...process.env, SKIP_INSTALL_SIMPLE_GIT_HOOKS: undefined } });
-  if (r.status !== 0) throw new LeakguardError(`simple-git-hooks failed: ${(r.stderr || r.stdout).trim().split('\n')[0]}`);
+  const r = spawnSync(bin, [], {
+    cwd: ctx.root,
+    encoding: 'utf8',
+    env: { ...process.env, SKIP_INSTALL_SIMPLE_GIT_HOOKS: undefined },
+  });
+  if (r.status !== 0)
+    throw new LeakguardError(`simple-git-hooks failed: ${(r.stderr || r.stdout).trim().split('\n')[0]}`);
   return "ran 'simple-git-hooks'";
 }
 
@@ -70,7 +85,9 @@ export const simpleGitHooks: HookManager = {
       l.config[hook] = rest ? `${cmd}${JOIN}${rest}` : cmd;
     }
     save(l);
-    return { messages: [`${hooks.join(', ')}: leakguard added to the ${KEY} config in ${basename(l.file)}; ${apply(ctx)}`] };
+    return {
+      messages: [`${hooks.join(', ')}: leakguard added to the ${KEY} config in ${basename(l.file)}; ${apply(ctx)}`],
+    };
   },
 
   async uninstall(ctx) {
@@ -83,7 +100,8 @@ export const simpleGitHooks: HookManager = {
       const rest = stripOurs(ctx, hook, current);
       if (rest === current) continue;
       changed = true;
-      if (rest) l.config[hook] = rest; else delete l.config[hook];
+      if (rest) l.config[hook] = rest;
+      else delete l.config[hook];
     }
     if (!changed) return undefined;
     save(l);
