@@ -13,7 +13,7 @@ import { countSkip, Engine, newStats } from './engine/scan.js';
 import { GitNotFound, openRepo, openRepoWithoutGit, type RepoInfo } from './sources/git.js';
 import { stagedEntries, stagedItems } from './sources/staged.js';
 import { worktreeItems } from './sources/worktree.js';
-import { MESSAGE_PATHS, type Finding, type ScanReport } from './types.js';
+import { CONFIDENCES, MESSAGE_PATHS, type Confidence, type Finding, type ScanReport, type ScanStats } from './types.js';
 import { git } from './sources/git.js';
 import { effectiveRules } from './config.js';
 import { IncompleteScan, scanHistory, type HistoryOptions } from './engine/history-scan.js';
@@ -44,6 +44,8 @@ export interface ScanOptions {
   onProgress?: HistoryOptions['onProgress'];
   /** History reader: 'git' (default) or 'isomorphic' (isomorphic-git; used automatically without a git binary). */
   engine?: 'git' | 'isomorphic';
+  /** Drop findings below this confidence (counted in `stats.suppressed.confidence`). Default: keep all. */
+  minConfidence?: Confidence;
 }
 
 export interface PreparedScan {
@@ -112,6 +114,16 @@ export function redactFindings(findings: Finding[], secrets: Iterable<string> = 
   ).findings;
 }
 
+/** Findings at or above `min` confidence; the others are counted, never silently lost. */
+function atLeastConfidence(findings: Finding[], min: Confidence | undefined, stats: ScanStats): Finding[] {
+  if (!min) return findings;
+  const rank = (c: Confidence | undefined) => CONFIDENCES.indexOf(c ?? 'low');
+  const kept = findings.filter((f) => rank(f.confidence) <= rank(min));
+  if (kept.length < findings.length)
+    stats.suppressed.confidence = (stats.suppressed.confidence ?? 0) + findings.length - kept.length;
+  return kept;
+}
+
 /** Scans the work tree (tracked plus untracked, not ignored) or, with `staged`, the index. */
 /** The report, with the compiled rules and the repository it came from for callers that go on from it. */
 export async function scan(
@@ -119,6 +131,11 @@ export async function scan(
 ): Promise<ScanReport & { ruleset: Ruleset; repo: RepoInfo; knownSecrets?: Set<string> }> {
   // For --staged, list the index while the repository is opened and the rules compiled; an error
   // there waits until prepare() has had the chance to say something clearer (not a repository).
+  if (opts.minConfidence !== undefined && !CONFIDENCES.includes(opts.minConfidence)) {
+    throw new LeakguardError(
+      `invalid minimum confidence '${String(opts.minConfidence)}' (expected ${CONFIDENCES.join(', ')})`,
+    );
+  }
   const listing = opts.staged ? settle(stagedEntries(await existingDir(resolve(opts.path ?? '.')))) : undefined;
   const p = await prepare(opts);
   const stats = newStats(p.ruleset.rules.length);
@@ -143,7 +160,11 @@ export async function scan(
   const finish = <R extends Omit<ScanReport, 'redacted'>>(
     unfiltered: R,
   ): R & { redacted: boolean; knownSecrets?: Set<string> } => {
-    const report = withGitleaksIgnore(unfiltered, p.root);
+    // findings under --min-confidence leave first, counted
+    const report = withGitleaksIgnore(
+      { ...unfiltered, findings: atLeastConfidence(unfiltered.findings, opts.minConfidence, unfiltered.stats) },
+      p.root,
+    );
     return redacted ? { ...redactReport(report, secrets), redacted } : { ...report, redacted, knownSecrets: secrets };
   };
   if (opts.history || opts.range) {

@@ -94,7 +94,7 @@ export interface ScanStats {
   /** Content not scanned, by reason; path and size rules still applied. */
   skipped: Partial<Record<SkipReason, number>>;
   /** Findings dropped, by the mechanism that dropped them. */
-  suppressed: { allowlist: number; inline: number; baseline: number };
+  suppressed: { allowlist: number; inline: number; baseline: number; confidence?: number };
   rules: number;
   durationMs: number;
   /** History scans: commits walked, unique blobs, text chunks scanned and reused. */

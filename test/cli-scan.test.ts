@@ -14,7 +14,10 @@ function incidentRepo(): Repo {
     .commit('initial');
   // tracked change, untracked file, ignored file
   r.write('src/config.js', `export const key = "${fake.googleKey()}";\n`)
-    .write('.gemini/settings.json', '{"mcpServers": {"search": {"env": {"API_KEY": "x"}}}}\n')
+    .write(
+      '.gemini/settings.json',
+      `{"mcpServers": {"search": {"httpUrl": "https://mcp.example.net", "headers": {"Authorization": "Bearer ${fake.mcpToken()}"}}}}\n`,
+    )
     .write('ignored.env', `TOKEN=${fake.githubPat()}\n`)
     .write('build/out.js', `const t = "${fake.githubPat()}";\n`);
   return r;
@@ -26,7 +29,7 @@ describe('leakguard scan (work tree)', () => {
     const { code, report } = cliJson(['scan'], r.dir);
     expect(code).toBe(1);
     const got = report.findings.map((f: any) => `${f.ruleId} ${f.path}`).sort();
-    expect(got).toEqual(['gemini-state-folder .gemini/settings.json', 'google-api-key src/config.js']);
+    expect(got).toEqual(['ai-assistant-config-credential .gemini/settings.json', 'google-api-key src/config.js']);
   });
 
   it('exits 0 with nothing to report, and says so', () => {
@@ -44,6 +47,7 @@ describe('leakguard scan (work tree)', () => {
     const f = report.findings.find((x: any) => x.ruleId === 'google-api-key');
     expect(Object.keys(f).sort()).toEqual([
       'column',
+      'confidence',
       'description',
       'fingerprint',
       'kind',
@@ -112,7 +116,7 @@ describe('leakguard scan (work tree)', () => {
     const { report } = cliJson(['scan', 'src'], r.dir);
     expect(report.findings.map((f: any) => f.path)).toEqual(['src/config.js']);
     const single = cliJson(['scan', join(r.dir, '.gemini', 'settings.json')], r.dir).report;
-    expect(single.findings.map((f: any) => f.ruleId)).toEqual(['gemini-state-folder']);
+    expect(single.findings.map((f: any) => f.ruleId)).toEqual(['ai-assistant-config-credential']);
   });
 
   it('works from a subdirectory of the repository', () => {

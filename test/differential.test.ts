@@ -26,7 +26,7 @@ function build(seed: number, packed: boolean): Repo {
   r.git('tag', 'v1');
   r.git('tag', '-a', '-m', 'annotated', 'v1-annotated');
   r.git('checkout', '-q', '--detach');
-  r.write('.gemini/settings.json', '{}').write('models/w.ckpt', 'x').add().commit('tag only');
+  r.write('.gemini/oauth_creds.json', '{}').write('models/w.ckpt', 'x').add().commit('tag only');
   r.git('tag', 'detached-tag');
   r.git('checkout', '-q', 'main');
   for (let i = 0; i < 5; i++)
@@ -55,7 +55,7 @@ describe('git and isomorphic-git engines', () => {
       expect(viaGit.findings.map((f) => `${f.ruleId} ${f.path}`).sort()).toEqual([
         'aws-access-key-id données/clé.txt',
         'dotenv-file .env',
-        'gemini-state-folder .gemini/settings.json',
+        'gemini-state-folder .gemini/oauth_creds.json',
         'github-pat src/app.js',
         'google-api-key .env',
         'model-weights models/w.ckpt',

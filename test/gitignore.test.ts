@@ -7,8 +7,13 @@ import { cli, fake, Repo, run } from './helpers.js';
 function leaky(): Repo {
   const r = Repo.init();
   r.write('.gitignore', 'node_modules/\r\n# build output\r\ndist/\r\n')
-    .write('.gemini/settings.json', '{}')
+    .write(
+      '.gemini/settings.json',
+      `{"mcpServers": {"s": {"headers": {"Authorization": "Bearer ${fake.mcpToken()}"}}}}`,
+    )
     .write('tools/.gemini/oauth_creds.json', '{}')
+    .write('app/.gemini/settings.json', '{"general": {"devtools": true}}')
+    .write('app/.gemini/commands/review.toml', 'prompt = "Review"\n')
     .write('.env', `K=${fake.googleKey()}\n`)
     .write('config/.env.local', 'A=1\n')
     .write('.env.example', 'K=\n')
@@ -39,11 +44,22 @@ describe('leakguard gitignore', () => {
     expect(after.startsWith(before)).toBe(true);
     expect(after).toContain('\r\n# >>> leakguard');
     expect(after.split('\n').every((l) => l === '' || l.endsWith('\r'))).toBe(true); // CRLF kept
-    expect(block(after)).toEqual(['.gemini/', '.env', '.env.*', '/exports/chat.jsonl', '*.pt', '!.env.example']);
+    expect(block(after)).toEqual([
+      '.env',
+      '**/.gemini/settings.json',
+      '.env.*',
+      '/exports/chat.jsonl',
+      '*.pt',
+      '**/.gemini/oauth_creds.json',
+      '!.env.example',
+    ]);
     // small .jsonl stays committable, the template stays committable
     expect(run('git', ['check-ignore', '--no-index', '-q', 'data/small.jsonl'], r.dir).status).toBe(1);
     expect(run('git', ['check-ignore', '--no-index', '-q', '.env.example'], r.dir).status).toBe(1);
-    expect(run('git', ['check-ignore', '--no-index', '-q', 'tools/.gemini/x'], r.dir).status).toBe(0);
+    expect(run('git', ['check-ignore', '--no-index', '-q', 'tools/.gemini/oauth_creds.json'], r.dir).status).toBe(0);
+    // the settings file holding a token is ignored; shareable configuration stays committable
+    expect(run('git', ['check-ignore', '--no-index', '-q', '.gemini/settings.json'], r.dir).status).toBe(0);
+    expect(run('git', ['check-ignore', '--no-index', '-q', 'app/.gemini/commands/review.toml'], r.dir).status).toBe(1);
     expect(run('git', ['check-ignore', '--no-index', '-q', 'config/.env.local'], r.dir).status).toBe(0);
     // running it twice changes nothing, and --check is now clean
     cli(['gitignore'], r.dir);
@@ -73,7 +89,8 @@ describe('leakguard gitignore', () => {
     expect(un.stdout).toMatch(/Untracked \(git rm --cached; the files stay on disk\)/);
     const tracked = r.git('ls-files');
     expect(tracked).not.toMatch(/^\.env$/m);
-    expect(tracked).not.toMatch(/\.gemini/);
+    expect(tracked).not.toMatch(/^\.gemini\/settings\.json$/m);
+    expect(tracked).toMatch(/^app\/\.gemini\/commands\/review\.toml$/m);
     expect(tracked).toMatch(/^\.env\.example$/m);
     expect(readFileSync(join(r.dir, '.env'), 'utf8')).toContain('K=');
   });

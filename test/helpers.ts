@@ -162,5 +162,7 @@ export const fake = {
   githubPat: () => checksummedToken('ghp', 'R7tK2mX9qL4vN8bW3zY6cH1jF5dS0a'),
   npmToken: () => checksummedToken('npm', 'a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5'),
   pypiToken: () => pypiToken(),
+  /** A bearer token with no vendor prefix, as an MCP server's headers carry one. */
+  mcpToken: () => 'mcp' + 'Tk9vQ2xL7wR4' + 'nZ8yB3cF6hJ1',
   awsKeyId: () => 'AKIA' + 'Q3RZ7XW2LM4VN6BT',
 };

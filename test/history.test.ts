@@ -27,6 +27,7 @@ function incident() {
     .commit('initial');
   r.write('.env', `GOOGLE_API_KEY=${fake.googleKey()}\nGEMINI_API_KEY=${fake.aqKey()}\n`)
     .write('.gemini/settings.json', `{"mcpServers":{"search":{"env":{"API_KEY":"${fake.githubPat()}"}}}}\n`)
+    .write('.gemini/oauth_creds.json', '{}\n')
     .add()
     .commit('debugging the AI job');
   ids.leak = head();
@@ -74,7 +75,7 @@ describe('leakguard scan --history', () => {
     expect(env.refs).toEqual(['refs/heads/feature', 'refs/heads/main', 'refs/tags/v1.0-rc']);
     expect(one('google-api-key')).toMatchObject({ path: '.env', line: 1, commit: ids.leak, secret: 'AIza********' });
     expect(one('google-auth-key').description).toMatch(/REST API key/);
-    expect(one('gemini-state-folder')).toMatchObject({ path: '.gemini/settings.json', commit: ids.leak });
+    expect(one('gemini-state-folder')).toMatchObject({ path: '.gemini/oauth_creds.json', commit: ids.leak });
     expect(one('github-pat')).toMatchObject({ path: '.gemini/settings.json' });
     expect(one('large-data-file', 'exports/conversations.jsonl')).toMatchObject({
       kind: 'size',

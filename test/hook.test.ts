@@ -12,7 +12,7 @@ describe('leakguard hook', () => {
   it('blocks a commit with a secret and lets a clean one through', () => {
     const r = Repo.init();
     expect(cli(['hook', 'install'], r.dir).code).toBe(0);
-    r.write('.gemini/settings.json', '{}').add();
+    r.write('.gemini/oauth_creds.json', '{}').add();
     const blocked = tryCommit(r);
     expect(blocked.status).toBe(1);
     expect(blocked.stdout + blocked.stderr).toMatch(/gemini-state-folder/);

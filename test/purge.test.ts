@@ -109,7 +109,7 @@ describe('leakguard purge --plan', () => {
         /gitlab keeps refs the push cannot rewrite[\s\S]*refs\/merge-requests\/1\/head/,
       );
       const targeted = (p: string) =>
-        /(^|\/)\.gemini(\/|$)/.test(p) || ['.env', 'exports/chat.jsonl', 'models/model.pt'].includes(p);
+        ['.gemini/settings.json', 'tools/.gemini/.env', '.env', 'exports/chat.jsonl', 'models/model.pt'].includes(p);
       for (const [name, b] of Object.entries(remotes)) {
         // every branch and tag still exists
         expect([...refsOf(b).keys()].sort(), name).toEqual([...before[name]!.keys()].sort());
@@ -156,7 +156,8 @@ describe('leakguard purge --plan', () => {
     ]);
     expect(plan.removePaths.map((t: any) => t.spec)).toEqual(
       expect.arrayContaining([
-        'regex:(^|/)\\.gemini(/|$)',
+        'literal:.gemini/settings.json',
+        'literal:tools/.gemini/.env',
         'literal:.env',
         'literal:exports/chat.jsonl',
         'literal:models/model.pt',
@@ -300,10 +301,10 @@ describe('verification guards the push', () => {
       const before = refsOf(remotes.origin!);
       const script = join(tempDir(), 'purge.sh');
       cli(['purge', '--plan', '--format', 'sh', '--output', script], r.dir);
-      // a reviewer drops the .gemini/ rule from the paths file by mistake
+      // a reviewer drops the Gemini state file from the paths file by mistake
       const text = readFileSync(script, 'utf8');
-      expect(text).toContain('regex:(^|/)\\.gemini(/|$)\n');
-      writeFileSync(script, text.replace('regex:(^|/)\\.gemini(/|$)\n', ''));
+      expect(text).toContain('literal:tools/.gemini/.env\n');
+      writeFileSync(script, text.replace('literal:tools/.gemini/.env\n', ''));
       const res = run('bash', [script, '--yes'], r.dir, { ...GIT_ENV, LEAKGUARD_BACKUP_DIR: tempDir() });
       expect(res.status).toBe(1);
       expect(res.stderr).toMatch(/still present after the rewrite: gemini-state-folder/);

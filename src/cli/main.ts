@@ -9,7 +9,7 @@ import yargs, { type Argv } from 'yargs';
 import { EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, LeakguardError } from '../errors.js';
 import { VERSION } from './version.js';
 import type { Format } from './output.js';
-import type { ScanReport } from '../types.js';
+import type { Confidence, ScanReport } from '../types.js';
 import type { Ruleset as CompiledRuleset } from '../engine/compile.js';
 import { parseSize } from '../engine/units.js';
 import { tuneForLongRun } from './jit.js';
@@ -121,6 +121,7 @@ async function runScan(a: ScanArgs): Promise<number> {
       engine: a.engine,
       onProgress: progress?.update,
       ...commonScanOptions(a),
+      minConfidence: (a as { 'min-confidence'?: Confidence })['min-confidence'],
     });
     progress?.stop();
     await write(report);

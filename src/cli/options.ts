@@ -76,6 +76,10 @@ export const OPTIONS = {
     'How history is read: git plumbing, or isomorphic-git (no git binary needed; automatic when git is missing)',
     { choices: ['git', 'isomorphic'] },
   ),
+  'min-confidence': text(
+    'Report only findings at least this sure (high: checksum-valid or vendor-prefixed; low: guesses from a variable name)',
+    { choices: ['high', 'medium', 'low'] },
+  ),
   'commit-msg': text("Scan a commit message file (git's comment lines are left out): what the commit-msg hook runs"),
   'pre-push': text(
     "Scan the commits a push would send that REMOTE does not have (reads git's pre-push lines on stdin): what the pre-push hook runs",
@@ -144,6 +148,7 @@ export const SCAN_KEYS: OptionKey[] = [
   'all-objects',
   'workers',
   'engine',
+  'min-confidence',
   'format',
   'output',
   'baseline',

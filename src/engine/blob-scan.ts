@@ -8,6 +8,7 @@
  * line, and every single-line match, sits wholly in one chunk; a chunk where a rule whose matches
  * span lines fired is scanned with the text that follows it and never reused.
  */
+import type { Confidence, Severity } from '../types.js';
 import { sha1Binary } from './fingerprint.js';
 import type { Ruleset } from './compile.js';
 import { detectContent, type RawFinding } from './detect.js';
@@ -19,6 +20,9 @@ import { MissingObject, TooLarge } from '../sources/catfile.js';
 export interface BlobMatch {
   ruleId: string;
   description: string;
+  /** The rule's, or lower where the match itself says so (a password for a local host). */
+  severity: Severity;
+  confidence: Confidence;
   secret: string;
   line: number;
   column: number;
@@ -317,6 +321,8 @@ function toMatch(r: RawFinding): BlobMatch {
   return {
     ruleId: r.rule.id,
     description: r.description,
+    severity: r.severity,
+    confidence: r.confidence,
     secret: r.secret!,
     line: r.line!,
     column: r.column!,

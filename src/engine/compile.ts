@@ -1,7 +1,7 @@
 /** Compiles validated rule specs into the matchers the detector runs. */
 import { createRequire } from 'node:module';
 import { LeakguardError } from '../errors.js';
-import type { Severity } from '../types.js';
+import type { Confidence, Severity } from '../types.js';
 import { checkShape, ruleKind, type AllowlistSpec, type RuleSpec } from './rule-spec.js';
 import { compileRegex, findNestedQuantifier, translateRegex } from './regex.js';
 import { VALIDATORS } from './validators.js';
@@ -17,6 +17,7 @@ export interface CompiledRule {
   id: string;
   kind: 'path' | 'size' | 'content';
   severity: Severity;
+  confidence: Confidence;
   description: string;
   spec: RuleSpec;
   /** Path filter: for path and size rules the rule itself, for content rules a scope. */
@@ -216,6 +217,7 @@ export function compileRule(spec: RuleSpec): CompiledRule {
     id: spec.id,
     kind,
     severity: spec.severity,
+    confidence: ruleConfidence(spec),
     description: spec.description,
     spec,
     matchPath,
@@ -240,11 +242,93 @@ export function compileRule(spec: RuleSpec): CompiledRule {
 }
 
 /**
+ * A rule's confidence: the one it declares, else derived from its shape. A checksum the rule can
+ * validate makes a match almost certainly real; a secret that starts with a fixed vendor prefix is
+ * rarely anything else (high from four characters of prefix, medium below); a value found only by
+ * its variable name, entropy or tag `generic` is a guess. Path and size rules name a kind of file,
+ * which is usually but not always what it seems.
+ */
+export function ruleConfidence(spec: RuleSpec): Confidence {
+  if (spec.confidence) return spec.confidence;
+  // `validate` (a checksum check) is a field of the vendor-token rules; any value means one exists
+  if ((spec as { validate?: unknown }).validate !== undefined) return 'high';
+  if (!spec.regex) return 'medium';
+  if (spec.tags?.includes('generic')) return 'low';
+  const prefix = secretPrefixLength(translateRegex(spec.regex, spec.id).source, spec.secret_group);
+  return prefix >= 4 ? 'high' : prefix >= 2 ? 'medium' : 'low';
+}
+
+/**
+ * How many fixed characters the secret group starts with, at least: `(ghp_[A-Za-z0-9]{36})` gives 4,
+ * `((?:sk|rk)_live_…)` gives 8 (the shortest alternative counts), `([A-Za-z0-9]{40})` gives 0.
+ */
+export function secretPrefixLength(source: string, group: number | string | undefined): number {
+  const start = secretGroupStart(source, group);
+  if (start < 0) return 0;
+  let n = 0;
+  let i = start;
+  while (i < source.length) {
+    const c = source[i]!;
+    if (c === '\\') {
+      const next = source[i + 1] ?? '';
+      if (/[.\-_/+=@:#]/.test(next)) {
+        n++;
+        i += 2;
+        continue;
+      }
+      break;
+    }
+    if (c === '(' && source.startsWith('(?:', i)) {
+      const close = source.indexOf(')', i);
+      const alts = source.slice(i + 3, close).split('|');
+      if (close < 0 || alts.some((a) => !/^[A-Za-z0-9_-]+$/.test(a))) break;
+      const q = source[close + 1];
+      if (q === '?' || q === '*' || q === '{') break;
+      n += Math.min(...alts.map((a) => a.length));
+      i = close + 1;
+      continue;
+    }
+    if (/[A-Za-z0-9_-]/.test(c)) {
+      // a literal followed by a quantifier is not fixed
+      if (/[?*+{]/.test(source[i + 1] ?? '')) break;
+      n++;
+      i++;
+      continue;
+    }
+    break;
+  }
+  return n;
+}
+
+/** Index just after the opening of the secret's capture group in a regex source, or -1. */
+function secretGroupStart(source: string, group: number | string | undefined): number {
+  if (typeof group === 'string') {
+    const at = source.indexOf(`(?<${group}>`);
+    return at < 0 ? -1 : at + group.length + 4;
+  }
+  const want = group ?? (source.includes('(?<secret>') ? undefined : 1);
+  if (want === undefined) return secretGroupStart(source, 'secret');
+  if (want === 0) return 0;
+  let n = 0;
+  for (const start of capturingGroups(source)) if (++n === want) return start;
+  return -1;
+}
+
+/**
  * Capturing groups in a regex source, counted without compiling it: V8 compiles a regex on first
  * use, and forcing that for every rule at start-up costs more than the whole pre-commit scan.
  */
 export function countGroups(source: string): number {
   let n = 0;
+  for (const _ of capturingGroups(source)) n++;
+  return n;
+}
+
+/**
+ * Where each capturing group's body starts in a regex source (just after `(`, or after `(?<name>`),
+ * in order; escapes, character classes and non-capturing groups and lookbehinds are stepped over.
+ */
+function* capturingGroups(source: string): Generator<number> {
   for (let i = 0; i < source.length; i++) {
     const c = source[i];
     if (c === '\\') {
@@ -255,13 +339,10 @@ export function countGroups(source: string): number {
       for (i++; i < source.length && source[i] !== ']'; i++) if (source[i] === '\\') i++;
       continue;
     }
-    if (
-      c === '(' &&
-      (source[i + 1] !== '?' || (source[i + 2] === '<' && source[i + 3] !== '=' && source[i + 3] !== '!'))
-    )
-      n++;
+    if (c !== '(') continue;
+    if (source[i + 1] !== '?') yield i + 1;
+    else if (source[i + 2] === '<' && source[i + 3] !== '=' && source[i + 3] !== '!') yield source.indexOf('>', i) + 1;
   }
-  return n;
 }
 
 export function escapeRegex(s: string): string {

@@ -3,16 +3,18 @@
  * rules on its text (keyword prefilter first, then only the rules whose keywords occur).
  */
 import { inlineAllowed } from './gitleaks-compat.js';
-import type { FindingKind, Severity } from '../types.js';
+import type { Confidence, FindingKind, Severity } from '../types.js';
 import { shannonEntropy } from './entropy.js';
 import { allowedValue, type CompiledRule, type Ruleset } from './compile.js';
 import { allMatches, allMatchesGuarded, RegexTimeout, type MatchTuple } from './regex.js';
+import { judge } from './placeholders.js';
 
 export interface RawFinding {
   rule: CompiledRule;
   kind: FindingKind;
   description: string;
   severity: Severity;
+  confidence: Confidence;
   line?: number;
   column?: number;
   secret?: string;
@@ -25,16 +27,19 @@ export interface RawFinding {
 
 export const INLINE_ALLOW = 'leakguard:allow';
 
-/** Values that are never secrets whatever the rule: templates, placeholders and masks. */
-const PLACEHOLDER = /\$\{|\{\{|<[a-z_ -]*>|x{5,}|X{5,}|\*{5,}|\.\.\./;
-
 export function detectPath(ruleset: Ruleset, path: string, size: number): RawFinding[] {
   const out: RawFinding[] = [];
   for (const rule of ruleset.pathRules) {
     if (rule.matchPath && !rule.matchPath(path)) continue;
     if (rule.kind === 'size' && size < (rule.minSize ?? 0)) continue;
     if (rule.allow.paths?.(path) || allowedValue(rule.allow, path)) continue;
-    out.push({ rule, kind: rule.kind, description: rule.description, severity: rule.severity });
+    out.push({
+      rule,
+      kind: rule.kind,
+      description: rule.description,
+      severity: rule.severity,
+      confidence: rule.confidence,
+    });
   }
   return out;
 }
@@ -197,7 +202,6 @@ export function detectContent(
         if (m.index === 0 && ws > 0 && text[ws - 1] !== '\n') continue;
         const s = secretOf(rule, m);
         if (!s) continue;
-        if (PLACEHOLDER.test(s.secret)) continue;
         if (rule.minEntropy !== undefined && shannonEntropy(s.secret) < rule.minEntropy) continue;
         // a format with a checksum: a match that fails it is a look-alike, not an issued token
         if (rule.validate && !rule.validate(s.secret)) continue;
@@ -206,6 +210,14 @@ export function detectContent(
         const offset = ws + s.offset;
         const loc = lines.locate(offset);
         const lineText = text.slice(loc.lineStart, loc.lineEnd);
+        const absolute = ws + m.index;
+        const verdict = judge(rule, s.secret, {
+          before: lineText.slice(Math.max(0, loc.column - 81), loc.column - 1),
+          prev: absolute > 0 ? text[absolute - 1]! : '',
+          next: text[offset + s.secret.length] ?? '',
+          line: lineText,
+        });
+        if (verdict === 'drop') continue;
         let description = rule.description;
         for (const c of rule.context) {
           if (c.before.test(lineText.slice(0, loc.column - 1))) {
@@ -218,7 +230,8 @@ export function detectContent(
             rule,
             kind: 'content',
             description,
-            severity: rule.severity,
+            severity: verdict === 'demote' ? 'low' : rule.severity,
+            confidence: verdict === 'demote' ? 'low' : rule.confidence,
             line: loc.line,
             column: loc.column,
             secret: s.secret,

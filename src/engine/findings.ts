@@ -19,7 +19,16 @@
  * - group: a content finding is one secret of one rule wherever it appears; a path or size finding
  *   is one rule at one path. Every place becomes an occurrence.
  */
-import type { Finding, FindingKind, Occurrence, ScanReport, ScanStats, TextSource } from '../types.js';
+import type {
+  Confidence,
+  Finding,
+  FindingKind,
+  Occurrence,
+  ScanReport,
+  ScanStats,
+  Severity,
+  TextSource,
+} from '../types.js';
 import { allowedValue, type CompiledRule, type Ruleset } from './compile.js';
 import { resolveOverlaps } from './detect.js';
 import type { BlobMatch } from './blob-scan.js';
@@ -46,11 +55,14 @@ interface Occ extends Place {
   size?: number;
 }
 
+/** Severity and confidence are the rule's, or lower where the match said so (a password for a local host). */
 interface Group {
   rule: CompiledRule;
   kind: FindingKind;
   secret?: string;
   description: string;
+  severity: Severity;
+  confidence: Confidence;
   occ: Occ[];
 }
 
@@ -109,7 +121,7 @@ export class FindingsStage {
         this.suppressed.baseline.add(key);
         continue;
       }
-      this.group(key, rule, rule.kind, undefined, rule.description).occ.push(
+      this.group(key, rule, rule.kind, undefined, rule.description, rule.severity, rule.confidence).occ.push(
         rule.kind === 'size' ? { ...place, size } : place,
       );
     }
@@ -173,7 +185,15 @@ export class FindingsStage {
     }
     let g = bySecret.get(m.secret);
     if (!g) {
-      g = { rule, kind: 'content', secret: m.secret, description, occ: [] };
+      g = {
+        rule,
+        kind: 'content',
+        secret: m.secret,
+        description,
+        severity: m.severity,
+        confidence: m.confidence,
+        occ: [],
+      };
       bySecret.set(m.secret, g);
     }
     g.occ.push({ ...place, line: m.line, column: m.column });
@@ -196,10 +216,12 @@ export class FindingsStage {
     kind: FindingKind,
     secret: string | undefined,
     description: string,
+    severity: Severity,
+    confidence: Confidence,
   ): Group {
     let g = this.groups.get(key);
     if (!g) {
-      g = { rule, kind, secret, description, occ: [] };
+      g = { rule, kind, secret, description, severity, confidence, occ: [] };
       this.groups.set(key, g);
     }
     return g;
@@ -279,7 +301,8 @@ function toFinding(g: Group, attribution: Attribution | undefined): Finding {
     path: first.path,
     fingerprint: fingerprintAt(first.path),
     description: g.description,
-    severity: g.rule.severity,
+    severity: g.severity,
+    confidence: g.confidence,
     line: content ? first.line : undefined,
     column: content ? first.column : undefined,
     secret: content ? g.secret : undefined,

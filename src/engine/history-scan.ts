@@ -19,6 +19,7 @@ import type { AllowlistSpec, RuleSpec } from './rule-spec.js';
 import {
   completenessWarnings,
   describeCommits,
+  emptyIndex,
   HISTORY_ENV,
   listRefs,
   nonCommitRefs,
@@ -99,19 +100,6 @@ export async function readHistory(
   const { warnings: incomplete, partial } = await completeness;
   index.warnings.unshift(...incomplete, ...warnings);
   return { index, partial, tags: tagged };
-}
-
-function emptyIndex(): HistoryIndex {
-  return {
-    commits: [],
-    commitIndex: new Map(),
-    paths: [],
-    blobs: new Map(),
-    gitlinks: new Set(),
-    refs: [],
-    dangling: [],
-    warnings: [],
-  };
 }
 
 /** LEAKGUARD_TIMING=1 prints how long each phase took, for diagnosing a slow scan. */

@@ -3,7 +3,7 @@
  * names the file and the rule, never a crash later in a scan.
  */
 import { LeakguardError } from '../errors.js';
-import { SEVERITIES, type Severity } from '../types.js';
+import { CONFIDENCES, SEVERITIES, type Confidence, type Severity } from '../types.js';
 import { parseSize } from './units.js';
 import { VALIDATOR_NAMES } from './validators.js';
 
@@ -17,6 +17,11 @@ export interface RuleSpec {
   id: string;
   description: string;
   severity: Severity;
+  /**
+   * How sure a match is to be a live credential. Default: derived (see `ruleConfidence` in
+   * compile.ts): checksum-validated high, prefix-anchored tokens high or medium, keyword heuristics low.
+   */
+  confidence?: Confidence;
   /** micromatch globs against the repository-relative path. Alone: a path rule. */
   paths?: string[];
   exclude_paths?: string[];
@@ -38,6 +43,11 @@ export interface RuleSpec {
   context?: { before: string; description: string }[];
   /** When two content rules match overlapping text, the higher priority wins. */
   priority?: number;
+  /**
+   * Files in this rule's `paths` that hold a credential (found by this or any content rule) are
+   * local state, not shareable configuration: `leakguard gitignore` ignores them.
+   */
+  ignore_when_found?: boolean;
   /** How to revoke or rotate this kind of credential; used by purge plans. */
   rotate?: string;
   tags?: string[];
@@ -61,6 +71,7 @@ const RULE_KEYS = new Set([
   'id',
   'description',
   'severity',
+  'confidence',
   'paths',
   'exclude_paths',
   'min_size',
@@ -73,6 +84,7 @@ const RULE_KEYS = new Set([
   'allowlist',
   'context',
   'priority',
+  'ignore_when_found',
   'rotate',
   'tags',
   'examples',
@@ -152,6 +164,11 @@ export function validateRule(raw: unknown, source: string, index: number, partia
     if (!SEVERITIES.includes(o.severity as Severity)) fail(where, `'severity' must be one of ${SEVERITIES.join(', ')}`);
     spec.severity = o.severity as Severity;
   } else if (!partial) fail(where, `'severity' is required`);
+  if (o.confidence !== undefined) {
+    if (!CONFIDENCES.includes(o.confidence as Confidence))
+      fail(where, `'confidence' must be one of ${CONFIDENCES.join(', ')}`);
+    spec.confidence = o.confidence as Confidence;
+  }
   spec.paths = stringList(o.paths, where, 'paths');
   spec.exclude_paths = stringList(o.exclude_paths, where, 'exclude_paths');
   if (o.min_size !== undefined) spec.min_size = parseSize(o.min_size, `${where} min_size`);
@@ -196,6 +213,10 @@ export function validateRule(raw: unknown, source: string, index: number, partia
   if (o.priority !== undefined) {
     if (typeof o.priority !== 'number') fail(where, `'priority' must be a number`);
     spec.priority = o.priority;
+  }
+  if (o.ignore_when_found !== undefined) {
+    if (typeof o.ignore_when_found !== 'boolean') fail(where, `'ignore_when_found' must be true or false`);
+    spec.ignore_when_found = o.ignore_when_found;
   }
   if (o.rotate !== undefined) spec.rotate = String(o.rotate).trim();
   spec.tags = stringList(o.tags, where, 'tags');

@@ -58,6 +58,7 @@ export function entriesFor(findings: Finding[], ruleset: Ruleset): IgnoreEntry[]
     entries.set(pattern, e);
   };
   const byId = new Map(ruleset.rules.map((r) => [r.id, r]));
+  const holders = ruleset.rules.filter((r) => r.spec.ignore_when_found && r.matchPath);
   for (const f of findings) {
     const rule = byId.get(f.ruleId);
     if (!rule) continue;
@@ -66,26 +67,37 @@ export function entriesFor(findings: Finding[], ruleset: Ruleset): IgnoreEntry[]
       for (const p of paths) add(`/${escapeIgnore(p)}`, `${rule.id}: large file`, p);
       continue;
     }
-    if (f.kind !== 'path') continue; // a secret inside a file that must be kept is purge's job
-    for (const p of paths) {
-      let matched = false;
-      for (const g of rule.spec.paths ?? []) {
-        const pattern = ignoreFromGlob(g);
-        if (!pattern || !ignores(ignore().add(pattern), p)) continue;
-        matched = true;
-        add(pattern, rule.id, p);
-        // a broad pattern must not hide the templates the rule itself allows (.env.example)
-        for (const ex of rule.spec.exclude_paths ?? []) {
-          const neg = ignoreFromGlob(ex);
-          if (neg && !neg.endsWith('/') && ignores(ignore().add(pattern), neg))
-            add(`!${neg}`, `${rule.id}: template stays committable`, p);
-        }
+    if (f.kind === 'content') {
+      // a secret inside a file that must be kept is purge's job, unless the file is local state
+      // that only became a finding because it holds one (an assistant's settings with a key)
+      for (const p of paths) {
+        const holder = holders.find((h) => h.matchPath!(p));
+        if (holder) addForPath(holder, p, `${holder.id}: holds ${f.ruleId}`);
       }
-      if (!matched) add(`/${escapeIgnore(p)}`, rule.id, p);
+      continue;
     }
+    if (f.kind !== 'path') continue;
+    for (const p of paths) addForPath(rule, p, rule.id);
   }
   // exceptions must follow the patterns they carve out of
   return [...entries.values()].sort((a, b) => Number(a.pattern.startsWith('!')) - Number(b.pattern.startsWith('!')));
+
+  function addForPath(rule: Ruleset['rules'][number], p: string, reason: string): void {
+    let matched = false;
+    for (const g of rule.spec.paths ?? []) {
+      const pattern = ignoreFromGlob(g);
+      if (!pattern || !ignores(ignore().add(pattern), p)) continue;
+      matched = true;
+      add(pattern, reason, p);
+      // a broad pattern must not hide the templates the rule itself allows (.env.example)
+      for (const ex of rule.spec.exclude_paths ?? []) {
+        const neg = ignoreFromGlob(ex);
+        if (neg && !neg.endsWith('/') && ignores(ignore().add(pattern), neg))
+          add(`!${neg}`, `${rule.id}: template stays committable`, p);
+      }
+    }
+    if (!matched) add(`/${escapeIgnore(p)}`, reason, p);
+  }
 }
 
 /** The ignore rules in force now: .git/info/exclude, the root .gitignore and nested ones. */

@@ -73,10 +73,20 @@ export function removalTargets(findings: Finding[], ruleset: Ruleset): PathTarge
     if (!t.paths.includes(path)) t.paths.push(path);
     targets.set(spec, t);
   };
+  // configuration files that are local state once they hold a credential (ignore_when_found): the
+  // file goes, as a credential file would, not only the secret inside it
+  const holders = ruleset.rules.filter((r) => r.spec.ignore_when_found && r.matchPath);
   for (const f of findings) {
-    if (f.kind === 'content' || (f.source && f.source !== 'file')) continue;
-    const rule = byId.get(f.ruleId);
+    if (f.source && f.source !== 'file') continue; // a message has no path to remove
     const paths = [...new Set([f.path, ...(f.occurrences ?? []).map((o) => o.path)])];
+    if (f.kind === 'content') {
+      for (const p of paths) {
+        const holder = holders.find((h) => h.matchPath!(p));
+        if (holder) add(`literal:${p}`, holder.id, `${holder.description} (holds ${f.ruleId})`, p);
+      }
+      continue;
+    }
+    const rule = byId.get(f.ruleId);
     for (const p of paths) {
       const dirGlob =
         f.kind === 'path'

@@ -1,5 +1,5 @@
 /** SARIF 2.1.0 as GitHub code scanning accepts it: rules, locations, partialFingerprints. */
-import type { Finding, ScanReport, Severity } from '../types.js';
+import type { Confidence, Finding, ScanReport, Severity } from '../types.js';
 import type { CompiledRule } from '../engine/compile.js';
 import type { Extent, Extents } from './extent.js';
 
@@ -18,6 +18,20 @@ const SECURITY_SEVERITY: Record<Severity, string> = {
   low: '3.0',
   info: '1.0',
 };
+
+/** GitHub's rule `precision` property says how often a rule's alerts are real. */
+const PRECISION: Record<Confidence, string> = { high: 'high', medium: 'medium', low: 'low' };
+/** SARIF `rank` (0-100, higher first): confidence orders results within a level. */
+const RANK: Record<Confidence, number> = { high: 90, medium: 60, low: 30 };
+
+/**
+ * A result's level: its severity's, except that a low-confidence finding (a guess from a variable
+ * name) is never an `error`, so code scanning does not fail a check on a guess alone.
+ */
+function levelOf(severity: Severity, confidence: Confidence | undefined): 'error' | 'warning' | 'note' {
+  const level = LEVEL[severity];
+  return confidence === 'low' && level === 'error' ? 'warning' : level;
+}
 
 /** Relative URI with every segment percent-encoded (spaces, `#`, `%`, non-ASCII, newlines). */
 export function pathToUri(path: string): string {
@@ -92,11 +106,12 @@ export function formatSarif(report: ScanReport, rules: CompiledRule[], version: 
               help: {
                 text: `${r.description}. Remove it from the repository and rotate the credential; to accept it, add 'leakguard:allow' on the line, an allowlist entry in .leakguard.yml, or a baseline (leakguard baseline).`,
               },
-              defaultConfiguration: { level: LEVEL[r.severity] },
+              defaultConfiguration: { level: levelOf(r.severity, r.confidence) },
               properties: {
                 tags: ['security', 'secret', r.kind, ...(r.spec.tags ?? [])],
                 'security-severity': SECURITY_SEVERITY[r.severity],
-                precision: 'high',
+                precision: PRECISION[r.confidence],
+                confidence: r.confidence,
               },
             })),
           },
@@ -107,7 +122,8 @@ export function formatSarif(report: ScanReport, rules: CompiledRule[], version: 
         results: report.findings.map((f, i) => ({
           ruleId: f.ruleId,
           ruleIndex: used.get(f.ruleId),
-          level: LEVEL[f.severity],
+          level: levelOf(f.severity, f.confidence),
+          ...(f.confidence ? { rank: RANK[f.confidence] } : {}),
           message: { text: message(f) },
           locations: locations(f, extents?.[i]),
           // Identity without GitHub's line hash: the upload step computes one only from files in the
@@ -116,6 +132,7 @@ export function formatSarif(report: ScanReport, rules: CompiledRule[], version: 
           partialFingerprints: { primaryLocationLineHash: f.fingerprint, 'leakguardFingerprint/v1': f.fingerprint },
           properties: {
             kind: f.kind,
+            ...(f.confidence ? { confidence: f.confidence } : {}),
             ...(f.commit ? { commit: f.commit } : {}),
             ...(f.occurrences?.length ? { occurrences: f.occurrences.length } : {}),
           },

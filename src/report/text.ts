@@ -85,7 +85,7 @@ export function formatText(report: ScanReport, opts: TextOptions): string {
             ? `  ${c('2', formatBytes(f.size))}`
             : '';
       lines.push(
-        `  ${loc.padEnd(9)} ${sev.padEnd(opts.color ? 17 : 8)} ${f.description}${detail}  ${c('2', f.ruleId)}`,
+        `  ${loc.padEnd(9)} ${sev.padEnd(opts.color ? 17 : 8)} ${f.description}${detail}  ${c('2', f.confidence ? `${f.ruleId} (${f.confidence} confidence)` : f.ruleId)}`,
       );
       if (f.commit) lines.push(c('2', `            ${provenance(f)}`));
       else if (f.occurrences && f.occurrences.length > 1) lines.push(c('2', `            ${elsewhere(f)}`));

@@ -42,6 +42,46 @@ export interface HistoryIndex {
   warnings: string[];
 }
 
+/**
+ * Records that `commit` holds blob `oid` at `path` (paths interned once in `pathIds`); true when the
+ * blob is new to the index. Both history readers build the index through it.
+ */
+export function addOccurrence(
+  index: HistoryIndex,
+  pathIds: Map<string, number>,
+  commit: number,
+  path: string,
+  oid: string,
+): boolean {
+  let pid = pathIds.get(path);
+  if (pid === undefined) {
+    pid = index.paths.length;
+    index.paths.push(path);
+    pathIds.set(path, pid);
+  }
+  const occ = index.blobs.get(oid);
+  if (occ) {
+    occ.push(commit, pid);
+    return false;
+  }
+  index.blobs.set(oid, [commit, pid]);
+  return true;
+}
+
+/** A history with nothing in it yet: what every reader starts from. */
+export function emptyIndex(): HistoryIndex {
+  return {
+    commits: [],
+    commitIndex: new Map(),
+    paths: [],
+    blobs: new Map(),
+    gitlinks: new Set(),
+    refs: [],
+    dangling: [],
+    warnings: [],
+  };
+}
+
 /** Git must not reach for a promisor remote mid-scan (partial clones). Ignored by older git. */
 export const HISTORY_ENV = { ...process.env, GIT_NO_LAZY_FETCH: '1' };
 
@@ -160,16 +200,7 @@ export function walkHistory(
   onBlob?: (oid: string, path: string, commits: number) => void,
   onMessage?: (commit: number, text: Buffer) => void,
 ): Promise<HistoryIndex> {
-  const index: HistoryIndex = {
-    commits: [],
-    commitIndex: new Map(),
-    paths: [],
-    blobs: new Map(),
-    gitlinks: new Set(),
-    refs: [],
-    dangling: [],
-    warnings: [],
-  };
+  const index = emptyIndex();
   const pathIds = new Map<string, number>();
   const args = [
     'log',
@@ -215,18 +246,7 @@ export function walkHistory(
         index.gitlinks.add(path);
         return;
       }
-      let pid = pathIds.get(path);
-      if (pid === undefined) {
-        pid = index.paths.length;
-        index.paths.push(path);
-        pathIds.set(path, pid);
-      }
-      const occ = index.blobs.get(oid);
-      if (occ) occ.push(commit, pid);
-      else {
-        index.blobs.set(oid, [commit, pid]);
-        onBlob?.(oid, path, commit + 1);
-      }
+      if (addOccurrence(index, pathIds, commit, path, oid)) onBlob?.(oid, path, commit + 1);
     };
     /** A raw entry after its ':': oldmode newmode oldoid newoid status; ids of 40 (SHA-1) or 64 (SHA-256) hex digits. */
     const onRaw = (buf: Buffer, m: number, e: number) => {

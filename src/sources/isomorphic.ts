@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { LeakguardError } from '../errors.js';
-import type { HistoryIndex, RefInfo } from './history.js';
+import { addOccurrence, emptyIndex, type HistoryIndex, type RefInfo } from './history.js';
 import type { TagMessage } from './messages.js';
 
 /** What the isomorphic reader hands the engine: the walk, the messages, and a way to read blobs. */
@@ -121,16 +121,7 @@ export async function readIsomorphicHistory(
   // loaded from node_modules only when this engine runs, so it adds nothing to the CLI bundle
   const git = createRequire(import.meta.url)('isomorphic-git') as Git;
   const gitdir = fs.existsSync(join(dir, '.git')) ? join(dir, '.git') : dir;
-  const index: HistoryIndex = {
-    commits: [],
-    commitIndex: new Map(),
-    paths: [],
-    blobs: new Map(),
-    gitlinks: new Set(),
-    refs: [],
-    dangling: [],
-    warnings: [],
-  };
+  const index = emptyIndex();
   if (fs.existsSync(join(gitdir, 'shallow'))) {
     index.warnings.push(
       'this is a shallow clone: history before the shallow boundary is not in the repository and was not scanned (git fetch --unshallow first)',
@@ -206,17 +197,7 @@ export async function readIsomorphicHistory(
       commit.tree,
       parentTree,
       '',
-      (path, blob) => {
-        let pid = pathIds.get(path);
-        if (pid === undefined) {
-          pid = index.paths.length;
-          index.paths.push(path);
-          pathIds.set(path, pid);
-        }
-        const occ = index.blobs.get(blob);
-        if (occ) occ.push(ci, pid);
-        else index.blobs.set(blob, [ci, pid]);
-      },
+      (path, blob) => addOccurrence(index, pathIds, ci, path, blob),
       (path) => index.gitlinks.add(path),
     );
     for (const p of parents) if (!seen.has(p)) stack.push(p);

@@ -1,10 +1,8 @@
 /**
- * Texts git keeps outside trees: commit messages and annotated-tag messages. (Notes are blobs in
- * the trees of `refs/notes/*` commits: the history walk reads them like files, and the engine tells
- * them apart by the refs that reach them.) Messages are read raw, as bytes, and handed over one at
- * a time, so memory does not grow with the number of commits.
+ * Annotated-tag messages, the texts git keeps in tag objects. (Commit messages come with the
+ * history walk, one more token per commit; notes are blobs in the trees of `refs/notes/*` commits,
+ * which the walk reads like files and the engine tells apart by the refs that reach them.)
  */
-import { spawn } from 'node:child_process';
 import { LeakguardError } from '../errors.js';
 import { gitComplaint, gitRaw } from './git.js';
 import { HISTORY_ENV } from './history.js';
@@ -17,64 +15,6 @@ export interface TagMessage {
   /** The commit the tag finally points at, when it is one. */
   target?: string;
   text: Buffer;
-}
-
-/**
- * Streams the raw message of every commit `revs` reach (the same revisions the walk was given)
- * as `(commit id, message bytes)`. Messages are what `%B` prints: subject and body, unwrapped.
- */
-export function commitMessages(
-  cwd: string,
-  revs: { stdin?: string[]; args?: string[] },
-  onMessage: (commit: string, text: Buffer) => void,
-): Promise<void> {
-  const args = ['log', '-z', '--no-color', '--format=%H%x00%B'];
-  if (revs.stdin) args.push('--stdin');
-  if (revs.args) args.push('--end-of-options', ...revs.args);
-  args.push('--');
-  return new Promise((resolve, reject) => {
-    const child = spawn('git', args, { cwd, env: HISTORY_ENV, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stderr = '';
-    let rest = Buffer.alloc(0);
-    // records alternate: a commit id, then its message; -z ends each commit's output with a NUL
-    let commit: string | undefined;
-    const onToken = (buf: Buffer, s: number, e: number) => {
-      if (commit === undefined) {
-        while (s < e && buf[s] === 10) s++;
-        if (s < e) commit = buf.toString('latin1', s, e);
-        return;
-      }
-      onMessage(commit, buf.subarray(s, e));
-      commit = undefined;
-    };
-    child.stdout.on('data', (d: Buffer) => {
-      const buf = rest.length ? Buffer.concat([rest, d]) : d;
-      let s = 0;
-      for (;;) {
-        const i = buf.indexOf(0, s);
-        if (i === -1) break;
-        onToken(buf, s, i);
-        s = i + 1;
-      }
-      rest = Buffer.from(buf.subarray(s));
-    });
-    child.stderr.on('data', (d: Buffer) => {
-      stderr += d.toString('utf8');
-    });
-    child.on('error', (e) => reject(new LeakguardError(`could not run git log: ${e.message}`)));
-    child.on('close', (code) => {
-      if (rest.length) onToken(rest, 0, rest.length);
-      if (code !== 0) {
-        reject(new LeakguardError(`git log failed while reading commit messages: ${gitComplaint(stderr)}`));
-        return;
-      }
-      resolve();
-    });
-    child.stdin.on('error', () => {
-      /* reported through close */
-    });
-    child.stdin.end(revs.stdin ? `${revs.stdin.join('\n')}\n` : '');
-  });
 }
 
 /**
