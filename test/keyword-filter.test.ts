@@ -3,7 +3,9 @@
  * they pick, they must find exactly what a plain substring search finds.
  */
 import { describe, expect, it } from 'vitest';
-import { KeywordFilter, KeywordIndex } from '../src/engine/keyword-filter.js';
+import { readFileSync } from 'node:fs';
+import { countAnchors, KeywordFilter, KeywordIndex } from '../src/engine/keyword-filter.js';
+import { WASM } from '../src/engine/wasm/keywords.js';
 import { compileRuleset } from '../src/engine/compile.js';
 import { detectContent } from '../src/engine/detect.js';
 import { loadDefaultRules } from '../src/engine/rule-pack.js';
@@ -13,7 +15,21 @@ function rng(seed: number): () => number {
   return () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
 }
 
-const KEYWORDS = ['rollbar', 'secret', 'secret_', 'ghp_', 'Q~', 'sk-ant-', 'callback', 'intercom_token', 'ab', 'xoxb-'];
+const KEYWORDS = [
+  'rollbar',
+  'secret',
+  'secret_',
+  'ghp_',
+  'Q~',
+  'sk-ant-',
+  'callback',
+  'intercom_token',
+  'ab',
+  'xoxb-',
+  'hf_',
+  'eyJ',
+  'private key',
+];
 const PIECES = [
   'roll',
   'bar',
@@ -36,6 +52,13 @@ const PIECES = [
   'b',
   'xo',
   'xb-',
+  'hf',
+  '_',
+  'ey',
+  'J',
+  'priv',
+  'ate',
+  ' key',
   ' ',
   '\n',
   'é',
@@ -53,18 +76,50 @@ function naive(text: string, words: string[]): [number, string][] {
 describe('keyword filter and index', () => {
   const filter = new KeywordFilter(KEYWORDS);
   const index = new KeywordIndex(KEYWORDS);
+  // the same index without its WebAssembly loop: both loops must give the same answers
+  const jsIndex = new KeywordIndex(KEYWORDS, { native: false });
+  it('runs natively here (WebAssembly), so the differential below compares two loops', () => {
+    expect(index.fast).toBe(true);
+    expect(jsIndex.fast).toBe(false);
+  });
   it('find every occurrence a substring search finds, overlapping ones included, on random text', () => {
     const r = rng(11);
     for (let n = 0; n < 400; n++) {
       const text = Array.from({ length: Math.floor(r() * 40) }, () => PIECES[Math.floor(r() * PIECES.length)]).join('');
       const want = naive(text, KEYWORDS);
-      const got: [number, string][] = [];
-      index.each(text, text.length, (at, w) => got.push([at, w]));
-      got.sort((a, b) => a[0] - b[0] || a[1].localeCompare(b[1]));
-      expect(got, JSON.stringify(text)).toEqual(want);
+      for (const ix of [index, jsIndex]) {
+        const got: [number, string][] = [];
+        ix.each(text, text.length, (at, w) => got.push([at, w]));
+        got.sort((a, b) => a[0] - b[0] || a[1].localeCompare(b[1]));
+        expect(got, JSON.stringify(text)).toEqual(want);
+      }
       const buf = Buffer.from(text, 'latin1');
       expect(filter.any(buf, 0, buf.length), JSON.stringify(text)).toBe(want.length > 0);
     }
+  });
+  it('find every one of more occurrences than one native batch holds, and none past `end`', () => {
+    // back to back, so a resumed scan that skipped one position would miss one; chars above 255 too
+    const text = 'ab'.repeat(20_000) + 'hf_'.repeat(20_000) + 'éprivate key';
+    for (const ix of [index, jsIndex]) {
+      let n = 0;
+      ix.each(text, text.length, () => n++);
+      expect(n).toBe(40_001);
+      n = 0;
+      ix.each(text, text.length - 1, () => n++); // 'private ke' is no longer whole
+      expect(n).toBe(40_000);
+    }
+  });
+  it('anchor each keyword on the quad its sample holds least often', () => {
+    const sample = [Buffer.from('com/ com/ com/ .com .com disc disc disco')];
+    // 'com/', '.com' and 'disc' are common in the sample, 'isco' less so; 'scor', 'cord' not at all
+    const [[, off]] = countAnchors(['discord.com/'], sample) as [[string, number]];
+    expect(['scor', 'cord', 'ord.', 'rd.c', 'd.co']).toContain('discord.com/'.slice(off, off + 4));
+  });
+  it('the WebAssembly module is the assembled keywords.wat (npm run wasm after editing it)', async () => {
+    const wabt = await (await import('wabt')).default();
+    const wat = readFileSync(new URL('../src/engine/wasm/keywords.wat', import.meta.url), 'utf8');
+    const mod = wabt.parseWat('keywords.wat', wat);
+    expect(Buffer.from(mod.toBinary({}).buffer).toString('base64')).toBe(WASM);
   });
   it('respect region bounds: a keyword that starts before the region does not count', () => {
     const buf = Buffer.from('xxrollbarxx');

@@ -43,7 +43,7 @@ export interface Ruleset {
   pathRules: CompiledRule[];
   contentRules: CompiledRule[];
   /** One case-insensitive alternation of every keyword; undefined when no content rule has keywords. */
-  prefilter?: RegExp;
+  readonly prefilter?: RegExp;
   /** The same keywords as a hashed index, for long-lived scans (see ContentOptions.keywordIndex). */
   readonly keywordIndex?: KeywordIndex;
   byKeyword: Map<string, CompiledRule[]>;
@@ -187,12 +187,10 @@ export function compileRule(spec: RuleSpec): CompiledRule {
   const matchPath =
     include || exclude ? (p: string) => (include ? include(p) : true) && !(exclude && exclude(p)) : undefined;
 
-  let regex: RegExp | undefined;
-  let lazyRegex: (() => RegExp) | undefined;
-  let secretGroup: number | string = 0;
-  if (spec.regex) {
-    const t = translateRegex(spec.regex, where);
-    if (!spec.builtin) {
+  const t = spec.regex ? translateRegex(spec.regex, where) : undefined;
+  if (!spec.builtin) {
+    // a user's rule is checked whole now, so a mistake is an error at start-up, not in mid-scan
+    if (t) {
       const nested = findNestedQuantifier(t.source);
       if (nested) {
         throw new LeakguardError(
@@ -200,45 +198,85 @@ export function compileRule(spec: RuleSpec): CompiledRule {
         );
       }
     }
-    // the shipped pack's regexes are checked by its tests; they are compiled when a keyword first
-    // wakes their rule, so a pre-commit run pays only for the rules its files need
-    if (spec.builtin) lazyRegex = () => compileRegex(t.source, `${t.flags}g`, where);
-    else regex = compileRegex(t.source, `${t.flags}g`, where);
-    const groupCount = countGroups(t.source);
-    const hasNamed = /\(\?<secret>/.test(t.source);
-    secretGroup = spec.secret_group ?? (hasNamed ? 'secret' : groupCount >= 1 ? 1 : 0);
-    if (typeof secretGroup === 'number' && secretGroup > groupCount) {
-      throw new LeakguardError(
-        `${where}: secret_group ${secretGroup} but the regex has ${groupCount} capture group(s)`,
-      );
-    }
+    const rule = {
+      ...ruleHead(spec, kind, matchPath),
+      regex: t ? compileRegex(t.source, `${t.flags}g`, where) : undefined,
+      secretGroup: secretGroupOf(spec, t, where),
+      confidence: ruleConfidence(spec),
+      multiline: isMultiline(spec),
+      allow: compileAllow(spec.allowlist, where),
+      context: compileContext(spec, where),
+    };
+    return rule;
   }
+  // The shipped pack's rules are checked by its tests. What they derive (regex, groups, allowlists,
+  // confidence) is worked out when a scan first asks, so a pre-commit run of a few files pays only
+  // for the rules its keywords wake, however large the pack grows.
+  let regex: RegExp | undefined;
+  let secretGroup: number | string | undefined;
+  let confidence: Confidence | undefined;
+  let multiline: boolean | undefined;
+  let allow: CompiledAllow | undefined;
+  let context: CompiledRule['context'] | undefined;
+  return {
+    ...ruleHead(spec, kind, matchPath),
+    get regex() {
+      if (!regex && t) regex = compileRegex(t.source, `${t.flags}g`, where);
+      return regex;
+    },
+    get secretGroup() {
+      return (secretGroup ??= secretGroupOf(spec, t, where));
+    },
+    get confidence() {
+      return (confidence ??= ruleConfidence(spec));
+    },
+    get multiline() {
+      return (multiline ??= isMultiline(spec));
+    },
+    get allow() {
+      return (allow ??= compileAllow(spec.allowlist, where));
+    },
+    get context() {
+      return (context ??= compileContext(spec, where));
+    },
+  };
+}
+
+/** What a rule is without compiling anything. */
+function ruleHead(spec: RuleSpec, kind: CompiledRule['kind'], matchPath: CompiledRule['matchPath']) {
   return {
     id: spec.id,
     kind,
     severity: spec.severity,
-    confidence: ruleConfidence(spec),
     description: spec.description,
     spec,
     matchPath,
     minSize: spec.min_size,
-    get regex() {
-      if (!regex && lazyRegex) regex = lazyRegex();
-      return regex;
-    },
     guarded: !spec.builtin,
-    secretGroup,
     keywords: (spec.keywords ?? []).map((k) => k.toLowerCase()),
-    multiline: spec.multiline ?? (spec.regex !== undefined && /\\n|\\r|\[\\s\\S\]|\(\?[a-z]*s/.test(spec.regex)),
     minEntropy: spec.min_entropy,
     validate: spec.validate === undefined ? undefined : VALIDATORS[spec.validate],
-    allow: compileAllow(spec.allowlist, where),
-    context: (spec.context ?? []).map((c) => {
-      const t = translateRegex(c.before, `${where} context`);
-      return { before: compileRegex(t.source, t.flags, `${where} context`), description: c.description };
-    }),
     priority: spec.priority ?? 0,
   };
+}
+
+function secretGroupOf(spec: RuleSpec, t: { source: string } | undefined, where: string): number | string {
+  if (!t) return 0;
+  const groupCount = countGroups(t.source);
+  const group = spec.secret_group ?? (/\(\?<secret>/.test(t.source) ? 'secret' : groupCount >= 1 ? 1 : 0);
+  if (typeof group === 'number' && group > groupCount)
+    throw new LeakguardError(`${where}: secret_group ${group} but the regex has ${groupCount} capture group(s)`);
+  return group;
+}
+
+const isMultiline = (spec: RuleSpec): boolean =>
+  spec.multiline ?? (spec.regex !== undefined && /\\n|\\r|\[\\s\\S\]|\(\?[a-z]*s/.test(spec.regex));
+
+function compileContext(spec: RuleSpec, where: string): CompiledRule['context'] {
+  return (spec.context ?? []).map((c) => {
+    const t = translateRegex(c.before, `${where} context`);
+    return { before: compileRegex(t.source, t.flags, `${where} context`), description: c.description };
+  });
 }
 
 /**
@@ -356,6 +394,24 @@ export function escapeRegex(s: string): string {
  * the longest keyword there, as the longest-first alternation did.
  */
 export function keywordTrie(words: string[]): string {
+  const key = trieKey(words);
+  let source = trieCache.get(key);
+  if (source === undefined) {
+    source = buildTrie(words);
+    trieCache.set(key, source);
+  }
+  return source;
+}
+
+/** Keyword set -> trie source; the build seeds it for the shipped pack, so start-up skips building it. */
+const trieCache = new Map<string, string>();
+const trieKey = (words: string[]) => [...words].sort().join('\n');
+
+export function seedKeywordTrie(words: string[], source: string): void {
+  trieCache.set(trieKey(words), source);
+}
+
+function buildTrie(words: string[]): string {
   interface Node {
     end: boolean;
     next: Map<string, Node>;
@@ -420,11 +476,16 @@ export function compileRuleset(specs: RuleSpec[], globalAllow?: AllowlistSpec, g
     byKeywordAndPrefixes.set(k, [...rules]);
   }
   let index: KeywordIndex | undefined;
+  let prefilter: RegExp | undefined;
   return {
     rules,
     pathRules: rules.filter((r) => r.kind !== 'content'),
     contentRules,
-    prefilter: keys.length ? new RegExp(keywordTrie(keys), 'gi') : undefined,
+    // built on first use, like the index: a scan of path rules alone never needs it
+    get prefilter() {
+      if (keys.length && !prefilter) prefilter = new RegExp(keywordTrie(keys), 'gi');
+      return prefilter;
+    },
     // built on first use: only long-lived scans use it, and a pre-commit run should not pay for it
     get keywordIndex() {
       if (keys.length && !index) index = new KeywordIndex(keys);

@@ -75,8 +75,9 @@ interface Hit {
 
 function keywordHits(ruleset: Ruleset, text: string, useIndex: boolean): Hit[] {
   const hits: Hit[] = [];
-  const index = useIndex ? ruleset.keywordIndex : undefined;
-  if (index?.usable) {
+  // the index wins wherever it runs as WebAssembly; its JavaScript loop only once optimised
+  const index = ruleset.keywordIndex;
+  if (index?.usable && (useIndex || index.fast)) {
     index.each(text, text.length, (at, word) => hits.push({ at, rules: ruleset.byKeyword.get(word) ?? [] }));
     // the index reports a keyword where its rarest triple is; windows want them in text order
     return hits.sort((a, b) => a.at - b.at);

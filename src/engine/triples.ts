@@ -71,9 +71,16 @@ const RANKED = [
     'gs so .0 wispaygems |n 2d *ieredbd`* rg/rtn. ths',
 ].join('');
 
-/** Triple -> rank (0 = most frequent); triples not listed are rarer than every listed one. */
-export const TRIPLE_RANK: ReadonlyMap<string, number> = (() => {
-  const m = new Map<string, number>();
-  for (let i = 0; i + 3 <= RANKED.length; i += 3) m.set(RANKED.slice(i, i + 3), i / 3);
-  return m;
-})();
+let rank: Map<string, number> | undefined;
+
+/**
+ * Triple -> rank (0 = most frequent); triples not listed are rarer than every listed one. Built on
+ * first use: the shipped pack's anchors come precomputed with the build (see seedAnchors).
+ */
+export function tripleRank(): ReadonlyMap<string, number> {
+  if (!rank) {
+    rank = new Map<string, number>();
+    for (let i = 0; i + 3 <= RANKED.length; i += 3) rank.set(RANKED.slice(i, i + 3), i / 3);
+  }
+  return rank;
+}
