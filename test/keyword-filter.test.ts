@@ -97,6 +97,22 @@ describe('keyword filter and index', () => {
       expect(filter.any(buf, 0, buf.length), JSON.stringify(text)).toBe(want.length > 0);
     }
   });
+  it('the byte filter gives the same answer in both loops on long regions, bounds included', () => {
+    const jsFilter = new KeywordFilter(KEYWORDS, { native: false });
+    const r = rng(23);
+    for (let n = 0; n < 150; n++) {
+      // mostly keyword-free filler, so many regions have no keyword or one near an edge
+      const text = Array.from({ length: 300 + Math.floor(r() * 900) }, () =>
+        r() < 0.97 ? 'lorem ' : PIECES[Math.floor(r() * PIECES.length)],
+      ).join('');
+      const buf = Buffer.from(text, 'latin1');
+      const s = Math.floor(r() * 200);
+      const e = buf.length - Math.floor(r() * 200);
+      const want = naive(text, KEYWORDS).some(([at, w]) => at >= s && at + w.length <= e);
+      expect(jsFilter.any(buf, s, e), `${s}..${e} ${JSON.stringify(text)}`).toBe(want);
+      expect(filter.any(buf, s, e), `${s}..${e} ${JSON.stringify(text)}`).toBe(want);
+    }
+  });
   it('find every one of more occurrences than one native batch holds, and none past `end`', () => {
     // back to back, so a resumed scan that skipped one position would miss one; chars above 255 too
     const text = 'ab'.repeat(20_000) + 'hf_'.repeat(20_000) + 'éprivate key';

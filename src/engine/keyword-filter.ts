@@ -201,14 +201,19 @@ function confirmAt(
   return false;
 }
 
+/** Regions shorter than this are scanned in JavaScript: crossing into WebAssembly costs more. */
+const NATIVE_MIN = 512;
+
 export class KeywordFilter {
   private readonly table: AnchorTable;
+  private readonly native: NativeScan | undefined;
   private readonly single = new Uint8Array(256);
   private hasSingle = false;
   /** Length of the longest keyword, in bytes. */
   readonly longest: number = 0;
 
-  constructor(keywords: Iterable<string>) {
+  /** `native: false` keeps to the JavaScript loop (the tests hold the two to the same answers). */
+  constructor(keywords: Iterable<string>, opts: { native?: boolean } = {}) {
     this.table = anchorTable(keywords, (word) => {
       if (word.length === 1) {
         this.single[word.charCodeAt(0) & 0xff] = 1;
@@ -216,6 +221,7 @@ export class KeywordFilter {
       }
     });
     this.longest = this.table.longest;
+    this.native = opts.native === false ? undefined : nativeScan(this.table.bits);
   }
 
   /** True if any keyword occurs in buf[start, end). */
@@ -225,6 +231,14 @@ export class KeywordFilter {
       for (let i = start; i < end; i++) if (this.single[FOLD[buf[i]!]!]) return true;
     }
     if (end - start < 2) return false;
+    if (this.native && end - start >= NATIVE_MIN) {
+      const fold = (j: number) => (j >= start && j < end ? FOLD[buf[j]!]! : 0);
+      return this.native.bytes(buf, start, end, (r) => {
+        const i = start + r;
+        const q = (fold(i - 3) << 24) | (fold(i - 2) << 16) | (fold(i - 1) << 8) | fold(i);
+        return this.confirm(q, buf, i, start, end);
+      });
+    }
     const bits = this.table.bits;
     // The last two bytes start no triple of the region's own. A two-byte keyword marks its pair
     // followed by any byte, 0 included, so one more step reads a 0 past the end. The same step as
@@ -297,10 +311,10 @@ export class KeywordIndex {
       return false; // every occurrence, not just the first
     };
     if (this.native) {
-      this.native.each(text, end, (i) => {
+      this.native.text(text, end, (i) => {
         const q =
           ((i >= 3 ? fold(i - 3) : 0) << 24) | (fold(i - 2) << 16) | (fold(i - 1) << 8) | (i < end ? fold(i) : 0);
-        confirmAt(this.table, q, i, 0, end, fold, report);
+        return confirmAt(this.table, q, i, 0, end, fold, report);
       });
       return;
     }
@@ -314,9 +328,14 @@ export class KeywordIndex {
   }
 }
 
-/** The WebAssembly scan (wasm/keywords.wat) over one index's bit table. */
+/**
+ * The WebAssembly scan (wasm/keywords.wat) over one bit table: calls `candidate` with each position
+ * (counted from the start of the text or region) where the table says a keyword may end there, until
+ * it returns true; returns whether one did.
+ */
 interface NativeScan {
-  each(text: string, end: number, candidate: (i: number) => void): void;
+  text(text: string, end: number, candidate: (i: number) => boolean): boolean;
+  bytes(buf: Uint8Array, start: number, end: number, candidate: (i: number) => boolean): boolean;
 }
 
 let keywordsModule: WebAssembly.Module | null | undefined;
@@ -341,24 +360,35 @@ function nativeScan(bits: Uint8Array): NativeScan | undefined {
   };
   const memory = exports.memory;
   new Uint8Array(memory.buffer, 0, TEXT_AT).set(bits);
+  /** Room for `len` bytes of text, a zero after them (for the last triple) and the candidate batch. */
+  const room = (len: number) => {
+    const out = (TEXT_AT + len + 1 + 3) & ~3;
+    const need = out + BATCH * 4;
+    if (need > memory.buffer.byteLength) memory.grow(Math.ceil((need - memory.buffer.byteLength) / PAGE));
+    return out;
+  };
+  const run = (len: number, out: number, candidate: (i: number) => boolean): boolean => {
+    new Uint8Array(memory.buffer)[TEXT_AT + len] = 0;
+    const found = new Uint32Array(memory.buffer, out, BATCH);
+    let from = TEXT_AT + 2;
+    for (;;) {
+      const n = exports.scan(from, TEXT_AT + len, out, BATCH);
+      for (let k = 0; k < n; k++) if (candidate(found[k]! - TEXT_AT)) return true;
+      if (n < BATCH) return false;
+      from = found[n - 1]! + 1;
+    }
+  };
   return {
-    each(text, end, candidate) {
-      // text (one byte per char: its low byte, so string offsets are byte offsets), a zero after it
-      // for the last triple, then the candidate batch, 4-byte aligned
-      const out = (TEXT_AT + end + 1 + 3) & ~3;
-      const need = out + BATCH * 4;
-      if (need > memory.buffer.byteLength) memory.grow(Math.ceil((need - memory.buffer.byteLength) / PAGE));
-      const bytes = Buffer.from(memory.buffer);
-      bytes.write(text, TEXT_AT, end, 'latin1');
-      bytes[TEXT_AT + end] = 0;
-      const found = new Uint32Array(memory.buffer, out, BATCH);
-      let from = TEXT_AT + 2;
-      for (;;) {
-        const n = exports.scan(from, TEXT_AT + end, out, BATCH);
-        for (let k = 0; k < n; k++) candidate(found[k]! - TEXT_AT);
-        if (n < BATCH) return;
-        from = found[n - 1]! + 1;
-      }
+    text(text, end, candidate) {
+      const out = room(end);
+      // one byte per char, its low byte, so string offsets are byte offsets
+      Buffer.from(memory.buffer).write(text, TEXT_AT, end, 'latin1');
+      return run(end, out, candidate);
+    },
+    bytes(buf, start, end, candidate) {
+      const out = room(end - start);
+      new Uint8Array(memory.buffer).set(buf.subarray(start, end), TEXT_AT);
+      return run(end - start, out, candidate);
     },
   };
 }
