@@ -12,8 +12,13 @@ const familyTags = (tags: string[] | undefined) =>
   (tags ?? []).filter((t) => t.startsWith('family:')).map((t) => t.slice(7));
 const families = new Set(pack.flatMap((s) => familyTags(s.tags)));
 
-// rule files whose rules are tagged here; the others' tags come with their own changes
+// every rule file but artifacts.yml (model weights, data dumps and large files are no credential family)
 const TAGGED_FILES = [
+  'ai-assistants.yml',
+  'credential-files.yml',
+  'env-files.yml',
+  'generic.yml',
+  'passwords.yml',
   'ai-providers.yml',
   'cloud.yml',
   'devops.yml',
