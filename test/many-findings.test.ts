@@ -11,6 +11,7 @@ import { compileRuleset } from '../src/engine/compile.js';
 import { FindingsStage, type Place } from '../src/engine/findings.js';
 import { loadDefaultRules } from '../src/engine/rule-pack.js';
 import { newStats } from '../src/engine/scan.js';
+import { base62, crc32 } from '../src/engine/validators.js';
 import { formatSarif } from '../src/report/sarif.js';
 import type { Finding, ScanReport } from '../src/types.js';
 import { cli, cliJson, fake, Repo } from './helpers.js';
@@ -37,12 +38,15 @@ const ruleset = compileRuleset([
   },
 ]);
 
-/** Distinct fake GitHub tokens: `ghp_` and 36 characters, different in every one. */
+/** Distinct fake GitHub tokens: `ghp_`, 30 random characters and their checksum, as GitHub makes them. */
 function tokens(n: number, seed = 1): string[] {
   const abc = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
   let s = seed;
   const next = () => (s = (Math.imul(s, 1103515245) + 12345) >>> 0) % abc.length;
-  return Array.from({ length: n }, () => 'ghp' + '_' + Array.from({ length: 36 }, () => abc[next()]).join(''));
+  return Array.from({ length: n }, () => {
+    const body = Array.from({ length: 30 }, () => abc[next()]).join('');
+    return 'ghp' + '_' + body + base62(crc32(Buffer.from(body, 'latin1')), 6);
+  });
 }
 
 /** What the stage makes of a blob's matches at these places. */

@@ -329,7 +329,11 @@ export class BlobScanner {
   /** Chunks scanned and reused, for the benchmark. */
   readonly counters = { chunks: 0, reused: 0, bytesMatched: 0, hashed: 0 };
 
-  private readonly filter: KeywordFilter;
+  private filterBuilt: KeywordFilter | undefined;
+  /** Built on first use: a one-off scan never reaches it (see `scan`). */
+  private get filter(): KeywordFilter {
+    return (this.filterBuilt ??= new KeywordFilter(this.ruleset.byKeyword.keys()));
+  }
 
   /**
    * `reuse`: remember chunks across blobs (history, where versions share most of their text). A
@@ -339,12 +343,13 @@ export class BlobScanner {
     private readonly ruleset: Ruleset,
     private readonly guardMs = 2000,
     private readonly reuse = true,
-  ) {
-    this.filter = new KeywordFilter(ruleset.byKeyword.keys());
-    this.ruleById = new Map(ruleset.contentRules.map((r) => [r.id, r]));
-  }
+  ) {}
 
-  private readonly ruleById: ReadonlyMap<string, CompiledRule>;
+  private ruleByIdBuilt: ReadonlyMap<string, CompiledRule> | undefined;
+  /** Content rules by id, for settling overlaps in the scanner; built on first use, as the filter is. */
+  private get ruleById(): ReadonlyMap<string, CompiledRule> {
+    return (this.ruleByIdBuilt ??= new Map(this.ruleset.contentRules.map((r) => [r.id, r])));
+  }
 
   /** `path` (any path the blob occurs at) lets the previous version of that file be reused cheaply. */
   scan(oid: string, buf: Buffer, path?: string): BlobResult {
@@ -361,6 +366,8 @@ export class BlobScanner {
     const timeouts: string[] = [];
     const opts = () => ({
       allCandidates: true,
+      // a long-lived scan has the keyword index optimised soon; a one-off keeps the native regex
+      keywordIndex: this.reuse,
       guardMs: this.guardMs,
       disabled: this.disabled,
       onTimeout: (r: { id: string }) => {
