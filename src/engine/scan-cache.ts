@@ -1,0 +1,392 @@
+/**
+ * The persistent scan cache of history and range scans: what a scan learnt that cannot change.
+ *
+ * - Blob verdicts (`blobs`), content-addressed: a blob's size, whether it is binary or a Git LFS
+ *   pointer, and where content rules matched in it (rule, offsets, line). Never the matched text,
+ *   nor a hash of it: a scan re-reads the few blobs with matches to rebuild their findings.
+ * - The walk (`walk`): every commit the last full history scan walked, with its parents, time,
+ *   whether its message had matches, and the blobs it introduced at which paths. A commit is
+ *   immutable, so the next scan asks git only for commits it has not seen (`git log <new tips>
+ *   ^<cached tips>`), and reachability and attribution come from the cached graph.
+ *
+ * Everything is keyed by what changes results: leakguard's version and build, the effective rules
+ * and allowlist, the content limit and the time limit of user rules. A file for another key, or one
+ * that is truncated or corrupt, reads as absent (cache-file.ts), and the scan reads everything.
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { LeakguardError } from '../errors.js';
+import type { Commit, HistoryIndex } from '../sources/history.js';
+import { addOccurrence, emptyIndex } from '../sources/history.js';
+import type { AllowlistSpec, RuleSpec } from './rule-spec.js';
+import { BadCacheBody, BodyReader, BodyWriter, readCacheFile, withCacheLock, writeCacheFile } from './cache-file.js';
+
+declare const __LEAKGUARD_VERSION__: string | undefined;
+declare const __LEAKGUARD_BUILD__: string | undefined;
+
+/** The files of a cache directory; `cache clear` removes these and nothing else. */
+const WALK_FILE = 'walk.bin';
+const BLOBS_FILE = 'blobs.bin';
+const OWN_FILE = /^(walk\.bin|blobs\.bin|lock)(\.\d+\.\d+\.tmp)?$/;
+
+/** Where a rule matched in a blob: enough to check a rebuild, never the text itself. */
+export interface MatchSpot {
+  ruleId: string;
+  start: number;
+  end: number;
+  line: number;
+}
+
+export interface BlobVerdict {
+  size: number;
+  binary: boolean;
+  lfs: boolean;
+  /** Empty for a blob where no rule matched: it is never read again. */
+  spots: MatchSpot[];
+}
+
+/** The walk as cached: a history index of its own, the revisions it started from, and message hits. */
+export interface CachedWalk {
+  index: HistoryIndex;
+  tips: string[];
+  /** Commit indexes (into `index.commits`) whose message had matches: those messages are read again. */
+  messageHits: Set<number>;
+}
+
+/** What changes a scan's results: a different key never reuses anything. */
+export interface CacheKeyParts {
+  specs: RuleSpec[];
+  allow?: AllowlistSpec;
+  maxContentBytes: number;
+  guardMs: number;
+}
+
+/**
+ * The build is part of the key, so a new leakguard (or a rebuilt one from changed sources) never
+ * trusts verdicts an older matcher gave. Run from source there is no build id: each process then
+ * has its own key, and nothing is reused.
+ */
+const BUILD =
+  typeof __LEAKGUARD_BUILD__ === 'string' && typeof __LEAKGUARD_VERSION__ === 'string'
+    ? `${__LEAKGUARD_VERSION__}+${__LEAKGUARD_BUILD__}`
+    : `source-${randomBytes(8).toString('hex')}`;
+
+export function cacheKey(parts: CacheKeyParts, extra = ''): Buffer {
+  return createHash('sha256')
+    .update(
+      JSON.stringify({
+        build: BUILD,
+        specs: parts.specs,
+        allow: parts.allow ?? null,
+        maxContentBytes: parts.maxContentBytes,
+        guardMs: parts.guardMs,
+        extra,
+      }),
+    )
+    .digest();
+}
+
+/** Makes the cache directory (private: it holds the repository's paths), or says clearly why not. */
+export function ensureCacheDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+  } catch (e) {
+    throw new LeakguardError(`cannot use cache directory ${dir}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+  }
+  if (!statSync(dir).isDirectory()) throw new LeakguardError(`cannot use cache directory ${dir}: not a directory`);
+}
+
+/** Removes the cache's own files from `dir` (never anything else there); returns how many. */
+export function clearCache(dir: string): number {
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+    throw new LeakguardError(`cannot read cache directory ${dir}: ${(e as NodeJS.ErrnoException).code ?? e}`);
+  }
+  let n = 0;
+  for (const name of names) {
+    if (!OWN_FILE.test(name)) continue;
+    rmSync(join(dir, name), { force: true });
+    n++;
+  }
+  return n;
+}
+
+export class ScanCache {
+  private constructor(
+    readonly dir: string,
+    private readonly key: Buffer,
+    private readonly walkKey: Buffer,
+    /** Verdicts read from disk; merged with the new ones when the cache is saved. */
+    readonly verdicts: Map<string, BlobVerdict>,
+  ) {}
+
+  /** Opens the cache in `dir` for a scan with this key; a missing or unusable file is an empty cache. */
+  /**
+   * `walkScope` tells walks apart that cover different commits for the same refs: a shallow
+   * clone's stops at its boundary (one that deepens must walk again), and --all-objects adds
+   * commits no ref reaches.
+   */
+  static open(dir: string, parts: CacheKeyParts, walkScope: string): ScanCache {
+    ensureCacheDir(dir);
+    const key = cacheKey(parts);
+    const walkKey = cacheKey(parts, walkScope);
+    const body = readCacheFile(join(dir, BLOBS_FILE), 'blobs', key);
+    let verdicts = new Map<string, BlobVerdict>();
+    if (body) {
+      try {
+        verdicts = decodeVerdicts(body);
+      } catch (e) {
+        if (!(e instanceof BadCacheBody)) throw e;
+      }
+    }
+    return new ScanCache(dir, key, walkKey, verdicts);
+  }
+
+  /** The cached walk, or undefined when there is none for this key (or it is unusable). */
+  loadWalk(): CachedWalk | undefined {
+    const body = readCacheFile(join(this.dir, WALK_FILE), 'walk', this.walkKey);
+    if (!body) return undefined;
+    try {
+      return decodeWalk(body);
+    } catch (e) {
+      if (e instanceof BadCacheBody) return undefined;
+      throw e;
+    }
+  }
+
+  /**
+   * Writes what this scan learnt. `verdicts` are this scan's; with `keepOld`, verdicts already on
+   * disk are kept too (a range scan sees a small part of history). Under the lock, the file is read
+   * again, so verdicts another scan wrote meanwhile are kept. False when another scan held the lock.
+   */
+  async save(update: { walk?: CachedWalk; verdicts: Map<string, BlobVerdict>; keepOld: boolean }): Promise<boolean> {
+    return withCacheLock(this.dir, () => {
+      let verdicts = update.verdicts;
+      if (update.keepOld) {
+        const body = readCacheFile(join(this.dir, BLOBS_FILE), 'blobs', this.key);
+        let onDisk: Map<string, BlobVerdict> | undefined;
+        try {
+          onDisk = body ? decodeVerdicts(body) : undefined;
+        } catch (e) {
+          if (!(e instanceof BadCacheBody)) throw e;
+        }
+        if (onDisk) {
+          for (const [oid, v] of update.verdicts) onDisk.set(oid, v);
+          verdicts = onDisk;
+        }
+      }
+      writeCacheFile(join(this.dir, BLOBS_FILE), 'blobs', this.key, encodeVerdicts(verdicts));
+      if (update.walk) writeCacheFile(join(this.dir, WALK_FILE), 'walk', this.walkKey, encodeWalk(update.walk));
+    });
+  }
+}
+
+function oidBytes(oid: string | undefined): number {
+  return oid ? oid.length >> 1 : 20;
+}
+
+function encodeVerdicts(verdicts: Map<string, BlobVerdict>): Buffer {
+  const w = new BodyWriter();
+  const first = verdicts.keys().next().value as string | undefined;
+  const bytes = oidBytes(first);
+  w.uint(bytes);
+  const ruleIds = new Map<string, number>();
+  for (const v of verdicts.values())
+    for (const s of v.spots) if (!ruleIds.has(s.ruleId)) ruleIds.set(s.ruleId, ruleIds.size);
+  w.uint(ruleIds.size);
+  for (const id of ruleIds.keys()) w.str(id);
+  let count = 0;
+  for (const oid of verdicts.keys()) if (oid.length === bytes * 2) count++;
+  w.uint(count);
+  for (const [oid, v] of verdicts) {
+    if (oid.length !== bytes * 2) continue; // one object format per repository
+    w.hex(oid);
+    w.uint(v.size);
+    w.uint((v.binary ? 1 : 0) | (v.lfs ? 2 : 0));
+    w.uint(v.spots.length);
+    for (const s of v.spots) {
+      w.uint(ruleIds.get(s.ruleId)!);
+      w.uint(s.start);
+      w.uint(s.end);
+      w.uint(s.line);
+    }
+  }
+  return w.done();
+}
+
+function decodeVerdicts(body: Buffer): Map<string, BlobVerdict> {
+  const r = new BodyReader(body);
+  const bytes = r.uint();
+  if (bytes !== 20 && bytes !== 32) throw new BadCacheBody('unknown object id length');
+  const rules: string[] = [];
+  for (let n = r.uint(); n > 0; n--) rules.push(r.str());
+  const out = new Map<string, BlobVerdict>();
+  const none: MatchSpot[] = [];
+  for (let n = r.uint(); n > 0; n--) {
+    const oid = r.hex(bytes);
+    const size = r.uint();
+    const flags = r.below(4);
+    const count = r.uint();
+    const spots: MatchSpot[] = count ? [] : none;
+    for (let i = 0; i < count; i++)
+      spots.push({ ruleId: rules[r.below(rules.length)]!, start: r.uint(), end: r.uint(), line: r.uint() });
+    out.set(oid, { size, binary: (flags & 1) !== 0, lfs: (flags & 2) !== 0, spots });
+  }
+  r.end();
+  return out;
+}
+
+function encodeWalk(walk: CachedWalk): Buffer {
+  const { index } = walk;
+  const w = new BodyWriter();
+  const bytes = oidBytes(index.commits[0]?.oid ?? walk.tips[0]);
+  w.uint(bytes);
+  w.uint(walk.tips.length);
+  for (const t of walk.tips) w.hex(t);
+  w.uint(index.commits.length);
+  for (let i = 0; i < index.commits.length; i++) {
+    const c = index.commits[i]!;
+    w.hex(c.oid);
+    w.int(c.time);
+    w.uint(c.parents.length);
+    for (const p of c.parents) {
+      const pi = index.commitIndex.get(p);
+      if (pi !== undefined) w.uint(pi + 1);
+      else {
+        w.uint(0); // a parent outside the walk (a shallow boundary): kept by id
+        w.hex(p);
+      }
+    }
+    w.uint(walk.messageHits.has(i) ? 1 : 0);
+  }
+  w.uint(index.paths.length);
+  for (const p of index.paths) w.str(p);
+  w.uint(index.blobs.size);
+  for (const [oid, occ] of index.blobs) {
+    w.hex(oid);
+    w.uint(occ.length >> 1);
+    for (const x of occ) w.uint(x);
+  }
+  w.uint(index.gitlinks.size);
+  for (const g of index.gitlinks) w.str(g);
+  return w.done();
+}
+
+function decodeWalk(body: Buffer): CachedWalk {
+  const r = new BodyReader(body);
+  const bytes = r.uint();
+  if (bytes !== 20 && bytes !== 32) throw new BadCacheBody('unknown object id length');
+  const tips: string[] = [];
+  for (let n = r.uint(); n > 0; n--) tips.push(r.hex(bytes));
+  const index = emptyIndex();
+  const count = r.uint();
+  const parentRefs: (number | string)[][] = [];
+  const messageHits = new Set<number>();
+  for (let i = 0; i < count; i++) {
+    const oid = r.hex(bytes);
+    const time = r.int();
+    const refs: (number | string)[] = [];
+    for (let n = r.uint(); n > 0; n--) {
+      const p = r.below(count + 1);
+      refs.push(p ? p - 1 : r.hex(bytes));
+    }
+    parentRefs.push(refs);
+    if (r.below(2)) messageHits.add(i);
+    index.commits.push({ oid, parents: [], time } satisfies Commit);
+    index.commitIndex.set(oid, i);
+  }
+  for (let i = 0; i < count; i++)
+    index.commits[i]!.parents = parentRefs[i]!.map((p) => (typeof p === 'number' ? index.commits[p]!.oid : p));
+  for (let n = r.uint(); n > 0; n--) index.paths.push(r.str());
+  const paths = index.paths.length;
+  for (let n = r.uint(); n > 0; n--) {
+    const oid = r.hex(bytes);
+    const pairs = r.uint();
+    const occ: number[] = new Array<number>(pairs * 2);
+    for (let i = 0; i < pairs; i++) {
+      occ[2 * i] = r.below(count);
+      occ[2 * i + 1] = r.below(paths);
+    }
+    if (!pairs) throw new BadCacheBody('a blob without occurrences');
+    index.blobs.set(oid, occ);
+  }
+  for (let n = r.uint(); n > 0; n--) index.gitlinks.add(r.str());
+  r.end();
+  return { index, tips, messageHits };
+}
+
+/**
+ * The history of this scan from the cached walk and the walk of the commits new since (`fresh`,
+ * walked with the cached tips excluded): new commits first, as a full walk lists them, then the
+ * cached ones in their cached order. Undefined when the refs no longer reach every cached commit
+ * (a branch deleted or force-moved, a purge): the caller then walks everything, so the order and
+ * contents are exactly a full walk's.
+ */
+export function mergeWalk(
+  cached: CachedWalk,
+  fresh: HistoryIndex,
+  revs: string[],
+): { index: HistoryIndex; messageHits: Set<number> } | undefined {
+  const old = cached.index;
+  const n = old.commits.length;
+  // every cached commit must still be reachable, from a ref that is a cached commit or through a new commit
+  const reached = new Uint8Array(n);
+  const stack: number[] = [];
+  const visit = (oid: string) => {
+    const i = old.commitIndex.get(oid);
+    if (i !== undefined && !reached[i]) {
+      reached[i] = 1;
+      stack.push(i);
+    }
+  };
+  for (const oid of revs) visit(oid);
+  for (const c of fresh.commits) {
+    visit(c.oid);
+    for (const p of c.parents) visit(p);
+  }
+  let count = 0;
+  while (stack.length) {
+    const i = stack.pop()!;
+    count++;
+    for (const p of old.commits[i]!.parents) visit(p);
+  }
+  if (count !== n) return undefined;
+  // nothing new: the cached walk is the walk
+  if (!fresh.commits.length) return { index: old, messageHits: cached.messageHits };
+
+  const index = emptyIndex();
+  const pathIds = new Map<string, number>();
+  const messageHits = new Set<number>();
+  for (const c of fresh.commits) {
+    index.commitIndex.set(c.oid, index.commits.length);
+    index.commits.push(c);
+  }
+  // a cached tip git could not find (pruned) lets the walk list cached commits again: listed once
+  const at = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    const c = old.commits[i]!;
+    if (index.commitIndex.has(c.oid)) {
+      at[i] = -1;
+      continue;
+    }
+    at[i] = index.commits.length;
+    if (cached.messageHits.has(i)) messageHits.add(index.commits.length);
+    index.commitIndex.set(c.oid, index.commits.length);
+    index.commits.push(c);
+  }
+  for (const [oid, occ] of fresh.blobs)
+    for (let i = 0; i < occ.length; i += 2) addOccurrence(index, pathIds, occ[i]!, fresh.paths[occ[i + 1]!]!, oid);
+  for (const [oid, occ] of old.blobs)
+    for (let i = 0; i < occ.length; i += 2) {
+      const c = at[occ[i]!]!;
+      if (c >= 0) addOccurrence(index, pathIds, c, old.paths[occ[i + 1]!]!, oid);
+    }
+  for (const g of fresh.gitlinks) index.gitlinks.add(g);
+  for (const g of old.gitlinks) index.gitlinks.add(g);
+  index.warnings.push(...fresh.warnings);
+  return { index, messageHits };
+}
