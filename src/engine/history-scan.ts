@@ -13,7 +13,7 @@ import { ContentPool, type BlobOutcome } from './content-pool.js';
 import { BlobScanner, type BlobMatch, type BlobResult } from './blob-scan.js';
 import { FindingsStage, type Place } from './findings.js';
 import { CommitAttribution, RefReach } from './attribution.js';
-import { objectSizes } from '../sources/catfile.js';
+import { batchCheck, objectSizes } from '../sources/catfile.js';
 import { commitMessages, tagMessages, type TagMessage } from '../sources/messages.js';
 import { mergeWalk, ScanCache, type BlobVerdict, type CachedWalk, type MatchSpot } from './scan-cache.js';
 import type { AllowlistSpec, RuleSpec } from './rule-spec.js';
@@ -124,7 +124,7 @@ export async function readHistory(
       const walked = fresh.length
         ? await walkHistory(
             cwd,
-            { stdin: [...fresh, ...cachedWalk.tips.map((t) => `^${t}`)], ignoreMissing: true },
+            { stdin: [...fresh, ...(await existingTips(cwd, cachedWalk.tips, revs)).map((t) => `^${t}`)] },
             undefined,
             onMessage && ((commit, text) => newMessages.push({ commit, text: Buffer.from(text) })),
           )
@@ -147,6 +147,18 @@ export async function readHistory(
   const { warnings: incomplete, partial } = await completeness;
   index.warnings.unshift(...incomplete, ...warnings);
   return { index, partial, tags: tagged, revs, cachedMessageHits };
+}
+
+/**
+ * The cached tips git still has: a tip that is no ref's any more may have been pruned (a purge,
+ * then gc), and git log refuses a starting point it cannot find. Tips that are still refs exist.
+ */
+async function existingTips(cwd: string, tips: string[], revs: string[]): Promise<string[]> {
+  const current = new Set(revs);
+  const ask = tips.filter((t) => !current.has(t));
+  if (!ask.length) return tips;
+  const types = new Map(await batchCheck(cwd, 'objecttype', { input: `${ask.join('\n')}\n`, env: HISTORY_ENV }));
+  return tips.filter((t) => current.has(t) || types.get(t) === 'commit');
 }
 
 /** LEAKGUARD_TIMING=1 prints how long each phase took, for diagnosing a slow scan. */

@@ -196,7 +196,7 @@ export async function describeCommits(cwd: string, oids: string[]): Promise<Map<
  */
 export function walkHistory(
   cwd: string,
-  revs: { stdin?: string[]; args?: string[]; ignoreMissing?: boolean },
+  revs: { stdin?: string[]; args?: string[] },
   onBlob?: (oid: string, path: string, commits: number) => void,
   onMessage?: (commit: number, text: Buffer) => void,
 ): Promise<HistoryIndex> {
@@ -216,8 +216,6 @@ export function walkHistory(
     `--format=${onMessage ? WITH_MESSAGE : FORMAT}`,
   ];
   if (revs.stdin) args.push('--stdin');
-  // `^oid` lines for commits that may be gone (a scan cache's old tips after a purge and gc)
-  if (revs.ignoreMissing) args.push('--ignore-missing');
   if (revs.args) args.push('--end-of-options', ...revs.args);
   args.push('--');
   return new Promise((resolve, reject) => {
