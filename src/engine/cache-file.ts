@@ -173,6 +173,11 @@ export class BodyReader {
   constructor(private readonly buf: Buffer) {}
 
   uint(): number {
+    const first = this.buf[this.at];
+    if (first !== undefined && first < 0x80) {
+      this.at++;
+      return first; // most numbers are small: one byte
+    }
     let n = 0;
     let scale = 1;
     for (;;) {

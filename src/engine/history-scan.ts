@@ -15,7 +15,16 @@ import { FindingsStage, type Place } from './findings.js';
 import { CommitAttribution, RefReach } from './attribution.js';
 import { batchCheck, objectSizes } from '../sources/catfile.js';
 import { commitMessages, tagMessages, type TagMessage } from '../sources/messages.js';
-import { mergeWalk, ScanCache, type BlobVerdict, type CachedWalk, type MatchSpot } from './scan-cache.js';
+import {
+  mergeWalk,
+  ScanCache,
+  verdict,
+  verdictSize,
+  type BlobVerdict,
+  type CachedWalk,
+  type MatchSpot,
+  type Verdicts,
+} from './scan-cache.js';
 import type { AllowlistSpec, RuleSpec } from './rule-spec.js';
 import {
   completenessWarnings,
@@ -216,6 +225,8 @@ interface Gathered {
   missing: string[];
   messages: MessageMatcher;
   counters: { chunks: number; reused: number; hashed: number; bytesMatched: number };
+  /** Sizes of the blobs read in this scan (not answered by the cache). */
+  readSizes: Map<string, number>;
   /** For the scan cache: the revisions walked, whether the walk came from it, and how many commits it held. */
   revs: string[];
   walkReused: boolean;
@@ -301,18 +312,22 @@ async function gatherWithGit(
     const todo: string[] = [];
     const todoPaths: string[] = [];
     const needsText = textNeeded(ruleset, index);
-    const consider = (oid: string, path: string, streamed: boolean) => {
+    const consider = (oid: string, path: string | undefined, streamed: boolean) => {
       const v = verdicts?.get(oid);
+      if (typeof v === 'number') {
+        sizes.set(oid, v); // clean: never read again
+        return;
+      }
       if (v && !needsText(oid, v)) {
         sizes.set(oid, v.size);
         if (v.binary || v.lfs)
           known.push({ oid, bytes: v.size, binary: v.binary, lfs: v.lfs, matches: [], timeouts: undefined });
       } else if (v || !streamed) {
         todo.push(oid);
-        todoPaths.push(path);
+        todoPaths.push(path ?? index.paths[index.blobs.get(oid)![1]!]!);
       }
     };
-    for (const [oid, occ] of index.blobs) consider(oid, index.paths[occ[1]!]!, !walkReused);
+    for (const oid of index.blobs.keys()) consider(oid, undefined, !walkReused);
     for (const oid of index.dangling) consider(oid, DANGLING_PATH, false);
     pool ??= newPool(todo.length > FEW_BLOBS ? opts.workers : 1);
     for (let i = 0; i < todo.length; i++) pool.add(todo[i]!, todoPaths[i]!);
@@ -328,6 +343,7 @@ async function gatherWithGit(
       missing: pool.missing,
       messages,
       counters,
+      readSizes: pool.sizes,
       revs: h.revs,
       walkReused,
       cachedCommits: cachedWalk?.index.commits.length ?? 0,
@@ -396,7 +412,7 @@ async function sizesOnly(
   messages: MessageMatcher,
   lap: (p: string) => void,
   onWalked: (index: HistoryIndex) => void,
-  verdicts: Map<string, BlobVerdict> | undefined,
+  verdicts: Verdicts | undefined,
   cachedWalk: CachedWalk | undefined,
 ): Promise<Gathered> {
   const h = await history;
@@ -409,10 +425,11 @@ async function sizesOnly(
   const ask: string[] = [];
   for (const oid of oids) {
     const v = verdicts?.get(oid);
-    if (v) sizes.set(oid, v.size);
+    if (v !== undefined) sizes.set(oid, verdictSize(v));
     else ask.push(oid);
   }
-  for (const [oid, size] of await objectSizes(cwd, ask, HISTORY_ENV)) sizes.set(oid, size);
+  const readSizes = await objectSizes(cwd, ask, HISTORY_ENV);
+  for (const [oid, size] of readSizes) sizes.set(oid, size);
   lap('blob sizes');
   const missing = ask.filter((oid) => !sizes.has(oid));
   return {
@@ -423,6 +440,7 @@ async function sizesOnly(
     missing,
     messages,
     counters: NO_COUNTERS(),
+    readSizes,
     revs: h.revs,
     walkReused: h.cachedMessageHits !== undefined,
     cachedCommits: cachedWalk?.index.commits.length ?? 0,
@@ -473,6 +491,7 @@ async function gatherWithIsomorphic(
     missing,
     messages,
     counters: scanner.counters,
+    readSizes: sizes,
     revs: [],
     walkReused: false,
     cachedCommits: 0,
@@ -539,20 +558,21 @@ export async function scanHistory(
   const missingSet = new Set(missing);
   let lfs = 0;
   for (const oid of walked) {
-    const where = places.pathOf(oid);
+    // the path is looked up only for the few blobs a skip is counted for
+    const where = () => places!.pathOf(oid);
     if (missingSet.has(oid) || unreadable.has(oid)) {
-      countSkip(stats, where, 'missing');
+      countSkip(stats, where(), 'missing');
       continue;
     }
     const size = sizes.get(oid);
     if (size === undefined) continue;
     stats.files++;
     if (places.allAllowlisted(oid, stage)) {
-      countSkip(stats, where, 'allowlisted');
+      countSkip(stats, where(), 'allowlisted');
       continue;
     }
     if (size > opts.maxContentBytes) {
-      countSkip(stats, where, 'too-large');
+      countSkip(stats, where(), 'too-large');
       continue;
     }
     if (!ruleset.contentRules.length) continue;
@@ -562,14 +582,14 @@ export async function scanHistory(
       lfsBlobs.add(oid);
     }
     if (r?.binary) {
-      countSkip(stats, where, 'binary');
+      countSkip(stats, where(), 'binary');
       continue;
     }
     stats.contentScanned++;
     stats.bytesScanned += size;
     for (const id of r?.timeouts ?? []) {
-      countSkip(stats, where, 'timeout');
-      stats.warnings.push(timeoutWarning(id, where, opts.guardMs ?? 2000));
+      countSkip(stats, where(), 'timeout');
+      stats.warnings.push(timeoutWarning(id, where(), opts.guardMs ?? 2000));
     }
   }
   for (const t of g.messages.timeouts) {
@@ -587,7 +607,7 @@ export async function scanHistory(
     );
   }
 
-  const learnt = cache ? verdictsOf(g, walked, results, unreadable, cache.verdicts) : undefined;
+  const learnt = cache ? verdictsOf(g, results, unreadable) : undefined;
   await (pathPass ?? pathRules(index, places, ruleset, stage));
   sizeRules(index, places, sizes, ruleset, stage);
   lap('path and size rules');
@@ -644,23 +664,15 @@ export async function scanHistory(
  * Verdicts for the blobs this scan read (those the cache answered are not repeated here); missing
  * and unreadable blobs get none, so they are asked for again next time.
  */
-function verdictsOf(
-  g: Gathered,
-  walked: string[],
-  results: Map<string, BlobResult>,
-  unreadable: Map<string, string>,
-  known: Map<string, BlobVerdict>,
-): Map<string, BlobVerdict> {
-  const verdicts = new Map<string, BlobVerdict>();
-  for (const oid of walked) {
-    const size = g.sizes.get(oid);
-    if (size === undefined || unreadable.has(oid)) continue;
+function verdictsOf(g: Gathered, results: Map<string, BlobResult>, unreadable: Map<string, string>): Verdicts {
+  const verdicts: Verdicts = new Map();
+  for (const [oid, size] of g.readSizes) {
+    if (unreadable.has(oid)) continue;
     const r = results.get(oid);
-    if (!r && known.has(oid)) continue; // answered by the cache (a rebuilt blob has a result)
     const spots: MatchSpot[] = r?.matches.length
       ? r.matches.map((m) => ({ ruleId: m.ruleId, start: m.start, end: m.end, line: m.line }))
       : [];
-    verdicts.set(oid, { size, binary: r?.binary ?? false, lfs: r?.lfs ?? false, spots });
+    verdicts.set(oid, verdict(size, r?.binary ?? false, r?.lfs ?? false, spots));
   }
   return verdicts;
 }
@@ -672,7 +684,7 @@ function verdictsOf(
 async function saveCache(
   cache: ScanCache,
   g: Gathered,
-  learnt: Map<string, BlobVerdict>,
+  learnt: Verdicts,
   walked: string[],
   range: boolean,
   stats: ScanStats,
@@ -685,10 +697,10 @@ async function saveCache(
   // a range adds its verdicts to those already kept
   let verdicts = learnt;
   if (!range) {
-    verdicts = new Map();
+    verdicts = new Map() as Verdicts;
     for (const oid of walked) {
       const v = learnt.get(oid) ?? cache.verdicts.get(oid);
-      if (v) verdicts.set(oid, v);
+      if (v !== undefined) verdicts.set(oid, v);
     }
   }
   const messageHits = new Set(g.messages.commits.map((m) => m.commit));
@@ -744,6 +756,7 @@ class PlaceBook {
 
   /** Whether the global allowlist covers every path the blob appears at (it is then not scanned at all). */
   allAllowlisted(oid: string, stage: FindingsStage): boolean {
+    if (!stage.hasPlaceAllowlist) return false;
     const occ = this.index.blobs.get(oid);
     if (!occ) return false;
     for (let i = 0; i < occ.length; i += 2) {

@@ -46,6 +46,22 @@ export interface BlobVerdict {
   spots: MatchSpot[];
 }
 
+/**
+ * A verdict as held in memory: a clean text blob (most of them) is just its size, so a history of
+ * a million blobs does not hold a million verdict objects.
+ */
+export type Verdict = number | BlobVerdict;
+export type Verdicts = Map<string, Verdict>;
+
+export function verdictSize(v: Verdict): number {
+  return typeof v === 'number' ? v : v.size;
+}
+
+/** The compact form of a verdict. */
+export function verdict(size: number, binary: boolean, lfs: boolean, spots: MatchSpot[]): Verdict {
+  return binary || lfs || spots.length ? { size, binary, lfs, spots } : size;
+}
+
 /** The walk as cached: a history index of its own, the revisions it started from, and message hits. */
 export interface CachedWalk {
   index: HistoryIndex;
@@ -121,7 +137,7 @@ export class ScanCache {
     private readonly key: Buffer,
     private readonly walkKey: Buffer,
     /** Verdicts read from disk; merged with the new ones when the cache is saved. */
-    readonly verdicts: Map<string, BlobVerdict>,
+    readonly verdicts: Verdicts,
   ) {}
 
   /** Opens the cache in `dir` for a scan with this key; a missing or unusable file is an empty cache. */
@@ -135,7 +151,7 @@ export class ScanCache {
     const key = cacheKey(parts);
     const walkKey = cacheKey(parts, walkScope);
     const body = readCacheFile(join(dir, BLOBS_FILE), 'blobs', key);
-    let verdicts = new Map<string, BlobVerdict>();
+    let verdicts: Verdicts = new Map();
     if (body) {
       try {
         verdicts = decodeVerdicts(body);
@@ -163,12 +179,12 @@ export class ScanCache {
    * disk are kept too (a range scan sees a small part of history). Under the lock, the file is read
    * again, so verdicts another scan wrote meanwhile are kept. False when another scan held the lock.
    */
-  async save(update: { walk?: CachedWalk; verdicts: Map<string, BlobVerdict>; keepOld: boolean }): Promise<boolean> {
+  async save(update: { walk?: CachedWalk; verdicts: Verdicts; keepOld: boolean }): Promise<boolean> {
     return withCacheLock(this.dir, () => {
       let verdicts = update.verdicts;
       if (update.keepOld) {
         const body = readCacheFile(join(this.dir, BLOBS_FILE), 'blobs', this.key);
-        let onDisk: Map<string, BlobVerdict> | undefined;
+        let onDisk: Verdicts | undefined;
         try {
           onDisk = body ? decodeVerdicts(body) : undefined;
         } catch (e) {
@@ -189,14 +205,14 @@ function oidBytes(oid: string | undefined): number {
   return oid ? oid.length >> 1 : 20;
 }
 
-function encodeVerdicts(verdicts: Map<string, BlobVerdict>): Buffer {
+function encodeVerdicts(verdicts: Verdicts): Buffer {
   const w = new BodyWriter();
   const first = verdicts.keys().next().value as string | undefined;
   const bytes = oidBytes(first);
   w.uint(bytes);
   const ruleIds = new Map<string, number>();
   for (const v of verdicts.values())
-    for (const s of v.spots) if (!ruleIds.has(s.ruleId)) ruleIds.set(s.ruleId, ruleIds.size);
+    if (typeof v !== 'number') for (const s of v.spots) if (!ruleIds.has(s.ruleId)) ruleIds.set(s.ruleId, ruleIds.size);
   w.uint(ruleIds.size);
   for (const id of ruleIds.keys()) w.str(id);
   let count = 0;
@@ -205,6 +221,12 @@ function encodeVerdicts(verdicts: Map<string, BlobVerdict>): Buffer {
   for (const [oid, v] of verdicts) {
     if (oid.length !== bytes * 2) continue; // one object format per repository
     w.hex(oid);
+    if (typeof v === 'number') {
+      w.uint(v);
+      w.uint(0);
+      w.uint(0);
+      continue;
+    }
     w.uint(v.size);
     w.uint((v.binary ? 1 : 0) | (v.lfs ? 2 : 0));
     w.uint(v.spots.length);
@@ -218,13 +240,13 @@ function encodeVerdicts(verdicts: Map<string, BlobVerdict>): Buffer {
   return w.done();
 }
 
-function decodeVerdicts(body: Buffer): Map<string, BlobVerdict> {
+function decodeVerdicts(body: Buffer): Verdicts {
   const r = new BodyReader(body);
   const bytes = r.uint();
   if (bytes !== 20 && bytes !== 32) throw new BadCacheBody('unknown object id length');
   const rules: string[] = [];
   for (let n = r.uint(); n > 0; n--) rules.push(r.str());
-  const out = new Map<string, BlobVerdict>();
+  const out: Verdicts = new Map();
   const none: MatchSpot[] = [];
   for (let n = r.uint(); n > 0; n--) {
     const oid = r.hex(bytes);
