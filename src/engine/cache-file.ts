@@ -134,6 +134,10 @@ export class BodyWriter {
 
   /** A non-negative integer up to 2^53, seven bits a byte. */
   uint(n: number): void {
+    if (n < 0x80 && this.at < this.buf.length) {
+      this.buf[this.at++] = n; // most numbers are small: one byte
+      return;
+    }
     this.room(8);
     while (n >= 0x80) {
       this.buf[this.at++] = (n % 0x80) | 0x80;
@@ -151,6 +155,14 @@ export class BodyWriter {
   hex(oid: string): void {
     this.room(oid.length >> 1);
     this.at += this.buf.write(oid, this.at, 'hex');
+  }
+
+  /** Many object ids at once, as raw bytes: one conversion for all of them. */
+  hexColumn(oids: string[]): void {
+    const raw = Buffer.from(oids.join(''), 'hex');
+    this.room(raw.length);
+    raw.copy(this.buf, this.at);
+    this.at += raw.length;
   }
 
   str(s: string): void {
@@ -206,6 +218,18 @@ export class BodyReader {
     if (this.at + bytes > this.buf.length) throw new BadCacheBody('cache body ends early');
     const s = this.buf.toString('hex', this.at, this.at + bytes);
     this.at += bytes;
+    return s;
+  }
+
+  /**
+   * `count` object ids written by `hexColumn`, as one hex string: each id is a slice of it, which
+   * V8 makes without copying.
+   */
+  hexColumn(count: number, bytes: number): string {
+    const n = count * bytes;
+    if (this.at + n > this.buf.length) throw new BadCacheBody('cache body ends early');
+    const s = this.buf.toString('hex', this.at, this.at + n);
+    this.at += n;
     return s;
   }
 

@@ -215,12 +215,13 @@ function encodeVerdicts(verdicts: Verdicts): Buffer {
     if (typeof v !== 'number') for (const s of v.spots) if (!ruleIds.has(s.ruleId)) ruleIds.set(s.ruleId, ruleIds.size);
   w.uint(ruleIds.size);
   for (const id of ruleIds.keys()) w.str(id);
-  let count = 0;
-  for (const oid of verdicts.keys()) if (oid.length === bytes * 2) count++;
-  w.uint(count);
-  for (const [oid, v] of verdicts) {
-    if (oid.length !== bytes * 2) continue; // one object format per repository
-    w.hex(oid);
+  // one object format per repository: ids of another length are not kept
+  const oids: string[] = [];
+  for (const oid of verdicts.keys()) if (oid.length === bytes * 2) oids.push(oid);
+  w.uint(oids.length);
+  w.hexColumn(oids);
+  for (const oid of oids) {
+    const v = verdicts.get(oid)!;
     if (typeof v === 'number') {
       w.uint(v);
       w.uint(0);
@@ -248,8 +249,11 @@ function decodeVerdicts(body: Buffer): Verdicts {
   for (let n = r.uint(); n > 0; n--) rules.push(r.str());
   const out: Verdicts = new Map();
   const none: MatchSpot[] = [];
-  for (let n = r.uint(); n > 0; n--) {
-    const oid = r.hex(bytes);
+  const count = r.uint();
+  const ids = r.hexColumn(count, bytes);
+  const hexLen = bytes * 2;
+  for (let n = 0; n < count; n++) {
+    const oid = ids.slice(n * hexLen, (n + 1) * hexLen);
     const size = r.uint();
     const flags = r.below(4);
     const count = r.uint();
@@ -270,9 +274,9 @@ function encodeWalk(walk: CachedWalk): Buffer {
   w.uint(walk.tips.length);
   for (const t of walk.tips) w.hex(t);
   w.uint(index.commits.length);
+  w.hexColumn(index.commits.map((c) => c.oid));
   for (let i = 0; i < index.commits.length; i++) {
     const c = index.commits[i]!;
-    w.hex(c.oid);
     w.int(c.time);
     w.uint(c.parents.length);
     for (const p of c.parents) {
@@ -288,8 +292,8 @@ function encodeWalk(walk: CachedWalk): Buffer {
   w.uint(index.paths.length);
   for (const p of index.paths) w.str(p);
   w.uint(index.blobs.size);
-  for (const [oid, occ] of index.blobs) {
-    w.hex(oid);
+  w.hexColumn([...index.blobs.keys()]);
+  for (const occ of index.blobs.values()) {
     w.uint(occ.length >> 1);
     for (const x of occ) w.uint(x);
   }
@@ -308,8 +312,10 @@ function decodeWalk(body: Buffer): CachedWalk {
   const count = r.uint();
   const parentRefs: (number | string)[][] = [];
   const messageHits = new Set<number>();
+  const hexLen = bytes * 2;
+  const commitIds = r.hexColumn(count, bytes);
   for (let i = 0; i < count; i++) {
-    const oid = r.hex(bytes);
+    const oid = commitIds.slice(i * hexLen, (i + 1) * hexLen);
     const time = r.int();
     const refs: (number | string)[] = [];
     for (let n = r.uint(); n > 0; n--) {
@@ -325,8 +331,10 @@ function decodeWalk(body: Buffer): CachedWalk {
     index.commits[i]!.parents = parentRefs[i]!.map((p) => (typeof p === 'number' ? index.commits[p]!.oid : p));
   for (let n = r.uint(); n > 0; n--) index.paths.push(r.str());
   const paths = index.paths.length;
-  for (let n = r.uint(); n > 0; n--) {
-    const oid = r.hex(bytes);
+  const blobCount = r.uint();
+  const blobIds = r.hexColumn(blobCount, bytes);
+  for (let n = 0; n < blobCount; n++) {
+    const oid = blobIds.slice(n * hexLen, (n + 1) * hexLen);
     const pairs = r.uint();
     const occ: number[] = new Array<number>(pairs * 2);
     for (let i = 0; i < pairs; i++) {
