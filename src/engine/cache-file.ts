@@ -8,7 +8,17 @@
  * SHA-256 of everything before it (32 bytes).
  */
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+import {
+  closeSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 /** Bumped whenever the layout of any cache body changes: older files then read as absent. */
@@ -37,6 +47,25 @@ export function readCacheFile(file: string, kind: string, key: Buffer): Buffer |
     .digest();
   if (!sum.equals(buf.subarray(HEAD_BYTES + bodyLength))) return undefined;
   return buf.subarray(HEAD_BYTES, HEAD_BYTES + bodyLength);
+}
+
+/** Whether a cache file starts as one of this kind and key would (its body is not checked: see readCacheFile). */
+export function cacheFileHeadMatches(file: string, kind: string, key: Buffer): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const head = Buffer.alloc(HEAD_BYTES);
+    if (readSync(fd, head, 0, HEAD_BYTES, 0) !== HEAD_BYTES) return false;
+    return (
+      head.subarray(0, MAGIC.length).equals(MAGIC) &&
+      head.subarray(MAGIC.length, MAGIC.length + KIND_BYTES).equals(kindBytes(kind)) &&
+      head.subarray(MAGIC.length + KIND_BYTES, HEAD_BYTES - 4).equals(key)
+    );
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
 }
 
 /** Writes a cache file whole: to a temporary file beside it, then renamed over it. */

@@ -77,6 +77,8 @@ export interface ReadHistory {
   revs: string[];
   /** Set when the walk came from the cache: commits (indexes) whose messages must be read again. */
   cachedMessageHits?: Set<number>;
+  /** How many commits the cached walk held (0: none). */
+  cachedCommits: number;
 }
 
 /**
@@ -91,7 +93,7 @@ export async function readHistory(
   opts: Pick<HistoryOptions, 'range' | 'allObjects' | 'shallow'>,
   onBlob?: (oid: string, path: string, commits: number) => void,
   onMessage?: (commit: number, text: Buffer) => void,
-  cachedWalk?: CachedWalk,
+  loadWalk?: () => CachedWalk | undefined,
 ): Promise<ReadHistory> {
   // the questions to git run at once: start-up time is on the pre-walk critical path
   const completeness = completenessWarnings(cwd, opts.shallow);
@@ -101,6 +103,7 @@ export async function readHistory(
   let tagged: TagMessage[];
   let revs: string[] = [];
   let cachedMessageHits: Set<number> | undefined;
+  let cachedCommits = 0;
   if (opts.range) {
     // several revisions separated by spaces (`tip ^known ...`, what the pre-push hook passes) are one range
     const rangeRevs = opts.range.trim().split(/\s+/);
@@ -123,6 +126,8 @@ export async function readHistory(
     }
     const tags = tagMessages(cwd, unreachableTags);
     tags.catch(() => undefined); // awaited below
+    // read while git answers the questions above
+    const cachedWalk = loadWalk?.();
     let merged: ReturnType<typeof mergeWalk>;
     if (cachedWalk) {
       const known = cachedWalk.index.commitIndex;
@@ -141,6 +146,7 @@ export async function readHistory(
       merged = mergeWalk(cachedWalk, walked, revs);
       if (merged) for (const m of newMessages) onMessage?.(m.commit, m.text);
     }
+    cachedCommits = cachedWalk?.index.commits.length ?? 0;
     if (merged) {
       index = merged.index;
       cachedMessageHits = merged.messageHits;
@@ -155,7 +161,7 @@ export async function readHistory(
   }
   const { warnings: incomplete, partial } = await completeness;
   index.warnings.unshift(...incomplete, ...warnings);
-  return { index, partial, tags: tagged, revs, cachedMessageHits };
+  return { index, partial, tags: tagged, revs, cachedMessageHits, cachedCommits };
 }
 
 /**
@@ -253,9 +259,15 @@ async function gatherWithGit(
   onWalked: (index: HistoryIndex) => void,
   cache: ScanCache | undefined,
 ): Promise<Gathered> {
-  const verdicts = cache?.verdicts;
-  const cachedWalk = cache && !opts.range ? cache.loadWalk() : undefined;
-  if (cache) lap(`cache read (${verdicts!.size} blob verdicts, ${cachedWalk?.index.commits.length ?? 0} commits)`);
+  // without a walk to extend, the threads start at once and blobs stream to them during the walk
+  const walkCached = cache !== undefined && !opts.range && cache.hasWalk();
+  const loadWalk = walkCached
+    ? () => {
+        const w = cache.loadWalk();
+        lap(`cache read (${w?.index.commits.length ?? 0} commits)`);
+        return w;
+      }
+    : undefined;
   const contentScan = ruleset.contentRules.length > 0 && opts.maxContentBytes > 0;
   // The walk is asked for first: listing refs and starting git log is the path before any blob
   // flows, and starting the threads costs this thread time. The walk feeds each new blob straight
@@ -288,18 +300,21 @@ async function gatherWithGit(
     opts,
     (oid, path, commits) => {
       commitsSeen = commits;
-      if (pool && !verdicts?.has(oid)) pool.add(oid, path);
+      if (!contentScan || cache?.verdicts.has(oid)) return;
+      // a walk that was to come from the cache but could not: its blobs stream as without one
+      (pool ??= newPool(opts.workers)).add(oid, path);
     },
     ruleset.contentRules.length ? (commit, text) => messages.commit(commit, text) : undefined,
-    cachedWalk,
+    loadWalk,
   );
   history.catch(() => undefined); // awaited below
   // no content rule, or no content allowed (max_content_size 0): sizes are all there is to read
-  if (!contentScan) return sizesOnly(cwd, history, messages, lap, onWalked, verdicts, cachedWalk);
-  // without a cached walk, the threads start now and blobs stream to them during the walk
-  if (!cachedWalk) pool = newPool(opts.workers);
+  if (!contentScan) return sizesOnly(cwd, history, messages, lap, onWalked, cache);
+  if (!walkCached) pool = newPool(opts.workers);
   try {
     const h = await history;
+    const verdicts = cache?.verdicts;
+    if (cache) lap(`cache read (${verdicts!.size} blob verdicts)`);
     const { index, partial, tags } = h;
     const walkReused = h.cachedMessageHits !== undefined;
     for (const t of tags) messages.tag(t);
@@ -346,7 +361,7 @@ async function gatherWithGit(
       readSizes: pool.sizes,
       revs: h.revs,
       walkReused,
-      cachedCommits: cachedWalk?.index.commits.length ?? 0,
+      cachedCommits: h.cachedCommits,
     };
   } catch (e) {
     await pool?.abort();
@@ -412,10 +427,10 @@ async function sizesOnly(
   messages: MessageMatcher,
   lap: (p: string) => void,
   onWalked: (index: HistoryIndex) => void,
-  verdicts: Verdicts | undefined,
-  cachedWalk: CachedWalk | undefined,
+  cache: ScanCache | undefined,
 ): Promise<Gathered> {
   const h = await history;
+  const verdicts = cache?.verdicts;
   const { index, partial, tags } = h;
   for (const t of tags) messages.tag(t);
   await rematchCachedMessages(cwd, index, h.cachedMessageHits, messages);
@@ -443,7 +458,7 @@ async function sizesOnly(
     readSizes,
     revs: h.revs,
     walkReused: h.cachedMessageHits !== undefined,
-    cachedCommits: cachedWalk?.index.commits.length ?? 0,
+    cachedCommits: h.cachedCommits,
   };
 }
 

@@ -20,7 +20,15 @@ import { LeakguardError } from '../errors.js';
 import type { Commit, HistoryIndex } from '../sources/history.js';
 import { addOccurrence, emptyIndex } from '../sources/history.js';
 import type { AllowlistSpec, RuleSpec } from './rule-spec.js';
-import { BadCacheBody, BodyReader, BodyWriter, readCacheFile, withCacheLock, writeCacheFile } from './cache-file.js';
+import {
+  BadCacheBody,
+  BodyReader,
+  BodyWriter,
+  cacheFileHeadMatches,
+  readCacheFile,
+  withCacheLock,
+  writeCacheFile,
+} from './cache-file.js';
 
 declare const __LEAKGUARD_VERSION__: string | undefined;
 declare const __LEAKGUARD_BUILD__: string | undefined;
@@ -132,15 +140,14 @@ export function clearCache(dir: string): number {
 }
 
 export class ScanCache {
+  private decoded: Verdicts | undefined;
+
   private constructor(
     readonly dir: string,
     private readonly key: Buffer,
     private readonly walkKey: Buffer,
-    /** Verdicts read from disk; merged with the new ones when the cache is saved. */
-    readonly verdicts: Verdicts,
   ) {}
 
-  /** Opens the cache in `dir` for a scan with this key; a missing or unusable file is an empty cache. */
   /**
    * `walkScope` tells walks apart that cover different commits for the same refs: a shallow
    * clone's stops at its boundary (one that deepens must walk again), and --all-objects adds
@@ -148,18 +155,27 @@ export class ScanCache {
    */
   static open(dir: string, parts: CacheKeyParts, walkScope: string): ScanCache {
     ensureCacheDir(dir);
-    const key = cacheKey(parts);
-    const walkKey = cacheKey(parts, walkScope);
-    const body = readCacheFile(join(dir, BLOBS_FILE), 'blobs', key);
-    let verdicts: Verdicts = new Map();
+    return new ScanCache(dir, cacheKey(parts), cacheKey(parts, walkScope));
+  }
+
+  /** Verdicts read from disk (on first use: the scan's git processes start first); empty when unusable. */
+  get verdicts(): Verdicts {
+    if (this.decoded) return this.decoded;
+    const body = readCacheFile(join(this.dir, BLOBS_FILE), 'blobs', this.key);
+    this.decoded = new Map();
     if (body) {
       try {
-        verdicts = decodeVerdicts(body);
+        this.decoded = decodeVerdicts(body);
       } catch (e) {
         if (!(e instanceof BadCacheBody)) throw e;
       }
     }
-    return new ScanCache(dir, key, walkKey, verdicts);
+    return this.decoded;
+  }
+
+  /** Whether there is a walk for this key, by its header alone (loadWalk checks it whole). */
+  hasWalk(): boolean {
+    return cacheFileHeadMatches(join(this.dir, WALK_FILE), 'walk', this.walkKey);
   }
 
   /** The cached walk, or undefined when there is none for this key (or it is unusable). */
