@@ -255,6 +255,20 @@ describe('scan cache', () => {
     expect(readFileSync(join(cacheDir(r), 'walk.bin')).equals(walkBefore)).toBe(true);
   });
 
+  it('--all-objects: what no ref reaches, with its own walk', () => {
+    const r = generated(40);
+    r.write('dropped.env', `TOKEN=${fake.githubPat()}\n`).add().commit('to be amended');
+    r.git('commit', '-q', '--amend', '-m', 'amended');
+    r.git('rm', '-q', '--cached', 'dropped.env');
+    r.git('commit', '-q', '-m', 'untracked again');
+    r.git('reflog', 'expire', '--expire=now', '--all');
+    sameAsNoCache(r);
+    const all = sameAsNoCache(r, ['--all-objects']);
+    sameAsNoCache(r, ['--all-objects']);
+    sameAsNoCache(r);
+    expect(all.stats.commits).toBeGreaterThan(sameAsNoCache(r).stats.commits);
+  });
+
   it('ranges use and feed the blob verdicts', () => {
     const r = generated(60);
     const range = 'main~10..main';

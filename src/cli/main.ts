@@ -260,10 +260,10 @@ async function runPurge(a: PurgeArgs): Promise<number> {
   return EXIT_CLEAN;
 }
 
-async function runCacheClear(path: string | undefined, cache: string | undefined, quiet: boolean): Promise<number> {
+async function runCacheClear(path: string | undefined, cache: string | undefined): Promise<number> {
   const { clearScanCache } = await import('../api.js');
   const { dir, removed } = await clearScanCache({ path, cache });
-  if (!quiet) process.stderr.write(`leakguard: scan cache cleared (${removed} file(s) removed from ${dir})\n`);
+  process.stderr.write(`leakguard: scan cache cleared (${removed} file(s) removed from ${dir})\n`);
   return EXIT_CLEAN;
 }
 
@@ -504,7 +504,7 @@ export async function main(argv: string[]): Promise<number> {
             return true;
           }),
       (a) => {
-        pending = () => runCacheClear(a.path as string | undefined, a.cache as string | undefined, a.quiet === true);
+        pending = () => runCacheClear(a.path as string | undefined, a.cache as string | undefined);
       },
     )
     .demandCommand(1, 'name a command: scan, baseline, gitignore, purge, hook, rules, import or cache')

@@ -318,7 +318,9 @@ async function gatherWithGit(
     const { index, partial, tags } = h;
     const walkReused = h.cachedMessageHits !== undefined;
     for (const t of tags) messages.tag(t);
-    await rematchCachedMessages(cwd, index, h.cachedMessageHits, messages);
+    // the messages the cache says had matches are read while the blobs are
+    const rematched = rematchCachedMessages(cwd, index, h.cachedMessageHits, messages);
+    rematched.catch(() => undefined); // awaited below
     commitsSeen = index.commits.length;
     lap(`history walk (${index.commits.length} commits, ${index.blobs.size} blobs${walkReused ? ', cached' : ''})`);
     // what the cache knows stands; blobs with matches are read again, for their findings need the text
@@ -348,6 +350,7 @@ async function gatherWithGit(
     for (let i = 0; i < todo.length; i++) pool.add(todo[i]!, todoPaths[i]!);
     onWalked(index);
     const { outcomes, counters } = await pool.finish();
+    await rematched;
     for (const [oid, size] of pool.sizes) sizes.set(oid, size);
     known.push(...outcomes);
     return {
