@@ -234,6 +234,7 @@ export async function scan(
 function scanCacheDir(repo: RepoInfo, cache: string | false | undefined): string | undefined {
   if (cache === false) return undefined;
   if (cache !== undefined) {
+    if (!cache.trim()) throw new LeakguardError('--cache needs a directory');
     const dir = resolve(cache);
     ensureCacheDir(dir);
     return dir;
@@ -255,6 +256,7 @@ export function defaultCacheDir(repo: RepoInfo): string {
 export async function clearScanCache(
   opts: { path?: string; cache?: string } = {},
 ): Promise<{ dir: string; removed: number }> {
+  if (opts.cache !== undefined && !opts.cache.trim()) throw new LeakguardError('--cache needs a directory');
   const dir =
     opts.cache !== undefined
       ? resolve(opts.cache)

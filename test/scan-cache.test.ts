@@ -300,6 +300,15 @@ describe('scan cache', () => {
     const bad = cli(['scan', '--history', '--cache', notDir], r.dir);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/^leakguard: cannot use cache directory .*keep\.txt: \S+\n$/);
+    for (const args of [
+      ['scan', '--history', '--cache', ''],
+      ['cache', 'clear', '--cache', ' '],
+    ]) {
+      const empty = cli(args, r.dir);
+      expect(empty.code).toBe(2);
+      expect(empty.stderr).toBe('leakguard: --cache needs a directory\n');
+    }
+    expect(readdirSync(r.dir).filter((f) => f.endsWith('.bin'))).toEqual([]);
     const worktree = cli(['scan', '--cache', dir], r.dir);
     expect(worktree.code).toBe(2);
     expect(worktree.stderr).toMatch(/--cache goes with --history or --range/);
