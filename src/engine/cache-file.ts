@@ -7,7 +7,6 @@
  * Envelope: magic (8 bytes) | kind (8 bytes) | key (32 bytes) | body length (u32) | body |
  * SHA-256 of everything before it (32 bytes).
  */
-import { createHash } from 'node:crypto';
 import {
   closeSync,
   openSync,
@@ -20,6 +19,7 @@ import {
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
+import { nodeCrypto } from './fingerprint.js';
 
 /** Bumped whenever the layout of any cache body changes: older files then read as absent. */
 const MAGIC = Buffer.from('LGCACHE2', 'latin1');
@@ -42,7 +42,8 @@ export function readCacheFile(file: string, kind: string, key: Buffer): Buffer |
   if (!buf.subarray(MAGIC.length + KIND_BYTES, MAGIC.length + KIND_BYTES + KEY_BYTES).equals(key)) return undefined;
   const bodyLength = buf.readUInt32LE(HEAD_BYTES - 4);
   if (buf.length !== HEAD_BYTES + bodyLength + SUM_BYTES) return undefined;
-  const sum = createHash('sha256')
+  const sum = nodeCrypto()
+    .createHash('sha256')
     .update(buf.subarray(0, HEAD_BYTES + bodyLength))
     .digest();
   if (!sum.equals(buf.subarray(HEAD_BYTES + bodyLength))) return undefined;
@@ -75,7 +76,7 @@ export function writeCacheFile(file: string, kind: string, key: Buffer, body: Bu
   kindBytes(kind).copy(head, MAGIC.length);
   key.copy(head, MAGIC.length + KIND_BYTES);
   head.writeUInt32LE(body.length, HEAD_BYTES - 4);
-  const sum = createHash('sha256').update(head).update(body).digest();
+  const sum = nodeCrypto().createHash('sha256').update(head).update(body).digest();
   const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
   try {
     const fd = openSync(tmp, 'w', 0o600);

@@ -13,13 +13,13 @@
  * and allowlist, the content limit and the time limit of user rules. A file for another key, or one
  * that is truncated or corrupt, reads as absent (cache-file.ts), and the scan reads everything.
  */
-import { createHash, randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { LeakguardError } from '../errors.js';
 import type { Commit, HistoryIndex } from '../sources/history.js';
 import { addOccurrence, emptyIndex } from '../sources/history.js';
 import type { AllowlistSpec, RuleSpec } from './rule-spec.js';
+import { nodeCrypto } from './fingerprint.js';
 import {
   BadCacheBody,
   BodyReader,
@@ -91,16 +91,21 @@ export interface CacheKeyParts {
  * trusts verdicts an older matcher gave. Run from source there is no build id: each process then
  * has its own key, and nothing is reused.
  */
-const BUILD =
-  typeof __LEAKGUARD_BUILD__ === 'string' && typeof __LEAKGUARD_VERSION__ === 'string'
-    ? `${__LEAKGUARD_VERSION__}+${__LEAKGUARD_BUILD__}`
-    : `source-${randomBytes(8).toString('hex')}`;
+let build: string | undefined;
+function buildId(): string {
+  build ??=
+    typeof __LEAKGUARD_BUILD__ === 'string' && typeof __LEAKGUARD_VERSION__ === 'string'
+      ? `${__LEAKGUARD_VERSION__}+${__LEAKGUARD_BUILD__}`
+      : `source-${nodeCrypto().randomBytes(8).toString('hex')}`;
+  return build;
+}
 
 export function cacheKey(parts: CacheKeyParts, extra = ''): Buffer {
-  return createHash('sha256')
+  return nodeCrypto()
+    .createHash('sha256')
     .update(
       JSON.stringify({
-        build: BUILD,
+        build: buildId(),
         specs: parts.specs,
         allow: parts.allow ?? null,
         maxContentBytes: parts.maxContentBytes,
