@@ -331,25 +331,43 @@ function decodeWalk(body: Buffer): CachedWalk {
   for (let n = r.uint(); n > 0; n--) tips.push(r.hex(bytes));
   const index = emptyIndex();
   const count = r.uint();
-  const parentRefs: (number | string)[][] = [];
   const messageHits = new Set<number>();
   const hexLen = bytes * 2;
   const commitIds = r.hexColumn(count, bytes);
+  // parents as indexes first (most are later in the list), ids once every commit is read; a
+  // parent outside the walk (-1) has its id kept aside
+  const parentStart = new Int32Array(count + 1);
+  const parentAt: number[] = [];
+  const outside = new Map<number, string>();
+  const none: string[] = [];
   for (let i = 0; i < count; i++) {
     const oid = commitIds.slice(i * hexLen, (i + 1) * hexLen);
     const time = r.int();
-    const refs: (number | string)[] = [];
+    parentStart[i] = parentAt.length;
     for (let n = r.uint(); n > 0; n--) {
       const p = r.below(count + 1);
-      refs.push(p ? p - 1 : r.hex(bytes));
+      if (!p) outside.set(parentAt.length, r.hex(bytes));
+      parentAt.push(p - 1);
     }
-    parentRefs.push(refs);
     if (r.below(2)) messageHits.add(i);
-    index.commits.push({ oid, parents: [], time } satisfies Commit);
+    index.commits.push({ oid, parents: none, time } satisfies Commit);
     index.commitIndex.set(oid, i);
   }
-  for (let i = 0; i < count; i++)
-    index.commits[i]!.parents = parentRefs[i]!.map((p) => (typeof p === 'number' ? index.commits[p]!.oid : p));
+  parentStart[count] = parentAt.length;
+  for (let i = 0; i < count; i++) {
+    const end = parentStart[i + 1]!;
+    const start = parentStart[i]!;
+    if (start === end) {
+      index.commits[i]!.parents = [];
+      continue;
+    }
+    const parents: string[] = [];
+    for (let k = start; k < end; k++) {
+      const p = parentAt[k]!;
+      parents.push(p >= 0 ? index.commits[p]!.oid : outside.get(k)!);
+    }
+    index.commits[i]!.parents = parents;
+  }
   for (let n = r.uint(); n > 0; n--) index.paths.push(r.str());
   const paths = index.paths.length;
   const blobCount = r.uint();
@@ -357,11 +375,8 @@ function decodeWalk(body: Buffer): CachedWalk {
   for (let n = 0; n < blobCount; n++) {
     const oid = blobIds.slice(n * hexLen, (n + 1) * hexLen);
     const pairs = r.uint();
-    const occ: number[] = new Array<number>(pairs * 2);
-    for (let i = 0; i < pairs; i++) {
-      occ[2 * i] = r.below(count);
-      occ[2 * i + 1] = r.below(paths);
-    }
+    const occ: number[] = [];
+    for (let i = 0; i < pairs; i++) occ.push(r.below(count), r.below(paths));
     if (!pairs) throw new BadCacheBody('a blob without occurrences');
     index.blobs.set(oid, occ);
   }
