@@ -82,6 +82,9 @@ export interface RuleOptions {
   defaultRules?: boolean;
 }
 
+/** Rule fields that change what a rule matches or how its match is read. */
+const MATCH_KEYS = ['regex', 'secret_group', 'multiline', 'allowlist', 'context', 'validate'] as const;
+
 /** The effective rule list: defaults (unless turned off), then the config's overrides and additions, minus disabled ids. */
 export async function effectiveRules(cfg: Config, opts: RuleOptions = {}): Promise<RuleSpec[]> {
   const useDefaults = (opts.defaultRules ?? true) && cfg.defaultRules;
@@ -91,8 +94,9 @@ export async function effectiveRules(cfg: Config, opts: RuleOptions = {}): Promi
     const base = byId.get(r.id);
     if (base) {
       const merged: RuleSpec = { ...base, ...r, source: r.source };
-      // an overridden regex is the user's, so it runs under the guard like any user rule
-      merged.builtin = base.builtin && r.regex === undefined;
+      // an override of what the rule matches is the user's: it runs under the guard like any user
+      // rule and is checked whole at start-up (shipped rules are checked by the tests, and lazily)
+      merged.builtin = base.builtin && !MATCH_KEYS.some((k) => r[k] !== undefined);
       byId.set(r.id, merged);
     } else {
       checkShape(r);

@@ -9,9 +9,10 @@ import { commonPrefix, commonSuffix, editHasKeyword } from '../src/engine/edit-r
 import { compileRuleset } from '../src/engine/compile.js';
 import { KeywordFilter } from '../src/engine/keyword-filter.js';
 import { loadDefaultRules } from '../src/engine/rule-pack.js';
+import { checksummedToken } from './helpers.js';
 
 const ruleset = compileRuleset(await loadDefaultRules());
-const TOKEN = 'ghp_' + 'aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1dE3fG5';
+const TOKEN = checksummedToken('ghp', 'aB3dE5gH7jK9mN1pQ3sT5vW7yZ9bC1');
 
 /** A deterministic pseudo-random source, so a failure replays. */
 function rng(seed: number): () => number {

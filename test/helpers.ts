@@ -4,6 +4,7 @@ import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, rmSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { afterAll, it } from 'vitest';
+import { base62, crc32 } from '../src/engine/validators.js';
 
 export const ROOT = resolve(import.meta.dirname, '..');
 export const BIN = join(ROOT, 'bin', 'leakguard.js');
@@ -125,11 +126,42 @@ export const ACME_RULE = [
   '    keywords: [acme_]',
 ];
 
+/**
+ * A token in GitHub's and npm's format: prefix, 30 characters, and their CRC-32 in base 62 - what
+ * the rules' `validate: github-crc32` accepts. Built at run time, so no test source holds one.
+ */
+export function checksummedToken(prefix: string, random30: string): string {
+  if (random30.length !== 30) throw new Error('checksummedToken needs exactly 30 characters');
+  return `${prefix}_${random30}${base62(crc32(Buffer.from(random30)), 6)}`;
+}
+
+/**
+ * A PyPI token: `pypi-` and a version-2 macaroon (location pypi.org, an identifier, one caveat, a
+ * 32-byte signature) - what `validate: pypi-macaroon` accepts. Options break it for negative tests.
+ */
+export function pypiToken(opts: { truncate?: number; trailing?: boolean; sigLen?: number } = {}): string {
+  const field = (type: number, data: Buffer) => Buffer.concat([Buffer.from([type, data.length]), data]);
+  let bytes = Buffer.concat([
+    Buffer.from([2]),
+    field(1, Buffer.from('pypi.org')),
+    field(2, Buffer.from('{"nonce":"0f1e2d3c4b5a69788796a5b4c3d2e1f0","version":1}')),
+    Buffer.from([0]),
+    field(2, Buffer.from('{"permissions":"user","version":1}')),
+    Buffer.from([0, 0]),
+    field(6, Buffer.alloc(opts.sigLen ?? 32, 7)),
+  ]);
+  if (opts.trailing) bytes = Buffer.concat([bytes, Buffer.from([1, 2, 3])]);
+  if (opts.truncate) bytes = bytes.subarray(0, bytes.length - opts.truncate);
+  return `pypi-${bytes.toString('base64url')}`;
+}
+
 /** Fake credentials built at run time, so the test sources hold no literal key. */
 export const fake = {
   googleKey: () => 'AIza' + 'SyB3kF9x2LmQ7vT4nR8wZ1cY6hJ0pD5sE2a',
   aqKey: () => 'AQ.' + 'Ab8RN6' + 'k2Jd9LmQ4xT7vB1nR5wZ8cY3hF6pS0aE9gU2iO4kM7qW',
-  githubPat: () => 'ghp' + '_' + 'R7tK2mX9qL4vN8bW3zY6cH1jF5dS0aG2pE4u',
+  githubPat: () => checksummedToken('ghp', 'R7tK2mX9qL4vN8bW3zY6cH1jF5dS0a'),
+  npmToken: () => checksummedToken('npm', 'a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5'),
+  pypiToken: () => pypiToken(),
   /** A bearer token with no vendor prefix, as an MCP server's headers carry one. */
   mcpToken: () => 'mcp' + 'Tk9vQ2xL7wR4' + 'nZ8yB3cF6hJ1',
   awsKeyId: () => 'AKIA' + 'Q3RZ7XW2LM4VN6BT',

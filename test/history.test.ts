@@ -49,9 +49,7 @@ function incident() {
   ids.feature = head();
   // a commit only a tag reaches
   r.git('checkout', '-q', '--detach', 'main');
-  r.write('release.txt', `NPM_TOKEN=npm_${'a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8'}\n`)
-    .add('release.txt')
-    .commit('release notes');
+  r.write('release.txt', `NPM_TOKEN=${fake.npmToken()}\n`).add('release.txt').commit('release notes');
   ids.tagged = head();
   r.git('tag', 'v1.0-rc');
   r.git('checkout', '-q', 'main');

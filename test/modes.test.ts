@@ -11,9 +11,9 @@ import { baselineFromFindings } from '../src/engine/baseline.js';
 import type { ScanReport } from '../src/types.js';
 import { cli, cliJson, fake, GIT_ENV, Repo, tempDir } from './helpers.js';
 
-const npmToken = () => 'npm_' + 'xew0EBpl5o50NrHolpJAtNF4Evv5qanPrOgo';
-const pypiToken = () =>
-  'pypi-' + 'AgEIcHlwaS5vcmc' + 'YuXPl8SUEnSFpIHJSwaUYQ0XTr1fX5rAPRMVTcbkfUzTrR7E0xokHcwJLkEQBhdbV1fqO5WKCSOg';
+// checksum-valid, as the npm and PyPI rules require (see helpers)
+const npmToken = () => fake.npmToken();
+const pypiToken = () => fake.pypiToken();
 
 interface Row {
   name: string;

@@ -135,7 +135,11 @@ export class BlobScanner {
   /** Chunks scanned and reused, for the benchmark. */
   readonly counters = { chunks: 0, reused: 0, bytesMatched: 0, hashed: 0 };
 
-  private readonly filter: KeywordFilter;
+  private filterBuilt: KeywordFilter | undefined;
+  /** Built on first use: a one-off scan never reaches it (see `scan`). */
+  private get filter(): KeywordFilter {
+    return (this.filterBuilt ??= new KeywordFilter(this.ruleset.byKeyword.keys()));
+  }
 
   /**
    * `reuse`: remember chunks across blobs (history, where versions share most of their text). A
@@ -145,9 +149,7 @@ export class BlobScanner {
     private readonly ruleset: Ruleset,
     private readonly guardMs = 2000,
     private readonly reuse = true,
-  ) {
-    this.filter = new KeywordFilter(ruleset.byKeyword.keys());
-  }
+  ) {}
 
   /** `path` (any path the blob occurs at) lets the previous version of that file be reused cheaply. */
   scan(oid: string, buf: Buffer, path?: string): BlobResult {
@@ -163,6 +165,8 @@ export class BlobScanner {
     const timeouts: string[] = [];
     const opts = () => ({
       allCandidates: true,
+      // a long-lived scan has the keyword index optimised soon; a one-off keeps the native regex
+      keywordIndex: this.reuse,
       guardMs: this.guardMs,
       disabled: this.disabled,
       onTimeout: (r: { id: string }) => {

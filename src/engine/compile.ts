@@ -4,6 +4,8 @@ import { LeakguardError } from '../errors.js';
 import type { Confidence, Severity } from '../types.js';
 import { checkShape, ruleKind, type AllowlistSpec, type RuleSpec } from './rule-spec.js';
 import { compileRegex, findNestedQuantifier, translateRegex } from './regex.js';
+import { VALIDATORS } from './validators.js';
+import { KeywordIndex } from './keyword-filter.js';
 
 export interface CompiledAllow {
   paths?: (path: string) => boolean;
@@ -29,6 +31,8 @@ export interface CompiledRule {
   /** Matches may span lines, so windows around keywords reach further. */
   multiline: boolean;
   minEntropy?: number;
+  /** The secret's checksum or structure check, when its format has one. */
+  validate?: (secret: string) => boolean;
   allow: CompiledAllow;
   context: { before: RegExp; description: string }[];
   priority: number;
@@ -39,8 +43,12 @@ export interface Ruleset {
   pathRules: CompiledRule[];
   contentRules: CompiledRule[];
   /** One case-insensitive alternation of every keyword; undefined when no content rule has keywords. */
-  prefilter?: RegExp;
+  readonly prefilter?: RegExp;
+  /** The same keywords as a hashed index, for long-lived scans (see ContentOptions.keywordIndex). */
+  readonly keywordIndex?: KeywordIndex;
   byKeyword: Map<string, CompiledRule[]>;
+  /** Per keyword, its rules and those of every keyword it starts with: what a regex hit wakes. */
+  byKeywordAndPrefixes: Map<string, CompiledRule[]>;
   /** Content rules without keywords: they see every text file. */
   unkeyed: CompiledRule[];
   globalAllow: CompiledAllow;
@@ -179,11 +187,10 @@ export function compileRule(spec: RuleSpec): CompiledRule {
   const matchPath =
     include || exclude ? (p: string) => (include ? include(p) : true) && !(exclude && exclude(p)) : undefined;
 
-  let regex: RegExp | undefined;
-  let secretGroup: number | string = 0;
-  if (spec.regex) {
-    const t = translateRegex(spec.regex, where);
-    if (!spec.builtin) {
+  const t = spec.regex ? translateRegex(spec.regex, where) : undefined;
+  if (!spec.builtin) {
+    // a user's rule is checked whole now, so a mistake is an error at start-up, not in mid-scan
+    if (t) {
       const nested = findNestedQuantifier(t.source);
       if (nested) {
         throw new LeakguardError(
@@ -191,38 +198,85 @@ export function compileRule(spec: RuleSpec): CompiledRule {
         );
       }
     }
-    regex = compileRegex(t.source, `${t.flags}g`, where);
-    const groupCount = countGroups(t.source);
-    const hasNamed = /\(\?<secret>/.test(t.source);
-    secretGroup = spec.secret_group ?? (hasNamed ? 'secret' : groupCount >= 1 ? 1 : 0);
-    if (typeof secretGroup === 'number' && secretGroup > groupCount) {
-      throw new LeakguardError(
-        `${where}: secret_group ${secretGroup} but the regex has ${groupCount} capture group(s)`,
-      );
-    }
+    const rule = {
+      ...ruleHead(spec, kind, matchPath),
+      regex: t ? compileRegex(t.source, `${t.flags}g`, where) : undefined,
+      secretGroup: secretGroupOf(spec, t, where),
+      confidence: ruleConfidence(spec),
+      multiline: isMultiline(spec),
+      allow: compileAllow(spec.allowlist, where),
+      context: compileContext(spec, where),
+    };
+    return rule;
   }
+  // The shipped pack's rules are checked by its tests. What they derive (regex, groups, allowlists,
+  // confidence) is worked out when a scan first asks, so a pre-commit run of a few files pays only
+  // for the rules its keywords wake, however large the pack grows.
+  let regex: RegExp | undefined;
+  let secretGroup: number | string | undefined;
+  let confidence: Confidence | undefined;
+  let multiline: boolean | undefined;
+  let allow: CompiledAllow | undefined;
+  let context: CompiledRule['context'] | undefined;
+  return {
+    ...ruleHead(spec, kind, matchPath),
+    get regex() {
+      if (!regex && t) regex = compileRegex(t.source, `${t.flags}g`, where);
+      return regex;
+    },
+    get secretGroup() {
+      return (secretGroup ??= secretGroupOf(spec, t, where));
+    },
+    get confidence() {
+      return (confidence ??= ruleConfidence(spec));
+    },
+    get multiline() {
+      return (multiline ??= isMultiline(spec));
+    },
+    get allow() {
+      return (allow ??= compileAllow(spec.allowlist, where));
+    },
+    get context() {
+      return (context ??= compileContext(spec, where));
+    },
+  };
+}
+
+/** What a rule is without compiling anything. */
+function ruleHead(spec: RuleSpec, kind: CompiledRule['kind'], matchPath: CompiledRule['matchPath']) {
   return {
     id: spec.id,
     kind,
     severity: spec.severity,
-    confidence: ruleConfidence(spec),
     description: spec.description,
     spec,
     matchPath,
     minSize: spec.min_size,
-    regex,
     guarded: !spec.builtin,
-    secretGroup,
     keywords: (spec.keywords ?? []).map((k) => k.toLowerCase()),
-    multiline: spec.multiline ?? (spec.regex !== undefined && /\\n|\\r|\[\\s\\S\]|\(\?[a-z]*s/.test(spec.regex)),
     minEntropy: spec.min_entropy,
-    allow: compileAllow(spec.allowlist, where),
-    context: (spec.context ?? []).map((c) => {
-      const t = translateRegex(c.before, `${where} context`);
-      return { before: compileRegex(t.source, t.flags, `${where} context`), description: c.description };
-    }),
+    validate: spec.validate === undefined ? undefined : VALIDATORS[spec.validate],
     priority: spec.priority ?? 0,
   };
+}
+
+function secretGroupOf(spec: RuleSpec, t: { source: string } | undefined, where: string): number | string {
+  if (!t) return 0;
+  const groupCount = countGroups(t.source);
+  const group = spec.secret_group ?? (/\(\?<secret>/.test(t.source) ? 'secret' : groupCount >= 1 ? 1 : 0);
+  if (typeof group === 'number' && group > groupCount)
+    throw new LeakguardError(`${where}: secret_group ${group} but the regex has ${groupCount} capture group(s)`);
+  return group;
+}
+
+const isMultiline = (spec: RuleSpec): boolean =>
+  spec.multiline ?? (spec.regex !== undefined && /\\n|\\r|\[\\s\\S\]|\(\?[a-z]*s/.test(spec.regex));
+
+function compileContext(spec: RuleSpec, where: string): CompiledRule['context'] {
+  return (spec.context ?? []).map((c) => {
+    const t = translateRegex(c.before, `${where} context`);
+    return { before: compileRegex(t.source, t.flags, `${where} context`), description: c.description };
+  });
 }
 
 /**
@@ -333,6 +387,58 @@ export function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/**
+ * One regex for many keywords, as a trie: 'sk-ant-|sk-or-v1-|sk_' becomes 'sk(?:-(?:ant-|or-v1-)|_)'.
+ * A flat alternation makes the regex engine try every keyword at every position, so its cost grows
+ * with the pack; the trie tests each position's first character once. At each position it matches
+ * the longest keyword there, as the longest-first alternation did.
+ */
+export function keywordTrie(words: string[]): string {
+  const key = trieKey(words);
+  let source = trieCache.get(key);
+  if (source === undefined) {
+    source = buildTrie(words);
+    trieCache.set(key, source);
+  }
+  return source;
+}
+
+/** Keyword set -> trie source; the build seeds it for the shipped pack, so start-up skips building it. */
+const trieCache = new Map<string, string>();
+const trieKey = (words: string[]) => [...words].sort().join('\n');
+
+export function seedKeywordTrie(words: string[], source: string): void {
+  trieCache.set(trieKey(words), source);
+}
+
+function buildTrie(words: string[]): string {
+  interface Node {
+    end: boolean;
+    next: Map<string, Node>;
+  }
+  const root: Node = { end: false, next: new Map() };
+  for (const w of words) {
+    let n = root;
+    for (const ch of w.toLowerCase()) {
+      let c = n.next.get(ch);
+      if (!c) {
+        c = { end: false, next: new Map() };
+        n.next.set(ch, c);
+      }
+      n = c;
+    }
+    n.end = true;
+  }
+  const build = (n: Node): string => {
+    const parts = [...n.next].sort(([a], [b]) => (a < b ? -1 : 1)).map(([ch, c]) => escapeRegex(ch) + build(c));
+    if (!parts.length) return '';
+    const alt = parts.length === 1 ? parts[0]! : `(?:${parts.join('|')})`;
+    // a keyword ends here: the longer ones through this node are tried first (greedy), then this one
+    return n.end ? (parts.length === 1 && parts[0]!.length === 1 ? `${alt}?` : `(?:${alt})?`) : alt;
+  };
+  return build(root);
+}
+
 export function compileRuleset(specs: RuleSpec[], globalAllow?: AllowlistSpec, globalWhere = 'config'): Ruleset {
   const rules = specs.map(compileRule);
   const contentRules = rules.filter((r) => r.kind === 'content');
@@ -351,21 +457,42 @@ export function compileRuleset(specs: RuleSpec[], globalAllow?: AllowlistSpec, g
   }
   // Longest keywords first, so a keyword that contains another is still reported.
   const keys = [...byKeyword.keys()].sort((a, b) => b.length - a.length);
-  // At one position only the longest keyword is reported ('password =' hides 'password'), so a
-  // keyword also wakes the rules of every keyword it starts with.
+  // (keywords are at least two characters, so a prefix shares the first two; group by them)
+  const byStart = new Map<string, string[]>();
   for (const k of keys) {
-    for (const shorter of keys) {
-      if (shorter.length >= k.length || !k.startsWith(shorter)) continue;
-      const list = byKeyword.get(k)!;
-      for (const r of byKeyword.get(shorter)!) if (!list.includes(r)) list.push(r);
-    }
+    const list = byStart.get(k.slice(0, 2));
+    if (list) list.push(k);
+    else byStart.set(k.slice(0, 2), [k]);
   }
+  const byKeywordAndPrefixes = new Map<string, CompiledRule[]>();
+  for (const k of keys) {
+    const prefixes = byStart.get(k.slice(0, 2))!.filter((p) => p.length < k.length && k.startsWith(p));
+    if (!prefixes.length) {
+      byKeywordAndPrefixes.set(k, byKeyword.get(k)!);
+      continue;
+    }
+    const rules = new Set(byKeyword.get(k));
+    for (const p of prefixes) for (const r of byKeyword.get(p)!) rules.add(r);
+    byKeywordAndPrefixes.set(k, [...rules]);
+  }
+  let index: KeywordIndex | undefined;
+  let prefilter: RegExp | undefined;
   return {
     rules,
     pathRules: rules.filter((r) => r.kind !== 'content'),
     contentRules,
-    prefilter: keys.length ? new RegExp(keys.map(escapeRegex).join('|'), 'gi') : undefined,
+    // built on first use, like the index: a scan of path rules alone never needs it
+    get prefilter() {
+      if (keys.length && !prefilter) prefilter = new RegExp(keywordTrie(keys), 'gi');
+      return prefilter;
+    },
+    // built on first use: only long-lived scans use it, and a pre-commit run should not pay for it
+    get keywordIndex() {
+      if (keys.length && !index) index = new KeywordIndex(keys);
+      return index;
+    },
     byKeyword,
+    byKeywordAndPrefixes,
     unkeyed,
     globalAllow: compileAllow(globalAllow, globalWhere),
   };

@@ -56,6 +56,11 @@ export interface ContentOptions {
   /** Set to true when a rule whose matches span lines had a keyword hit. */
   seen?: { multiline: boolean };
   /**
+   * Find keywords with the hashed index instead of the regex alternation: faster once optimised,
+   * so for long-lived scans (history); a one-off scan of a few files is faster with the regex.
+   */
+  keywordIndex?: boolean;
+  /**
    * Every rule's matches, overlapping ones included: the findings stage settles overlaps per place,
    * after path scopes (see `resolveOverlaps`). Without it, overlaps are settled here.
    */
@@ -68,14 +73,23 @@ interface Hit {
   rules: CompiledRule[];
 }
 
-function keywordHits(ruleset: Ruleset, text: string): Hit[] {
+function keywordHits(ruleset: Ruleset, text: string, useIndex: boolean): Hit[] {
   const hits: Hit[] = [];
+  // the index wins wherever it runs as WebAssembly; its JavaScript loop only once optimised
+  const index = ruleset.keywordIndex;
+  if (index?.usable && (useIndex || index.fast)) {
+    index.each(text, text.length, (at, word) => hits.push({ at, rules: ruleset.byKeyword.get(word) ?? [] }));
+    // the index reports a keyword where its rarest triple is; windows want them in text order
+    return hits.sort((a, b) => a.at - b.at);
+  }
   const re = ruleset.prefilter;
   if (!re) return hits;
   re.lastIndex = 0;
   let m: RegExpExecArray | null;
   while ((m = re.exec(text)) !== null) {
-    hits.push({ at: m.index, rules: ruleset.byKeyword.get(m[0].toLowerCase()) ?? [] });
+    // the alternation reports the longest keyword here; the rules of shorter ones it starts with
+    // ('secret' inside 'secret_') wake too
+    hits.push({ at: m.index, rules: ruleset.byKeywordAndPrefixes.get(m[0].toLowerCase()) ?? [] });
     // step one character, not past the match, so overlapping keywords are all seen
     re.lastIndex = m.index + 1;
   }
@@ -157,7 +171,7 @@ export function detectContent(
   const byRule = new Map<CompiledRule, number[]>();
   const keywordText =
     opts.keywordLimit !== undefined && opts.keywordLimit < text.length ? text.slice(0, opts.keywordLimit) : text;
-  for (const h of keywordHits(ruleset, keywordText)) {
+  for (const h of keywordHits(ruleset, keywordText, opts.keywordIndex === true)) {
     for (const r of h.rules) {
       if (r.multiline && opts.seen) opts.seen.multiline = true;
       const list = byRule.get(r);
@@ -190,6 +204,8 @@ export function detectContent(
         const s = secretOf(rule, m);
         if (!s) continue;
         if (rule.minEntropy !== undefined && shannonEntropy(s.secret) < rule.minEntropy) continue;
+        // a format with a checksum: a match that fails it is a look-alike, not an issued token
+        if (rule.validate && !rule.validate(s.secret)) continue;
         if (allowedValue(rule.allow, s.secret)) continue;
         if (path !== undefined && rule.allow.paths?.(path)) continue;
         const offset = ws + s.offset;

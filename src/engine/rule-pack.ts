@@ -4,7 +4,8 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LeakguardError } from '../errors.js';
 import { rulesFromDocument, type RuleSpec } from './rule-spec.js';
-import { globToRegex, seedGlobCache } from './compile.js';
+import { compileRuleset, globToRegex, keywordTrie, seedGlobCache, seedKeywordTrie } from './compile.js';
+import { countAnchors, knownAnchors, seedAnchors } from './keyword-filter.js';
 
 /** The package root: found by walking up from this module (it runs from src/ in tests and dist/ when built). */
 export function packageRoot(): string {
@@ -56,9 +57,24 @@ export const PACK_FILE = 'dist/rules.json';
 export interface CompiledPack {
   specs: RuleSpec[];
   globs: [string, string, string][];
+  /** The keyword trie of the whole pack (what a default configuration scans with). */
+  trie?: [keywords: string[], source: string];
+  /** Each pack keyword's anchoring triple (see keyword-filter.ts). */
+  anchors?: [word: string, offset: number][];
 }
 
-export function precompilePack(specs: RuleSpec[]): CompiledPack {
+/**
+ * `sample`: ordinary text to count keyword quads in, so each keyword is anchored on its rarest (see
+ * countAnchors); without it, anchors are guessed from character frequencies.
+ */
+export function precompilePack(specs: RuleSpec[], sample?: Uint8Array[]): CompiledPack {
+  if (sample) {
+    const keywords = specs.filter((s) => s.regex).flatMap((s) => s.keywords ?? []);
+    seedAnchors(countAnchors(keywords, sample));
+  }
+  const ruleset = compileRuleset(specs);
+  const keywords = [...ruleset.byKeyword.keys()];
+  void ruleset.keywordIndex; // works out every keyword's anchor, saved below
   const globs = new Set<string>();
   for (const s of specs)
     for (const g of [...(s.paths ?? []), ...(s.exclude_paths ?? []), ...(s.allowlist?.paths ?? [])]) globs.add(g);
@@ -68,6 +84,8 @@ export function precompilePack(specs: RuleSpec[]): CompiledPack {
       const re = globToRegex(g, `rules: glob ${g}`);
       return [g, re.source, re.flags];
     }),
+    trie: [keywords, keywordTrie(keywords)],
+    anchors: knownAnchors().filter(([w]) => ruleset.byKeyword.has(w)),
   };
 }
 
@@ -83,6 +101,8 @@ function readPrecompiled(dir: string): RuleSpec[] | undefined {
   for (const f of readdirSync(dir)) if (statSync(join(dir, f)).mtimeMs > packTime) return undefined;
   const pack = JSON.parse(readFileSync(file, 'utf8')) as CompiledPack;
   seedGlobCache(pack.globs);
+  if (pack.trie) seedKeywordTrie(...pack.trie);
+  if (pack.anchors) seedAnchors(pack.anchors);
   return pack.specs;
 }
 

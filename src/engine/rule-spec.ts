@@ -5,6 +5,7 @@
 import { LeakguardError } from '../errors.js';
 import { CONFIDENCES, SEVERITIES, type Confidence, type Severity } from '../types.js';
 import { parseSize } from './units.js';
+import { VALIDATOR_NAMES } from './validators.js';
 
 export interface RuleExample {
   path?: string;
@@ -31,6 +32,8 @@ export interface RuleSpec {
   /** Literal strings, case-insensitive; content without any of them never reaches `regex`. */
   keywords?: string[];
   min_entropy?: number;
+  /** A checksum or structure check the secret must pass (see validators.ts), e.g. `github-crc32`. */
+  validate?: string;
   /** Matches can span lines; default: guessed from the regex (it mentions \n, \r or [\s\S]). */
   multiline?: boolean;
   /** Which capture group holds the secret: a number or a group name. Default: group `secret`, else 1, else 0. */
@@ -75,6 +78,7 @@ const RULE_KEYS = new Set([
   'regex',
   'keywords',
   'min_entropy',
+  'validate',
   'secret_group',
   'multiline',
   'allowlist',
@@ -178,6 +182,11 @@ export function validateRule(raw: unknown, source: string, index: number, partia
       fail(where, `'min_entropy' must be a number from 0 to 8`);
     spec.min_entropy = o.min_entropy;
   }
+  if (o.validate !== undefined) {
+    if (typeof o.validate !== 'string' || !VALIDATOR_NAMES.includes(o.validate))
+      fail(where, `'validate' must be one of ${VALIDATOR_NAMES.join(', ')}`);
+    spec.validate = o.validate;
+  }
   if (o.multiline !== undefined) {
     if (typeof o.multiline !== 'boolean') fail(where, `'multiline' must be true or false`);
     spec.multiline = o.multiline;
@@ -226,6 +235,7 @@ export function checkShape(spec: RuleSpec, where = `${spec.source ?? 'rules'}: r
   if (!spec.regex && !spec.paths) fail(where, `a rule needs 'regex' (content rule) or 'paths' (path or size rule)`);
   if (spec.min_size !== undefined && spec.regex)
     fail(where, `'min_size' belongs to path rules; a content rule cannot have it`);
+  if (spec.validate !== undefined && !spec.regex) fail(where, `'validate' checks a matched secret; it needs a 'regex'`);
   if (spec.keywords?.some((k) => k.length < 2)) fail(where, `keywords must be at least 2 characters long`);
 }
 
