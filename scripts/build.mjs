@@ -4,10 +4,25 @@
 // which an ES module cannot use on Node 20, so start-up skips parsing and compiling it. Modules a
 // command reaches through import() are bundled but evaluated only when that command runs.
 import { build } from 'esbuild';
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 
 const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+// The build id: a hash of everything that goes into the bundles. The scan cache is keyed by it, so
+// verdicts from one build are never trusted by another, even at the same version number.
+const buildHash = createHash('sha256');
+const hashTree = (dir) => {
+  for (const e of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) hashTree(p);
+    else buildHash.update(`${p}\0`).update(readFileSync(p)).update('\0');
+  }
+};
+hashTree('src');
+hashTree('rules');
+buildHash.update(readFileSync('package.json')).update(readFileSync('package-lock.json'));
+const buildId = buildHash.digest('hex').slice(0, 16);
 rmSync('dist', { recursive: true, force: true });
 const common = {
   bundle: true,
@@ -19,7 +34,7 @@ const common = {
   minifyWhitespace: true,
   legalComments: 'none',
   logLevel: 'warning',
-  define: { __LEAKGUARD_VERSION__: JSON.stringify(pkg.version) },
+  define: { __LEAKGUARD_VERSION__: JSON.stringify(pkg.version), __LEAKGUARD_BUILD__: JSON.stringify(buildId) },
 };
 // The CLI, and the file the history scan's worker threads load.
 await build({

@@ -17,6 +17,7 @@ import { CONFIDENCES, MESSAGE_PATHS, type Confidence, type Finding, type ScanRep
 import { git } from './sources/git.js';
 import { effectiveRules } from './config.js';
 import { IncompleteScan, scanHistory, type HistoryOptions } from './engine/history-scan.js';
+import { clearCache, ensureCacheDir } from './engine/scan-cache.js';
 
 export interface ScanOptions {
   /** Directory or file to scan (work tree mode) or any directory inside the repository. Default: cwd. */
@@ -44,6 +45,11 @@ export interface ScanOptions {
   onProgress?: HistoryOptions['onProgress'];
   /** History reader: 'git' (default) or 'isomorphic' (isomorphic-git; used automatically without a git binary). */
   engine?: 'git' | 'isomorphic';
+  /**
+   * The scan cache of history and range scans: a directory, or false for none. Default: `leakguard/scan-cache`
+   * under the repository's common git directory (skipped when it cannot be created there).
+   */
+  cache?: string | false;
   /** Drop findings below this confidence (counted in `stats.suppressed.confidence`). Default: keep all. */
   minConfidence?: Confidence;
 }
@@ -186,6 +192,7 @@ export async function scan(
           allow: p.config.allowlist,
           shallow: p.repo.shallow,
           engine: p.engine,
+          cacheDir: p.engine === 'git' ? scanCacheDir(p.repo, opts.cache) : undefined,
         },
         stats,
       ));
@@ -221,6 +228,40 @@ export async function scan(
     ruleset: p.ruleset,
     repo: p.repo,
   });
+}
+
+/** Where a history scan keeps its cache: the given directory (which must be usable), else the git directory's. */
+function scanCacheDir(repo: RepoInfo, cache: string | false | undefined): string | undefined {
+  if (cache === false) return undefined;
+  if (cache !== undefined) {
+    if (!cache.trim()) throw new LeakguardError('--cache needs a directory');
+    const dir = resolve(cache);
+    ensureCacheDir(dir);
+    return dir;
+  }
+  const dir = defaultCacheDir(repo);
+  try {
+    ensureCacheDir(dir);
+    return dir;
+  } catch {
+    return undefined; // a read-only repository: scanned without a cache
+  }
+}
+
+export function defaultCacheDir(repo: RepoInfo): string {
+  return join(repo.commonDir, 'leakguard', 'scan-cache');
+}
+
+/** Removes the scan cache's files (the default directory, or `cache`); returns how many were removed. */
+export async function clearScanCache(
+  opts: { path?: string; cache?: string } = {},
+): Promise<{ dir: string; removed: number }> {
+  if (opts.cache !== undefined && !opts.cache.trim()) throw new LeakguardError('--cache needs a directory');
+  const dir =
+    opts.cache !== undefined
+      ? resolve(opts.cache)
+      : defaultCacheDir(await openRepo(await existingDir(resolve(opts.path ?? '.'))));
+  return { dir, removed: clearCache(dir) };
 }
 
 /** Drops what the repository's .gitleaksignore accepts (a team moving from gitleaks keeps its decisions), counted with the baseline. */

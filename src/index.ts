@@ -4,6 +4,7 @@ export {
   scanMessage,
   prepare,
   redactFindings,
+  clearScanCache,
   type ScanOptions,
   type MessageOptions,
   type PreparedScan,

@@ -2,7 +2,7 @@
  * The GitHub Action's steps, run here by scripts/run-action.mjs as a runner would run them, and
  * the GitLab CI template's script, run with a merge-request pipeline's variables.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import yaml from 'js-yaml';
@@ -57,6 +57,11 @@ describe('action.yml', () => {
     expect(reportOnly.steps[1].outputs['exit-code']).toBe('1');
     expect(reportOnly.steps[3].skipped).toBe(true);
     expect(existsSync(join(r.dir, 'history.sarif'))).toBe(true);
+    // cache-dir: the scan cache goes where an actions/cache step can keep it
+    const cached = runAction(r.dir, '--event', 'schedule', '--input', 'cache-dir=.leakguard-cache');
+    expect(cached.code, cached.log).toBe(1);
+    expect(cached.log).toContain('--cache .leakguard-cache');
+    expect(readdirSync(join(r.dir, '.leakguard-cache')).sort()).toEqual(['blobs.bin', 'walk.bin']);
     const clean = Repo.init();
     clean.write('a.txt', 'a\n').add().commit();
     const ok = runAction(clean.dir, '--event', 'schedule', '--input', 'upload-sarif=false');
@@ -92,5 +97,8 @@ describe('GitLab CI template', () => {
     expect(doc.scan.type).toBe('secret_detection');
     expect(doc.vulnerabilities.map((v: any) => v.location.file)).toEqual(['src/config.js']);
     expect(doc.vulnerabilities[0].location.commit.sha).toBe(env.CI_COMMIT_SHA);
+    // the job's cache: paths entry is where the scan keeps its cache
+    expect(job.cache.paths).toEqual(['.leakguard-cache/']);
+    expect(readdirSync(join(r.dir, '.leakguard-cache'))).toEqual(['blobs.bin']);
   });
 });

@@ -15,6 +15,7 @@ import { parseSize } from '../engine/units.js';
 import { tuneForLongRun } from './jit.js';
 import {
   BASELINE_KEYS,
+  CACHE_KEYS,
   flagNames,
   GITIGNORE_KEYS,
   HOOK_KEYS,
@@ -46,10 +47,12 @@ interface ScanArgs {
   'max-content-size'?: string;
   'commit-msg'?: string;
   'pre-push'?: string;
+  cache?: string | false;
 }
 
 const HOOK_ACTIONS = ['install', 'uninstall'] as const;
 const IMPORT_TOOLS = ['gitleaks'] as const;
+const CACHE_ACTIONS = ['clear'] as const;
 
 function commonScanOptions(a: Pick<ScanArgs, 'config' | 'baseline' | 'default-rules' | 'max-content-size'>) {
   return {
@@ -119,6 +122,7 @@ async function runScan(a: ScanArgs): Promise<number> {
       allObjects: a['all-objects'],
       workers: a.workers,
       engine: a.engine,
+      cache: a.cache,
       onProgress: progress?.update,
       ...commonScanOptions(a),
       minConfidence: (a as { 'min-confidence'?: Confidence })['min-confidence'],
@@ -256,6 +260,13 @@ async function runPurge(a: PurgeArgs): Promise<number> {
   return EXIT_CLEAN;
 }
 
+async function runCacheClear(path: string | undefined, cache: string | undefined): Promise<number> {
+  const { clearScanCache } = await import('../api.js');
+  const { dir, removed } = await clearScanCache({ path, cache });
+  process.stderr.write(`leakguard: scan cache cleared (${removed} file(s) removed from ${dir})\n`);
+  return EXIT_CLEAN;
+}
+
 async function runHook(action: 'install' | 'uninstall', hooks: HookName[] | undefined): Promise<number> {
   const { installHooks, uninstallHooks } = await import('../integrations/install.js');
   const bin = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'bin', 'leakguard.js');
@@ -338,6 +349,7 @@ const COMMAND_SHAPES: Record<string, CommandShape> = {
   hook: { options: flagNames(HOOK_KEYS), choices: { action: HOOK_ACTIONS } },
   rules: { options: flagNames(RULES_KEYS), choices: { action: ['list', 'check'] } },
   import: { options: flagNames(IMPORT_KEYS), choices: { tool: IMPORT_TOOLS } },
+  cache: { options: flagNames(CACHE_KEYS), choices: { action: CACHE_ACTIONS } },
 };
 
 /** Conflicts between scan modes, checked before anything runs. */
@@ -350,6 +362,8 @@ function checkScan(a: ScanArgs): true {
   if ((a.workers !== undefined || a.engine !== undefined) && !a.history && a.range === undefined) {
     throw new Error(`--${a.workers !== undefined ? 'workers' : 'engine'} goes with --history or --range`);
   }
+  if (a.cache !== undefined && !a.history && a.range === undefined && a['pre-push'] === undefined)
+    throw new Error(`--${a.cache === false ? 'no-' : ''}cache goes with --history or --range`);
   if (a['max-content-size'] !== undefined) parseSize(a['max-content-size'], '--max-content-size');
   return true;
 }
@@ -475,7 +489,25 @@ export async function main(argv: string[]): Promise<number> {
         pending = () => runImport(a.file as string | undefined, a as unknown as { output?: string; force: boolean });
       },
     )
-    .demandCommand(1, 'name a command: scan, baseline, gitignore, purge, hook, rules or import')
+    .command(
+      'cache <action> [path]',
+      'Manage the history scan cache: clear removes it (the next history scan reads everything)',
+      (y) =>
+        withOptions(y, CACHE_KEYS)
+          .positional('action', { choices: CACHE_ACTIONS, demandOption: true, describe: 'clear' })
+          .positional('path', {
+            type: 'string',
+            describe: 'Any directory inside the repository (default: current directory)',
+          })
+          .check((a) => {
+            if (a.cache === false) throw new Error('cache clear takes --cache DIR, not --no-cache');
+            return true;
+          }),
+      (a) => {
+        pending = () => runCacheClear(a.path as string | undefined, a.cache as string | undefined);
+      },
+    )
+    .demandCommand(1, 'name a command: scan, baseline, gitignore, purge, hook, rules, import or cache')
     .strict()
     .version(VERSION)
     .help()

@@ -80,6 +80,9 @@ export const OPTIONS = {
     'Report only findings at least this sure (high: checksum-valid or vendor-prefixed; low: guesses from a variable name)',
     { choices: ['high', 'medium', 'low'] },
   ),
+  cache: text(
+    'Keep the history scan cache in DIR (default: leakguard/scan-cache in the git directory); --no-cache scans without one',
+  ),
   'commit-msg': text("Scan a commit message file (git's comment lines are left out): what the commit-msg hook runs"),
   'pre-push': text(
     "Scan the commits a push would send that REMOTE does not have (reads git's pre-push lines on stdin): what the pre-push hook runs",
@@ -146,6 +149,7 @@ export const SCAN_KEYS: OptionKey[] = [
   'commit-msg',
   'pre-push',
   'all-objects',
+  'cache',
   'workers',
   'engine',
   'min-confidence',
@@ -173,6 +177,7 @@ export const PURGE_KEYS: OptionKey[] = [
   'state',
 ];
 export const HOOK_KEYS: OptionKey[] = ['hooks'];
+export const CACHE_KEYS: OptionKey[] = ['cache'];
 export const RULES_KEYS: OptionKey[] = ['config', 'default-rules'];
 export const IMPORT_KEYS: OptionKey[] = ['import-output', 'force'];
 

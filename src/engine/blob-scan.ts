@@ -211,6 +211,18 @@ export function matchesOf(r: BlobResult): BlobMatch[] {
   return r.packed ? unpackMatches(r.packed) : r.matches;
 }
 
+/** Where a result's matches are (rule, offsets, line), packed or not, read from the columns without an object per match. */
+export function spotsOf(r: BlobResult): { ruleId: string; start: number; end: number; line: number }[] {
+  if (!r.packed) return r.matches.map((m) => ({ ruleId: m.ruleId, start: m.start, end: m.end, line: m.line }));
+  const { strings, fields, secrets } = r.packed;
+  const out = new Array<{ ruleId: string; start: number; end: number; line: number }>(secrets.length);
+  for (let i = 0; i < out.length; i++) {
+    const at = i * PACKED_FIELDS;
+    out[i] = { ruleId: strings[fields[at]!]!, start: fields[at + 7]!, end: fields[at + 8]!, line: fields[at + 5]! };
+  }
+  return out;
+}
+
 /** How many matches a result carries, packed or not. */
 export function matchCount(r: BlobResult): number {
   return r.packed ? r.packed.secrets.length : r.matches.length;

@@ -112,6 +112,11 @@ export class FindingsStage {
     this.ruleById = new Map(ruleset.rules.map((r) => [r.id, r]));
   }
 
+  /** Whether the global allowlist names any paths at all (most configurations do not). */
+  get hasPlaceAllowlist(): boolean {
+    return this.ruleset.globalAllow.paths !== undefined;
+  }
+
   /** The global allowlist's paths: such a place is not scanned, and no finding comes from it. */
   placeAllowed(path: string): boolean {
     return this.ruleset.globalAllow.paths?.(path) ?? false;

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module';
 // needs it, so it is loaded on the first finding.
 let crypto: typeof import('node:crypto') | undefined;
 
-function nodeCrypto(): typeof import('node:crypto') {
+export function nodeCrypto(): typeof import('node:crypto') {
   return (crypto ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto'));
 }
 

@@ -11,11 +11,21 @@ import type { CompiledRule, Ruleset } from './compile.js';
 import { detectPath } from './detect.js';
 import { countSkip, timeoutWarning } from './scan.js';
 import { ContentPool, type BlobOutcome } from './content-pool.js';
-import { BlobScanner, matchCount, matchesOf, type BlobMatch, type BlobResult } from './blob-scan.js';
+import { BlobScanner, matchCount, matchesOf, spotsOf, type BlobMatch, type BlobResult } from './blob-scan.js';
 import { FindingsStage, type Place } from './findings.js';
 import { CommitAttribution, RefReach } from './attribution.js';
-import { objectSizes } from '../sources/catfile.js';
-import { tagMessages, type TagMessage } from '../sources/messages.js';
+import { batchCheck, objectSizes } from '../sources/catfile.js';
+import { commitMessages, tagMessages, type TagMessage } from '../sources/messages.js';
+import {
+  mergeWalk,
+  ScanCache,
+  verdict,
+  verdictSize,
+  type BlobVerdict,
+  type CachedWalk,
+  type MatchSpot,
+  type Verdicts,
+} from './scan-cache.js';
 import type { AllowlistSpec, RuleSpec } from './rule-spec.js';
 import {
   completenessWarnings,
@@ -45,6 +55,8 @@ export interface HistoryOptions {
   shallow: boolean;
   /** How history is read: git plumbing (default), or isomorphic-git, which needs no git binary. */
   engine?: 'git' | 'isomorphic';
+  /** The scan cache's directory (git engine only); undefined: no cache. */
+  cacheDir?: string;
   onProgress?: (p: {
     phase: string;
     commits?: number;
@@ -57,30 +69,54 @@ export interface HistoryOptions {
 /** Where a dangling blob's path would be: it has none. */
 export const DANGLING_PATH = '(unreachable blob)';
 
+/** What a history reader learnt: the walk, and what a scan cache needs to record it. */
+export interface ReadHistory {
+  index: HistoryIndex;
+  partial: boolean;
+  tags: TagMessage[];
+  /** The revisions walked (every ref's commit, and with --all-objects unreachable ones); none for a range. */
+  revs: string[];
+  /** Set when the walk came from the cache: commits (indexes) whose messages must be read again. */
+  cachedMessageHits?: Set<number>;
+  /** How many commits the cached walk held (0: none). */
+  cachedCommits: number;
+}
+
+/**
+ * Reads the walk. With a cached walk (a full history scan only), git is asked only for commits
+ * new since it, and nothing at all when every ref's commit is already in it; when the refs no
+ * longer reach every cached commit (rewritten history), everything is walked as without a cache.
+ * `onBlob` and `onMessage` see what git walks; with a cached walk they see nothing, and the caller
+ * takes blobs and messages from the merged index.
+ */
 export async function readHistory(
   cwd: string,
   opts: Pick<HistoryOptions, 'range' | 'allObjects' | 'shallow'>,
   onBlob?: (oid: string, path: string, commits: number) => void,
   onMessage?: (commit: number, text: Buffer) => void,
-): Promise<{ index: HistoryIndex; partial: boolean; tags: TagMessage[] }> {
+  loadWalk?: () => CachedWalk | undefined,
+): Promise<ReadHistory> {
   // the questions to git run at once: start-up time is on the pre-walk critical path
   const completeness = completenessWarnings(cwd, opts.shallow);
   completeness.catch(() => undefined); // awaited below; a walk that fails first must not leave it unhandled
   const warnings: string[] = [];
   let index: HistoryIndex;
   let tagged: TagMessage[];
+  let revs: string[] = [];
+  let cachedMessageHits: Set<number> | undefined;
+  let cachedCommits = 0;
   if (opts.range) {
     // several revisions separated by spaces (`tip ^known ...`, what the pre-push hook passes) are one range
-    const revs = opts.range.trim().split(/\s+/);
-    if (revs.some((r) => r.startsWith('-'))) throw new LeakguardError(`invalid revision range: ${opts.range}`);
+    const rangeRevs = opts.range.trim().split(/\s+/);
+    if (rangeRevs.some((r) => r.startsWith('-'))) throw new LeakguardError(`invalid revision range: ${opts.range}`);
     const tags = tagMessages(cwd);
     tags.catch(() => undefined); // awaited below
-    index = await walkHistory(cwd, { args: revs }, onBlob, onMessage);
+    index = await walkHistory(cwd, { args: rangeRevs }, onBlob, onMessage);
     // a range carries the messages of the annotated tags that name one of its commits
     tagged = (await tags).filter((t) => t.target !== undefined && index.commitIndex.has(t.target));
   } else {
     const listed = await listRefs(cwd);
-    let revs = [...new Set(listed.map((r) => r.commit))];
+    revs = [...new Set(listed.map((r) => r.commit))];
     let unreachableBlobs: string[] = [];
     let unreachableTags: string[] = [];
     if (opts.allObjects) {
@@ -91,7 +127,33 @@ export async function readHistory(
     }
     const tags = tagMessages(cwd, unreachableTags);
     tags.catch(() => undefined); // awaited below
-    index = revs.length ? await walkHistory(cwd, { stdin: revs }, onBlob, onMessage) : emptyIndex();
+    // read while git answers the questions above
+    const cachedWalk = loadWalk?.();
+    let merged: ReturnType<typeof mergeWalk>;
+    if (cachedWalk) {
+      const known = cachedWalk.index.commitIndex;
+      const fresh = revs.filter((r) => !known.has(r));
+      // the new commits' messages are held until the walk is known to be usable: new commits come
+      // first in the merged index, so their indexes stay the same
+      const newMessages: { commit: number; text: Buffer }[] = [];
+      const walked = fresh.length
+        ? await walkHistory(
+            cwd,
+            { stdin: [...fresh, ...(await existingTips(cwd, cachedWalk.tips, revs)).map((t) => `^${t}`)] },
+            undefined,
+            onMessage && ((commit, text) => newMessages.push({ commit, text: Buffer.from(text) })),
+          )
+        : emptyIndex();
+      merged = mergeWalk(cachedWalk, walked, revs);
+      if (merged) for (const m of newMessages) onMessage?.(m.commit, m.text);
+    }
+    cachedCommits = cachedWalk?.index.commits.length ?? 0;
+    if (merged) {
+      index = merged.index;
+      cachedMessageHits = merged.messageHits;
+    } else {
+      index = revs.length ? await walkHistory(cwd, { stdin: revs }, onBlob, onMessage) : emptyIndex();
+    }
     tagged = await tags;
     const { refs, warnings: refWarnings } = await nonCommitRefs(cwd, index, listed);
     warnings.push(...refWarnings);
@@ -100,7 +162,19 @@ export async function readHistory(
   }
   const { warnings: incomplete, partial } = await completeness;
   index.warnings.unshift(...incomplete, ...warnings);
-  return { index, partial, tags: tagged };
+  return { index, partial, tags: tagged, revs, cachedMessageHits, cachedCommits };
+}
+
+/**
+ * The cached tips git still has: a tip that is no ref's any more may have been pruned (a purge,
+ * then gc), and git log refuses a starting point it cannot find. Tips that are still refs exist.
+ */
+async function existingTips(cwd: string, tips: string[], revs: string[]): Promise<string[]> {
+  const current = new Set(revs);
+  const ask = tips.filter((t) => !current.has(t));
+  if (!ask.length) return tips;
+  const types = new Map(await batchCheck(cwd, 'objecttype', { input: `${ask.join('\n')}\n`, env: HISTORY_ENV }));
+  return tips.filter((t) => current.has(t) || types.get(t) === 'commit');
 }
 
 /** The process's peak resident memory so far, where the system tells it (Linux). */
@@ -177,12 +251,25 @@ interface Gathered {
   missing: string[];
   messages: MessageMatcher;
   counters: { chunks: number; reused: number; hashed: number; bytesMatched: number };
+  /** Sizes of the blobs read in this scan (not answered by the cache). */
+  readSizes: Map<string, number>;
+  /** For the scan cache: the revisions walked, whether the walk came from it, and how many commits it held. */
+  revs: string[];
+  walkReused: boolean;
+  cachedCommits: number;
 }
+
+const NO_COUNTERS = () => ({ chunks: 0, reused: 0, hashed: 0, bytesMatched: 0 });
+
+/** Fewer blobs than this to read after a cached walk are read on this thread: starting threads would cost more. */
+const FEW_BLOBS = 2000;
 
 /**
  * The git engine: git log, cat-file and worker threads, all streaming at once. Blob sizes come with
  * the contents (each answer's header), so there is no separate sizing pass; only without content
- * rules is a `--batch-check` asked for sizes alone.
+ * rules is a `--batch-check` asked for sizes alone. With a scan cache, blobs it has a verdict for
+ * are not read (those with matches excepted: their findings are rebuilt from a fresh read), and a
+ * cached walk is extended rather than walked again.
  */
 async function gatherWithGit(
   cwd: string,
@@ -190,76 +277,207 @@ async function gatherWithGit(
   opts: HistoryOptions,
   lap: (p: string) => void,
   onWalked: (index: HistoryIndex) => void,
+  cache: ScanCache | undefined,
 ): Promise<Gathered> {
+  // without a walk to extend, the threads start at once and blobs stream to them during the walk
+  const walkCached = cache !== undefined && !opts.range && cache.hasWalk();
+  const loadWalk = walkCached
+    ? () => {
+        const w = cache.loadWalk();
+        lap(`cache read (${w?.index.commits.length ?? 0} commits)`);
+        return w;
+      }
+    : undefined;
+  const contentScan = ruleset.contentRules.length > 0 && opts.maxContentBytes > 0;
   // The walk is asked for first: listing refs and starting git log is the path before any blob
   // flows, and starting the threads costs this thread time. The walk feeds each new blob straight
   // to the threads, so git log, cat-file and the content rules all run at once.
   let commitsSeen = 0;
-  let feed = (_oid: string, _path: string): void => undefined;
+  let done = 0;
+  let bytesDone = 0;
+  let pool: ContentPool | undefined;
+  const newPool = (threads: number | undefined) =>
+    new ContentPool(
+      cwd,
+      ruleset,
+      { specs: opts.specs, allow: opts.allow, guardMs: opts.guardMs ?? 2000, maxContentBytes: opts.maxContentBytes },
+      threads,
+      (count, bytes) => {
+        done += count;
+        bytesDone += bytes;
+        opts.onProgress?.({
+          phase: 'scanning blobs',
+          commits: commitsSeen,
+          blobsDone: done,
+          blobsTotal: pool!.added,
+          bytesDone,
+        });
+      },
+    );
   const messages = new MessageMatcher(ruleset, opts.guardMs ?? 2000);
   const history = readHistory(
     cwd,
     opts,
     (oid, path, commits) => {
       commitsSeen = commits;
-      feed(oid, path);
+      if (!contentScan || cache?.verdicts.has(oid)) return;
+      // a walk that was to come from the cache but could not: its blobs stream as without one
+      (pool ??= newPool(opts.workers)).add(oid, path);
     },
     ruleset.contentRules.length ? (commit, text) => messages.commit(commit, text) : undefined,
+    loadWalk,
   );
   history.catch(() => undefined); // awaited below
   // no content rule, or no content allowed (max_content_size 0): sizes are all there is to read
-  if (!ruleset.contentRules.length || opts.maxContentBytes <= 0)
-    return sizesOnly(cwd, history, messages, lap, onWalked);
-  let done = 0;
-  let bytesDone = 0;
-  const pool = new ContentPool(
-    cwd,
-    ruleset,
-    { specs: opts.specs, allow: opts.allow, guardMs: opts.guardMs ?? 2000, maxContentBytes: opts.maxContentBytes },
-    opts.workers,
-    (count, bytes) => {
-      done += count;
-      bytesDone += bytes;
-      opts.onProgress?.({
-        phase: 'scanning blobs',
-        commits: commitsSeen,
-        blobsDone: done,
-        blobsTotal: pool.added,
-        bytesDone,
-      });
-    },
-  );
-  feed = (oid, path) => pool.add(oid, path);
+  if (!contentScan) return sizesOnly(cwd, history, messages, lap, onWalked, cache);
+  if (!walkCached) pool = newPool(opts.workers);
   try {
-    const { index, partial, tags } = await history;
+    const h = await history;
+    const verdicts = cache?.verdicts;
+    if (cache) lap(`cache read (${verdicts!.size} blob verdicts)`);
+    const { index, partial, tags } = h;
+    const walkReused = h.cachedMessageHits !== undefined;
     for (const t of tags) messages.tag(t);
+    // the messages the cache says had matches are read while the blobs are
+    const rematched = rematchCachedMessages(cwd, index, h.cachedMessageHits, messages);
+    rematched.catch(() => undefined); // awaited below
     commitsSeen = index.commits.length;
-    lap(`history walk (${index.commits.length} commits, ${index.blobs.size} blobs)`);
-    for (const oid of index.dangling) pool.add(oid, DANGLING_PATH);
+    lap(`history walk (${index.commits.length} commits, ${index.blobs.size} blobs${walkReused ? ', cached' : ''})`);
+    // what the cache knows stands; blobs with matches are read again, for their findings need the text
+    const sizes = new Map<string, number>();
+    const known: BlobOutcome[] = [];
+    const todo: string[] = [];
+    const todoPaths: string[] = [];
+    const needsText = textNeeded(ruleset, index);
+    const consider = (oid: string, path: string | undefined, streamed: boolean) => {
+      const v = verdicts?.get(oid);
+      if (typeof v === 'number') {
+        sizes.set(oid, v); // clean: never read again
+        return;
+      }
+      if (v && !needsText(oid, v)) {
+        sizes.set(oid, v.size);
+        if (v.binary || v.lfs)
+          known.push({
+            oid,
+            bytes: v.size,
+            binary: v.binary,
+            lfs: v.lfs,
+            matches: [],
+            packed: undefined,
+            timeouts: undefined,
+          });
+      } else if (v || !streamed) {
+        todo.push(oid);
+        todoPaths.push(path ?? index.paths[index.blobs.get(oid)![1]!]!);
+      }
+    };
+    for (const oid of index.blobs.keys()) consider(oid, undefined, !walkReused);
+    for (const oid of index.dangling) consider(oid, DANGLING_PATH, false);
+    pool ??= newPool(todo.length > FEW_BLOBS ? opts.workers : 1);
+    for (let i = 0; i < todo.length; i++) pool.add(todo[i]!, todoPaths[i]!);
     onWalked(index);
     const { outcomes, counters } = await pool.finish();
-    return { index, partial, sizes: pool.sizes, outcomes, missing: pool.missing, messages, counters };
+    await rematched;
+    for (const [oid, size] of pool.sizes) sizes.set(oid, size);
+    known.push(...outcomes);
+    return {
+      index,
+      partial,
+      sizes,
+      outcomes: known,
+      missing: pool.missing,
+      messages,
+      counters,
+      readSizes: pool.sizes,
+      revs: h.revs,
+      walkReused,
+      cachedCommits: h.cachedCommits,
+    };
   } catch (e) {
-    await pool.abort();
+    await pool?.abort();
     throw e;
   }
 }
 
-/** Sizes alone, for path and size rules: one `--batch-check`. */
+/**
+ * Whether a cached blob must be read again: only when one of its matches can become a finding at
+ * one of its places. A match of a path-scoped rule (an `.npmrc` token rule) in a file that never sat
+ * at such a path is dropped by the findings stage at every place, so the blob's text is not needed.
+ * (What such a blob is not read for: its candidate texts are not among the secrets that redaction
+ * looks for in other fields of the report; they are not findings.)
+ */
+function textNeeded(ruleset: Ruleset, index: HistoryIndex): (oid: string, v: BlobVerdict) => boolean {
+  const byId = new Map(ruleset.contentRules.map((r) => [r.id, r]));
+  const inScope = new Map<string, boolean>();
+  return (oid, v) => {
+    if (!v.spots.length) return false;
+    const occ = index.blobs.get(oid);
+    if (!occ) return true; // a dangling blob: every rule is given the benefit of the doubt
+    for (const spot of v.spots) {
+      const rule = byId.get(spot.ruleId);
+      if (!rule) continue;
+      if (!rule.matchPath) return true;
+      for (let i = 1; i < occ.length; i += 2) {
+        const key = `${rule.id}\0${occ[i]}`;
+        let hit = inScope.get(key);
+        if (hit === undefined) {
+          hit = rule.matchPath(index.paths[occ[i]!]!);
+          inScope.set(key, hit);
+        }
+        if (hit) return true;
+      }
+    }
+    return false;
+  };
+}
+
+/** Commit messages the cache says had matches: read again and matched, since the cache keeps no text. */
+async function rematchCachedMessages(
+  cwd: string,
+  index: HistoryIndex,
+  hits: Set<number> | undefined,
+  messages: MessageMatcher,
+): Promise<void> {
+  if (!hits?.size) return;
+  const commits = [...hits];
+  const texts = await commitMessages(
+    cwd,
+    commits.map((c) => index.commits[c]!.oid),
+  );
+  for (const c of commits) {
+    const text = texts.get(index.commits[c]!.oid);
+    if (text) messages.commit(c, text);
+  }
+}
+
+/** Sizes alone, for path and size rules: one `--batch-check` for the blobs the cache has no size for. */
 async function sizesOnly(
   cwd: string,
   history: ReturnType<typeof readHistory>,
   messages: MessageMatcher,
   lap: (p: string) => void,
   onWalked: (index: HistoryIndex) => void,
+  cache: ScanCache | undefined,
 ): Promise<Gathered> {
-  const { index, partial, tags } = await history;
+  const h = await history;
+  const verdicts = cache?.verdicts;
+  const { index, partial, tags } = h;
   for (const t of tags) messages.tag(t);
+  await rematchCachedMessages(cwd, index, h.cachedMessageHits, messages);
   onWalked(index);
   const oids = [...index.blobs.keys(), ...index.dangling];
-  const sizes = await objectSizes(cwd, oids, HISTORY_ENV);
+  const sizes = new Map<string, number>();
+  const ask: string[] = [];
+  for (const oid of oids) {
+    const v = verdicts?.get(oid);
+    if (v !== undefined) sizes.set(oid, verdictSize(v));
+    else ask.push(oid);
+  }
+  const readSizes = await objectSizes(cwd, ask, HISTORY_ENV);
+  for (const [oid, size] of readSizes) sizes.set(oid, size);
   lap('blob sizes');
-  const missing = oids.filter((oid) => !sizes.has(oid));
+  const missing = ask.filter((oid) => !sizes.has(oid));
   return {
     index,
     partial,
@@ -267,7 +485,11 @@ async function sizesOnly(
     outcomes: [],
     missing,
     messages,
-    counters: { chunks: 0, reused: 0, hashed: 0, bytesMatched: 0 },
+    counters: NO_COUNTERS(),
+    readSizes,
+    revs: h.revs,
+    walkReused: h.cachedMessageHits !== undefined,
+    cachedCommits: h.cachedCommits,
   };
 }
 
@@ -307,7 +529,19 @@ async function gatherWithIsomorphic(
     if (blob.length > opts.maxContentBytes || !ruleset.contentRules.length) continue;
     outcomes.push(scanner.scan(oid, blob, index.paths[occ[1]!]));
   }
-  return { index, partial: false, sizes, outcomes, missing, messages, counters: scanner.counters };
+  return {
+    index,
+    partial: false,
+    sizes,
+    outcomes,
+    missing,
+    messages,
+    counters: scanner.counters,
+    readSizes: sizes,
+    revs: [],
+    walkReused: false,
+    cachedCommits: 0,
+  };
 }
 
 /** A history scan's findings, and every secret it matched (reported or not), for redaction. */
@@ -335,10 +569,19 @@ export async function scanHistory(
     pathPass = pathRules(index, places, ruleset, stage);
     pathPass.catch(() => undefined); // awaited below; a failed content scan must not leave it unhandled
   };
+  const guardMs = opts.guardMs ?? 2000;
+  const cache =
+    opts.cacheDir !== undefined && opts.engine !== 'isomorphic'
+      ? ScanCache.open(
+          opts.cacheDir,
+          { specs: opts.specs, allow: opts.allow, maxContentBytes: opts.maxContentBytes, guardMs },
+          `${opts.shallow ? 'shallow' : 'complete'}${opts.allObjects ? '+all-objects' : ''}`,
+        )
+      : undefined;
   const g =
     opts.engine === 'isomorphic'
       ? await gatherWithIsomorphic(cwd, ruleset, opts, lap)
-      : await gatherWithGit(cwd, ruleset, opts, lap, onWalked);
+      : await gatherWithGit(cwd, ruleset, opts, lap, onWalked, cache);
   const { index, partial, sizes, outcomes, missing, counters } = g;
   places ??= new PlaceBook(index);
   stats.warnings.push(...index.warnings);
@@ -361,20 +604,21 @@ export async function scanHistory(
   const missingSet = new Set(missing);
   let lfs = 0;
   for (const oid of walked) {
-    const where = places.pathOf(oid);
+    // the path is looked up only for the few blobs a skip is counted for
+    const where = () => places!.pathOf(oid);
     if (missingSet.has(oid) || unreadable.has(oid)) {
-      countSkip(stats, where, 'missing');
+      countSkip(stats, where(), 'missing');
       continue;
     }
     const size = sizes.get(oid);
     if (size === undefined) continue;
     stats.files++;
     if (places.allAllowlisted(oid, stage)) {
-      countSkip(stats, where, 'allowlisted');
+      countSkip(stats, where(), 'allowlisted');
       continue;
     }
     if (size > opts.maxContentBytes) {
-      countSkip(stats, where, 'too-large');
+      countSkip(stats, where(), 'too-large');
       continue;
     }
     if (!ruleset.contentRules.length) continue;
@@ -384,14 +628,14 @@ export async function scanHistory(
       lfsBlobs.add(oid);
     }
     if (r?.binary) {
-      countSkip(stats, where, 'binary');
+      countSkip(stats, where(), 'binary');
       continue;
     }
     stats.contentScanned++;
     stats.bytesScanned += size;
     for (const id of r?.timeouts ?? []) {
-      countSkip(stats, where, 'timeout');
-      stats.warnings.push(timeoutWarning(id, where, opts.guardMs ?? 2000));
+      countSkip(stats, where(), 'timeout');
+      stats.warnings.push(timeoutWarning(id, where(), opts.guardMs ?? 2000));
     }
   }
   for (const t of g.messages.timeouts) {
@@ -409,6 +653,7 @@ export async function scanHistory(
     );
   }
 
+  const learnt = cache ? verdictsOf(g, results, unreadable) : undefined;
   await (pathPass ?? pathRules(index, places, ruleset, stage));
   sizeRules(index, places, sizes, ruleset, stage);
   lap('path and size rules');
@@ -440,6 +685,12 @@ export async function scanHistory(
   lap('findings grouped');
   const findings = await stage.finish(stats, new CommitAttribution(index, (oids) => describeCommits(cwd, oids)));
   lap('attribution');
+  if (cache && learnt) {
+    const timedOut = g.messages.timeouts.length > 0 || [...results.values()].some((r) => r.timeouts);
+    // a rule stopped by its time limit is off for the rest of the scan: what followed is not a verdict
+    if (!timedOut) await saveCache(cache, g, learnt, walked, Boolean(opts.range), stats);
+    lap('cache written');
+  }
   stats.durationMs += Date.now() - started;
 
   const firstUnreadable = [...unreadable].sort((a, b) => walked.indexOf(a[0]) - walked.indexOf(b[0]))[0];
@@ -457,6 +708,62 @@ export async function scanHistory(
     );
   }
   return { findings, secrets: stage.secrets };
+}
+
+/**
+ * Verdicts for the blobs this scan read (those the cache answered are not repeated here); missing
+ * and unreadable blobs get none, so they are asked for again next time.
+ */
+function verdictsOf(g: Gathered, results: Map<string, BlobResult>, unreadable: Map<string, string>): Verdicts {
+  const verdicts: Verdicts = new Map();
+  for (const [oid, size] of g.readSizes) {
+    if (unreadable.has(oid)) continue;
+    const r = results.get(oid);
+    // matches come packed from the threads (see `PackedMatches`): their spots are read from the columns
+    const spots: MatchSpot[] = r && matchCount(r) ? spotsOf(r) : [];
+    verdicts.set(oid, verdict(size, r?.binary ?? false, r?.lfs ?? false, spots));
+  }
+  return verdicts;
+}
+
+/**
+ * Records what this scan learnt, when it learnt anything: new blob verdicts, and (a full history
+ * scan) the walk extended by new commits. A cache that cannot be written costs only speed next time.
+ */
+async function saveCache(
+  cache: ScanCache,
+  g: Gathered,
+  learnt: Verdicts,
+  walked: string[],
+  range: boolean,
+  stats: ScanStats,
+): Promise<void> {
+  let fresh = 0;
+  for (const oid of learnt.keys()) if (!cache.verdicts.has(oid)) fresh++;
+  const walkChanged = !range && (!g.walkReused || g.index.commits.length !== g.cachedCommits);
+  if (!fresh && !walkChanged) return;
+  // a full history scan keeps the verdicts of what it walked (a blob no ref reaches any more goes);
+  // a range adds its verdicts to those already kept
+  let verdicts = learnt;
+  if (!range) {
+    verdicts = new Map() as Verdicts;
+    for (const oid of walked) {
+      const v = learnt.get(oid) ?? cache.verdicts.get(oid);
+      if (v !== undefined) verdicts.set(oid, v);
+    }
+  }
+  const messageHits = new Set(g.messages.commits.map((m) => m.commit));
+  try {
+    await cache.save({
+      verdicts,
+      keepOld: range,
+      walk: walkChanged ? { index: g.index, tips: g.revs, messageHits } : undefined,
+    });
+  } catch (e) {
+    stats.warnings.push(
+      `the scan cache in ${cache.dir} could not be written (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); the next scan reads everything again`,
+    );
+  }
 }
 
 /**
@@ -498,6 +805,7 @@ class PlaceBook {
 
   /** Whether the global allowlist covers every path the blob appears at (it is then not scanned at all). */
   allAllowlisted(oid: string, stage: FindingsStage): boolean {
+    if (!stage.hasPlaceAllowlist) return false;
     const occ = this.index.blobs.get(oid);
     if (!occ) return false;
     for (let i = 0; i < occ.length; i += 2) {

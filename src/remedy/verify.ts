@@ -82,7 +82,8 @@ export async function freshScan(
   repo: string,
   scanOpts: Pick<ScanOptions, 'config' | 'baseline' | 'defaultRules'>,
 ): Promise<Finding[]> {
-  const report = await scan({ ...scanOpts, path: repo, history: true, redact: false });
+  // a fresh scan of the rewrite, never one helped by a cache
+  const report = await scan({ ...scanOpts, path: repo, history: true, redact: false, cache: false });
   return report.findings;
 }
 

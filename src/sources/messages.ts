@@ -56,6 +56,33 @@ export async function tagMessages(cwd: string, extra: string[] = []): Promise<Ta
   return out;
 }
 
+/**
+ * The raw messages (`%B`, as the history walk reads them) of a few commits: what a scan cache
+ * re-reads for the commits whose messages had matches, since it never keeps a message.
+ */
+export async function commitMessages(cwd: string, oids: string[]): Promise<Map<string, Buffer>> {
+  const out = new Map<string, Buffer>();
+  if (!oids.length) return out;
+  const r = await gitRaw(['log', '--no-walk=unsorted', '--stdin', '-z', '--no-color', '--format=%H%x00%B', '--'], {
+    cwd,
+    input: `${oids.join('\n')}\n`,
+    env: HISTORY_ENV,
+  });
+  if (r.code !== 0) throw new LeakguardError(`git log failed while reading commit messages: ${gitComplaint(r.stderr)}`);
+  const buf = r.stdout;
+  let at = 0;
+  while (at < buf.length) {
+    const idEnd = buf.indexOf(0, at);
+    if (idEnd === -1) break;
+    const oid = buf.toString('latin1', at, idEnd).replace(/^\n+/, '');
+    let end = buf.indexOf(0, idEnd + 1);
+    if (end === -1) end = buf.length;
+    out.set(oid, buf.subarray(idEnd + 1, end));
+    at = end + 1;
+  }
+  return out;
+}
+
 /** A tag object: the header's `object` and `type`, and the message after the first blank line. */
 function splitTag(body: Buffer): { object?: string; type?: string; text: Buffer } {
   const end = body.indexOf('\n\n');

@@ -1,0 +1,277 @@
+/**
+ * The scan cache's files on disk: a checked envelope around a binary body, written to a temporary
+ * file and renamed into place (a reader sees the old file or the new one, never half of one), and
+ * a lock so that only one scan writes at a time. A file that is truncated, corrupt, of another
+ * format or written for another key reads as absent: the caller then scans in full.
+ *
+ * Envelope: magic (8 bytes) | kind (8 bytes) | key (32 bytes) | body length (u32) | body |
+ * SHA-256 of everything before it (32 bytes).
+ */
+import {
+  closeSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { join } from 'node:path';
+import { nodeCrypto } from './fingerprint.js';
+
+/** Bumped whenever the layout of any cache body changes: older files then read as absent. */
+const MAGIC = Buffer.from('LGCACHE2', 'latin1');
+const KIND_BYTES = 8;
+const KEY_BYTES = 32;
+const HEAD_BYTES = MAGIC.length + KIND_BYTES + KEY_BYTES + 4;
+const SUM_BYTES = 32;
+
+/** Reads a cache file: its body when the file is whole, of this kind and for this key; otherwise undefined. */
+export function readCacheFile(file: string, kind: string, key: Buffer): Buffer | undefined {
+  let buf: Buffer;
+  try {
+    buf = readFileSync(file);
+  } catch {
+    return undefined;
+  }
+  if (buf.length < HEAD_BYTES + SUM_BYTES) return undefined;
+  if (!buf.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
+  if (!buf.subarray(MAGIC.length, MAGIC.length + KIND_BYTES).equals(kindBytes(kind))) return undefined;
+  if (!buf.subarray(MAGIC.length + KIND_BYTES, MAGIC.length + KIND_BYTES + KEY_BYTES).equals(key)) return undefined;
+  const bodyLength = buf.readUInt32LE(HEAD_BYTES - 4);
+  if (buf.length !== HEAD_BYTES + bodyLength + SUM_BYTES) return undefined;
+  const sum = nodeCrypto()
+    .createHash('sha256')
+    .update(buf.subarray(0, HEAD_BYTES + bodyLength))
+    .digest();
+  if (!sum.equals(buf.subarray(HEAD_BYTES + bodyLength))) return undefined;
+  return buf.subarray(HEAD_BYTES, HEAD_BYTES + bodyLength);
+}
+
+/** Whether a cache file starts as one of this kind and key would (its body is not checked: see readCacheFile). */
+export function cacheFileHeadMatches(file: string, kind: string, key: Buffer): boolean {
+  let fd: number | undefined;
+  try {
+    fd = openSync(file, 'r');
+    const head = Buffer.alloc(HEAD_BYTES);
+    if (readSync(fd, head, 0, HEAD_BYTES, 0) !== HEAD_BYTES) return false;
+    return (
+      head.subarray(0, MAGIC.length).equals(MAGIC) &&
+      head.subarray(MAGIC.length, MAGIC.length + KIND_BYTES).equals(kindBytes(kind)) &&
+      head.subarray(MAGIC.length + KIND_BYTES, HEAD_BYTES - 4).equals(key)
+    );
+  } catch {
+    return false;
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+  }
+}
+
+/** Writes a cache file whole: to a temporary file beside it, then renamed over it. */
+export function writeCacheFile(file: string, kind: string, key: Buffer, body: Buffer): void {
+  const head = Buffer.alloc(HEAD_BYTES);
+  MAGIC.copy(head, 0);
+  kindBytes(kind).copy(head, MAGIC.length);
+  key.copy(head, MAGIC.length + KIND_BYTES);
+  head.writeUInt32LE(body.length, HEAD_BYTES - 4);
+  const sum = nodeCrypto().createHash('sha256').update(head).update(body).digest();
+  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  try {
+    const fd = openSync(tmp, 'w', 0o600);
+    try {
+      writeSync(fd, head);
+      writeSync(fd, body);
+      writeSync(fd, sum);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, file);
+  } catch (e) {
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+function kindBytes(kind: string): Buffer {
+  const b = Buffer.alloc(KIND_BYTES);
+  b.write(kind, 'latin1');
+  return b;
+}
+
+/** A lock older than this was left by a scan that died while writing (a write takes well under a second). */
+const STALE_LOCK_MS = 30_000;
+/** How long a scan waits for another one to finish writing before it leaves the cache alone. */
+const LOCK_WAIT_MS = 1_000;
+
+/**
+ * Runs `write` holding the directory's lock (a file created exclusively). When another scan holds
+ * it for longer than a short wait, nothing is written and false is returned: that scan's results
+ * are as good, and two writers never interleave.
+ */
+export async function withCacheLock(dir: string, write: () => void): Promise<boolean> {
+  const lock = join(dir, 'lock');
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    let fd: number | undefined;
+    try {
+      fd = openSync(lock, 'wx', 0o600);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') return false;
+    }
+    if (fd !== undefined) {
+      try {
+        writeFileSync(fd, `${process.pid}\n`);
+        closeSync(fd);
+        write();
+        return true;
+      } finally {
+        rmSync(lock, { force: true });
+      }
+    }
+    const age = lockAge(lock);
+    if (age !== undefined && age > STALE_LOCK_MS) {
+      rmSync(lock, { force: true });
+      continue;
+    }
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function lockAge(lock: string): number | undefined {
+  try {
+    return Date.now() - statSync(lock).mtimeMs;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A growing buffer of unsigned varints, raw bytes and strings. */
+export class BodyWriter {
+  private buf = Buffer.allocUnsafe(1 << 16);
+  private at = 0;
+
+  private room(n: number): void {
+    if (this.at + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.at + n) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.buf.copy(next, 0, 0, this.at);
+    this.buf = next;
+  }
+
+  /** A non-negative integer up to 2^53, seven bits a byte. */
+  uint(n: number): void {
+    if (n < 0x80 && this.at < this.buf.length) {
+      this.buf[this.at++] = n; // most numbers are small: one byte
+      return;
+    }
+    this.room(8);
+    while (n >= 0x80) {
+      this.buf[this.at++] = (n % 0x80) | 0x80;
+      n = Math.floor(n / 0x80);
+    }
+    this.buf[this.at++] = n;
+  }
+
+  /** A signed integer (commit times may precede 1970). */
+  int(n: number): void {
+    this.uint(n < 0 ? -2 * n - 1 : 2 * n);
+  }
+
+  /** An object id, written as its raw bytes (the length is the repository's, written once). */
+  hex(oid: string): void {
+    this.room(oid.length >> 1);
+    this.at += this.buf.write(oid, this.at, 'hex');
+  }
+
+  /** Many object ids at once, as raw bytes: one conversion for all of them. */
+  hexColumn(oids: string[]): void {
+    const raw = Buffer.from(oids.join(''), 'hex');
+    this.room(raw.length);
+    raw.copy(this.buf, this.at);
+    this.at += raw.length;
+  }
+
+  str(s: string): void {
+    const n = Buffer.byteLength(s, 'utf8');
+    this.uint(n);
+    this.room(n);
+    this.at += this.buf.write(s, this.at, 'utf8');
+  }
+
+  done(): Buffer {
+    return this.buf.subarray(0, this.at);
+  }
+}
+
+/** Thrown on a body that ends early or holds an impossible value: the file is then treated as absent. */
+export class BadCacheBody extends Error {}
+
+export class BodyReader {
+  private at = 0;
+  constructor(private readonly buf: Buffer) {}
+
+  uint(): number {
+    const first = this.buf[this.at];
+    if (first !== undefined && first < 0x80) {
+      this.at++;
+      return first; // most numbers are small: one byte
+    }
+    let n = 0;
+    let scale = 1;
+    for (;;) {
+      if (this.at >= this.buf.length) throw new BadCacheBody('cache body ends early');
+      const b = this.buf[this.at++]!;
+      n += (b & 0x7f) * scale;
+      if (b < 0x80) return n;
+      scale *= 0x80;
+      if (scale > 2 ** 56) throw new BadCacheBody('cache body holds an oversized number');
+    }
+  }
+
+  /** An unsigned integer that must be below `limit` (an index into a table read before). */
+  below(limit: number): number {
+    const n = this.uint();
+    if (n >= limit) throw new BadCacheBody('cache body holds an index out of range');
+    return n;
+  }
+
+  int(): number {
+    const n = this.uint();
+    return n % 2 ? -(n + 1) / 2 : n / 2;
+  }
+
+  hex(bytes: number): string {
+    if (this.at + bytes > this.buf.length) throw new BadCacheBody('cache body ends early');
+    const s = this.buf.toString('hex', this.at, this.at + bytes);
+    this.at += bytes;
+    return s;
+  }
+
+  /**
+   * `count` object ids written by `hexColumn`, as one hex string: each id is a slice of it, which
+   * V8 makes without copying.
+   */
+  hexColumn(count: number, bytes: number): string {
+    const n = count * bytes;
+    if (this.at + n > this.buf.length) throw new BadCacheBody('cache body ends early');
+    const s = this.buf.toString('hex', this.at, this.at + n);
+    this.at += n;
+    return s;
+  }
+
+  str(): string {
+    const n = this.uint();
+    if (this.at + n > this.buf.length) throw new BadCacheBody('cache body ends early');
+    const s = this.buf.toString('utf8', this.at, this.at + n);
+    this.at += n;
+    return s;
+  }
+
+  end(): void {
+    if (this.at !== this.buf.length) throw new BadCacheBody('cache body has bytes after its end');
+  }
+}
