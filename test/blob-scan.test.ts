@@ -4,7 +4,7 @@
  * exactly the matches a scanner with no memory would find in it.
  */
 import { describe, expect, it } from 'vitest';
-import { BlobScanner, type BlobMatch } from '../src/engine/blob-scan.js';
+import { BlobScanner, matchesOf, type BlobMatch } from '../src/engine/blob-scan.js';
 import { commonPrefix, commonSuffix, editHasKeyword } from '../src/engine/edit-regions.js';
 import { compileRuleset } from '../src/engine/compile.js';
 import { KeywordFilter } from '../src/engine/keyword-filter.js';
@@ -132,7 +132,7 @@ describe('versions of one file', () => {
       const buf = Buffer.from(v, 'latin1');
       const got = shared.scan(`v${i}`, buf, 'config/settings.txt');
       const alone = new BlobScanner(ruleset).scan(`v${i}`, buf);
-      expect(sorted(got.matches), `version ${i}`).toEqual(sorted(alone.matches));
+      expect(sorted(matchesOf(got)), `version ${i}`).toEqual(sorted(matchesOf(alone)));
     });
   }
 
@@ -143,7 +143,7 @@ describe('versions of one file', () => {
     compare([before, after, before, after]);
     const shared = new BlobScanner(ruleset);
     shared.scan('a', Buffer.from(before), 'f');
-    expect(shared.scan('b', Buffer.from(after), 'f').matches.map((m) => m.secret)).toEqual([TOKEN]);
+    expect(matchesOf(shared.scan('b', Buffer.from(after), 'f')).map((m) => m.secret)).toEqual([TOKEN]);
   });
 
   it('matches a scanner without memory over random edits of small and large files', () => {

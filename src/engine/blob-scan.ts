@@ -10,10 +10,11 @@
  */
 import type { Confidence, Severity } from '../types.js';
 import { sha1Binary } from './fingerprint.js';
-import type { Ruleset } from './compile.js';
+import type { CompiledRule, Ruleset } from './compile.js';
 import { detectContent, type RawFinding } from './detect.js';
 import { decode } from './text.js';
 import { KeywordFilter } from './keyword-filter.js';
+import { collectGarbage } from './heap.js';
 import { editHasKeyword } from './edit-regions.js';
 import { MissingObject, TooLarge } from '../sources/catfile.js';
 
@@ -39,13 +40,209 @@ export interface BlobResult {
   binary: boolean;
   lfs: boolean;
   matches: BlobMatch[];
+  /** The matches in columns, once the result leaves the scanner (see `packMatches`); `matches` is then empty. */
+  packed: PackedMatches | undefined;
   /** Rules that exceeded their time limit on this blob. */
   timeouts: string[] | undefined;
 }
 
+/**
+ * A blob's matches as columns: each match's strings as indexes into `strings` (rule id,
+ * description, severity, confidence repeat across matches), its secret, and its numbers. A dump of
+ * 250,000 tokens is then a few arrays to copy between threads and to hold until the findings stage,
+ * not 250,000 objects of ten fields.
+ */
+export interface PackedMatches {
+  strings: string[];
+  secrets: string[];
+  /**
+   * Secrets of candidates dropped because they lose an overlap at every place the blob can
+   * appear (see `MatchPacker.pushChunk`): no finding comes from them, but redaction still looks
+   * for them in other fields, as it does for every secret matched.
+   */
+  otherSecrets: string[];
+  /** Per match, PACKED_FIELDS integers: rule id, description, severity, confidence (indexes into
+   * `strings`), inline-allowed (0/1), line, column, start, end. */
+  fields: Int32Array;
+}
+const PACKED_FIELDS = 9;
+
+/** Builds packed matches as they are found, chunk by chunk, so a blob's matches are never objects all at once. */
+class MatchPacker {
+  private readonly strings: string[] = [];
+  private readonly indexOf = new Map<string, number>();
+  private readonly secrets: string[] = [];
+  private readonly otherSecrets: string[] = [];
+  private fields = new Int32Array(64 * PACKED_FIELDS);
+  /** The furthest any match pushed so far reaches, in the blob. */
+  private reachedTo = 0;
+
+  /** `rules`: by id, to settle overlaps that no place can change (see `pushChunk`). */
+  constructor(private readonly rules?: ReadonlyMap<string, CompiledRule>) {}
+
+  /**
+   * A chunk's matches, where part of a run of overlapping candidates is settled here because no
+   * place can change it: when one candidate outranks every other in its run (priority, then
+   * length, then position, as the findings stage ranks them) and its rule applies at every path,
+   * the stage keeps it at every place the blob appears, and drops everything that overlaps it.
+   * Those are dropped now; the rest of the run is left to the stage. A token that a vendor rule,
+   * an env-file rule and a generic rule all see then costs one match to carry and hold, not three.
+   * Runs that reach past the chunk (a multi-line match read with the text after it), or that an
+   * earlier chunk's match reaches into, are left alone: the other chunk's matches may join them.
+   */
+  pushChunk(found: readonly BlobMatch[], lines: number, offset: number, chunkLength: number): void {
+    const rules = this.rules;
+    for (let i = 0; i < found.length;) {
+      let j = i + 1;
+      let reach = found[i]!.end;
+      while (j < found.length && found[j]!.start < reach) reach = Math.max(reach, found[j++]!.end);
+      const reachedInto = offset + found[i]!.start < this.reachedTo;
+      this.reachedTo = Math.max(this.reachedTo, offset + reach);
+      const top = j > i + 1 && rules && reach <= chunkLength && !reachedInto ? this.sureWinner(found, i, j) : -1;
+      for (let k = i; k < j; k++) {
+        const m = found[k]!;
+        if (top < 0 || k === top || m.end <= found[top]!.start || found[top]!.end <= m.start)
+          this.push(m, lines, offset);
+        else if (m.secret !== found[top]!.secret) this.otherSecrets.push(m.secret);
+      }
+      i = j;
+    }
+  }
+
+  /** The candidate of `found[i..j)` that strictly outranks every other, if its rule is unscoped; else -1. */
+  private sureWinner(found: readonly BlobMatch[], i: number, j: number): number {
+    const rank = (m: BlobMatch) => this.rules!.get(m.ruleId);
+    // the stage's order: higher priority, then longer, then earlier
+    const beats = (a: BlobMatch, ra: CompiledRule, b: BlobMatch, rb: CompiledRule) =>
+      ra.priority - rb.priority || b.start - b.end - (a.start - a.end) || b.start - a.start;
+    let best = -1;
+    let bestRule: CompiledRule | undefined;
+    for (let k = i; k < j; k++) {
+      const r = rank(found[k]!);
+      if (!r) return -1;
+      if (best < 0 || beats(found[k]!, r, found[best]!, bestRule!) > 0) {
+        best = k;
+        bestRule = r;
+      }
+    }
+    if (bestRule!.matchPath) return -1;
+    for (let k = i; k < j; k++) {
+      if (k === best) continue;
+      if (!(beats(found[best]!, bestRule!, found[k]!, rank(found[k]!)!) > 0)) return -1; // a tie: the stage decides
+    }
+    return best;
+  }
+
+  get count(): number {
+    return this.secrets.length;
+  }
+
+  private intern(s: string): number {
+    let i = this.indexOf.get(s);
+    if (i === undefined) {
+      i = this.strings.length;
+      this.strings.push(s);
+      this.indexOf.set(s, i);
+    }
+    return i;
+  }
+
+  /** One match, moved down by `lines` lines and along by `offset` characters (its chunk's place in the blob). */
+  push(m: BlobMatch, lines = 0, offset = 0): void {
+    let at = this.secrets.length * PACKED_FIELDS;
+    if (at + PACKED_FIELDS > this.fields.length) {
+      const grown = new Int32Array(this.fields.length * 2);
+      grown.set(this.fields);
+      this.fields = grown;
+    }
+    const f = this.fields;
+    this.secrets.push(m.secret);
+    f[at++] = this.intern(m.ruleId);
+    f[at++] = this.intern(m.description);
+    f[at++] = this.intern(m.severity);
+    f[at++] = this.intern(m.confidence);
+    f[at++] = m.inlineAllowed ? 1 : 0;
+    f[at++] = m.line + lines;
+    f[at++] = m.column;
+    f[at++] = m.start + offset;
+    f[at] = m.end + offset;
+  }
+
+  finish(): PackedMatches {
+    return {
+      strings: this.strings,
+      secrets: this.secrets,
+      otherSecrets: this.otherSecrets,
+      fields: this.fields.slice(0, this.secrets.length * PACKED_FIELDS),
+    };
+  }
+}
+
+export function packMatches(matches: readonly BlobMatch[]): PackedMatches {
+  const p = new MatchPacker();
+  for (const m of matches) p.push(m);
+  return p.finish();
+}
+
+/** The matches back as objects, for one blob at a time. */
+export function unpackMatches(p: PackedMatches): BlobMatch[] {
+  const out = new Array<BlobMatch>(p.secrets.length);
+  const f = p.fields;
+  for (let i = 0; i < out.length; i++) {
+    const at = i * PACKED_FIELDS;
+    out[i] = {
+      ruleId: p.strings[f[at]!]!,
+      description: p.strings[f[at + 1]!]!,
+      severity: p.strings[f[at + 2]!]! as Severity,
+      confidence: p.strings[f[at + 3]!]! as Confidence,
+      secret: p.secrets[i]!,
+      line: f[at + 5]!,
+      column: f[at + 6]!,
+      inlineAllowed: f[at + 4] === 1,
+      start: f[at + 7]!,
+      end: f[at + 8]!,
+    };
+  }
+  return out;
+}
+
+/** A result's matches, whether packed or not. */
+export function matchesOf(r: BlobResult): BlobMatch[] {
+  return r.packed ? unpackMatches(r.packed) : r.matches;
+}
+
+/** Where a result's matches are (rule, offsets, line), packed or not, read from the columns without an object per match. */
+export function spotsOf(r: BlobResult): { ruleId: string; start: number; end: number; line: number }[] {
+  if (!r.packed) return r.matches.map((m) => ({ ruleId: m.ruleId, start: m.start, end: m.end, line: m.line }));
+  const { strings, fields, secrets } = r.packed;
+  const out = new Array<{ ruleId: string; start: number; end: number; line: number }>(secrets.length);
+  for (let i = 0; i < out.length; i++) {
+    const at = i * PACKED_FIELDS;
+    out[i] = { ruleId: strings[fields[at]!]!, start: fields[at + 7]!, end: fields[at + 8]!, line: fields[at + 5]! };
+  }
+  return out;
+}
+
+/** How many matches a result carries, packed or not. */
+export function matchCount(r: BlobResult): number {
+  return r.packed ? r.packed.secrets.length : r.matches.length;
+}
+
 const CHUNK_MIN = 4096;
+/**
+ * A text without blank lines is cut at the first line end past this much: matching one chunk makes
+ * garbage in proportion to its matches, and a 15 MB dump of tokens in one piece peaked a thread at
+ * over a gigabyte (cut at 1 MB, 530 MB; at 256 kB, 510 MB and faster). No line is ever cut, so single-line matches sit wholly in one chunk as before.
+ */
+const CHUNK_MAX = 256 * 1024;
 const MULTILINE_REACH = 20_000;
 const CACHE_LIMIT = 2_000_000;
+/**
+ * Matches the chunk cache may hold, all chunks together: a chunk's matches are kept to be reused,
+ * and a history of dumps (a million tokens) would otherwise keep every one of them in the thread
+ * until the scan ends. Ordinary histories hold a few thousand matches in all and never reach it.
+ */
+const CACHE_MATCHES = 100_000;
 /** Recent versions kept per worker for the cheap comparison below. */
 const RECENT_BYTES = 8 * 1024 * 1024;
 const PROBE = 24;
@@ -112,14 +309,22 @@ export async function scanBatch(
   const results: BlobOutcome[] = [];
   for (const p of pending) {
     const r = await p;
-    if (r && carriesSomething(r)) results.push(r);
+    if (r && carriesSomething(r)) results.push('error' in r || !r.matches.length ? r : packed(r));
+    // a dump of tokens leaves a thread's heap several times what it keeps (see `collectGarbage`)
+    if (r && !('error' in r) && matchCount(r) > UNCACHED_MATCHES) collectGarbage();
   }
   return { results, sizes };
 }
 
+/** The result with its matches in columns: what crosses threads and waits for the findings stage. */
+function packed(r: BlobResult): BlobResult {
+  const { oid, bytes, binary, lfs, timeouts } = r;
+  return { oid, bytes, binary, lfs, matches: NO_MATCHES, packed: packMatches(r.matches), timeouts };
+}
+
 /** Clean blobs are the vast majority: only results that carry something travel back. */
 export function carriesSomething(r: BlobResult | { error: string }): boolean {
-  return 'error' in r || r.matches.length > 0 || r.binary || r.lfs || r.timeouts !== undefined;
+  return 'error' in r || matchCount(r) > 0 || r.binary || r.lfs || r.timeouts !== undefined;
 }
 
 export function isLfsPointer(buf: Buffer): boolean {
@@ -128,6 +333,7 @@ export function isLfsPointer(buf: Buffer): boolean {
 
 export class BlobScanner {
   private cache = new Map<string, readonly BlobMatch[]>();
+  private cachedMatches = 0;
   /** The last version scanned of each recent path, with its chunks: path -> version. */
   private recent = new Map<string, Version>();
   private recentBytes = 0;
@@ -151,15 +357,22 @@ export class BlobScanner {
     private readonly reuse = true,
   ) {}
 
+  private ruleByIdBuilt: ReadonlyMap<string, CompiledRule> | undefined;
+  /** Content rules by id, for settling overlaps in the scanner; built on first use, as the filter is. */
+  private get ruleById(): ReadonlyMap<string, CompiledRule> {
+    return (this.ruleByIdBuilt ??= new Map(this.ruleset.contentRules.map((r) => [r.id, r])));
+  }
+
   /** `path` (any path the blob occurs at) lets the previous version of that file be reused cheaply. */
   scan(oid: string, buf: Buffer, path?: string): BlobResult {
     // the result is built once, with every field: see BlobResult
-    const done = (matches: BlobMatch[], binary = false, timeouts?: string[]): BlobResult => ({
+    const done = (matches: BlobMatch[] | PackedMatches, binary = false, timeouts?: string[]): BlobResult => ({
       oid,
       bytes: buf.length,
       binary,
       lfs: isLfsPointer(buf),
-      matches: matches.length ? matches : NO_MATCHES,
+      matches: 'fields' in matches || !matches.length ? NO_MATCHES : matches,
+      packed: 'fields' in matches && matches.secrets.length ? matches : undefined,
       timeouts: timeouts?.length ? timeouts : undefined,
     });
     const timeouts: string[] = [];
@@ -220,8 +433,8 @@ export class BlobScanner {
    * first and last bytes) and confirmed with a byte comparison (memcmp speed); only chunks that are
    * new to that file are hashed and looked up across the whole history.
    */
-  private scanChunks(buf: Buffer, opts: () => Parameters<typeof detectContent>[3], path?: string): BlobMatch[] {
-    const out: BlobMatch[] = [];
+  private scanChunks(buf: Buffer, opts: () => Parameters<typeof detectContent>[3], path?: string): PackedMatches {
+    const out = new MatchPacker(this.ruleById);
     const prev = path !== undefined ? this.recent.get(path) : undefined;
     const mine = new Map<string, ChunkRecord>();
     let start = buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
@@ -232,8 +445,14 @@ export class BlobScanner {
     while (start < buf.length) {
       let end = buf.length;
       if (buf.length - start > CHUNK_MIN) {
-        const i = buf.indexOf(BLANK_LINE, start + CHUNK_MIN);
+        // a blank line is looked for only as far as a chunk may reach, not through the rest of a dump
+        const reach = Math.min(buf.length, start + CHUNK_MAX + 2);
+        const i = buf.subarray(0, reach).indexOf(BLANK_LINE, start + CHUNK_MIN);
         end = i === -1 ? buf.length : i + 2;
+        if (i === -1 && reach < buf.length) {
+          const nl = buf.indexOf(10, start + CHUNK_MAX);
+          if (nl !== -1) end = nl + 1;
+        }
       }
       this.counters.chunks++;
       const probe =
@@ -269,10 +488,10 @@ export class BlobScanner {
           // a match may run past the chunk: look again with the text that follows, keywords still only in the chunk
           const wide = buf.toString('latin1', start, Math.min(buf.length, end + MULTILINE_REACH));
           raws = detectContent(this.ruleset, undefined, wide, { ...o, keywordLimit: end - start });
-          found = raws.map(toMatch);
+          found = asMatches(raws);
           cacheable = false;
         } else {
-          found = raws.length ? raws.map(toMatch) : NONE;
+          found = raws.length ? asMatches(raws) : NONE;
           this.remember(key, found);
         }
       }
@@ -281,13 +500,12 @@ export class BlobScanner {
       if (found.length) {
         for (let i = buf.indexOf(10, countedTo); i !== -1 && i < start; i = buf.indexOf(10, i + 1)) linesBefore++;
         countedTo = start;
-        for (const m of found)
-          out.push({ ...m, line: m.line + linesBefore, start: m.start + start, end: m.end + start });
+        out.pushChunk(found, linesBefore, start, end - start);
       }
       start = end;
     }
     if (path !== undefined) this.keepVersion(path, { buf, chunks: mine, keywordFree });
-    return out;
+    return out.finish();
   }
 
   private keepVersion(path: string, v: Version): void {
@@ -312,9 +530,27 @@ export class BlobScanner {
 
   private remember(key: string, found: readonly BlobMatch[]): void {
     if (!key) return;
-    if (this.cache.size >= CACHE_LIMIT) this.cache.clear(); // bounded memory on huge histories
+    if (found.length > UNCACHED_MATCHES) return; // a dump of tokens: rescanned if it ever comes back
+    // bounded memory on huge histories
+    if (this.cache.size >= CACHE_LIMIT || this.cachedMatches + found.length > CACHE_MATCHES) {
+      this.cache.clear();
+      this.cachedMatches = 0;
+    }
     this.cache.set(key, found);
+    this.cachedMatches += found.length;
   }
+}
+
+/** Above this many, a chunk's matches are not kept in the chunk cache (see `remember`). */
+const UNCACHED_MATCHES = CACHE_MATCHES / 10;
+
+/**
+ * A chunk's findings as blob matches. A list too long for the chunk cache is used as it is
+ * (content findings carry every field of a match): it only goes on to the packer, which copies
+ * the fields it needs, and a dump of tokens is then spared a second object per candidate.
+ */
+function asMatches(raws: RawFinding[]): readonly BlobMatch[] {
+  return raws.length > UNCACHED_MATCHES ? (raws as unknown as BlobMatch[]) : raws.map(toMatch);
 }
 
 function toMatch(r: RawFinding): BlobMatch {

@@ -10,6 +10,8 @@ import { allMatches, allMatchesGuarded, RegexTimeout, type MatchTuple } from './
 import { judge } from './placeholders.js';
 
 export interface RawFinding {
+  /** Set on content findings, so a long list of them can be used as blob matches without a copy of each. */
+  ruleId?: string;
   rule: CompiledRule;
   kind: FindingKind;
   description: string;
@@ -166,7 +168,8 @@ export function detectContent(
   opts: ContentOptions,
 ): RawFinding[] {
   const lines = new LineIndex(text);
-  const hits: { f: RawFinding; start: number; end: number }[] = [];
+  // the findings themselves, with their offsets: no wrapper or copy per candidate (a dump of tokens has millions)
+  const hits: RawFinding[] = [];
   // rule -> positions of its keywords
   const byRule = new Map<CompiledRule, number[]>();
   const keywordText =
@@ -227,27 +230,24 @@ export function detectContent(
           }
         }
         hits.push({
-          f: {
-            rule,
-            kind: 'content',
-            description,
-            severity: verdict === 'demote' ? 'low' : rule.severity,
-            confidence: verdict === 'demote' ? 'low' : rule.confidence,
-            line: loc.line,
-            column: loc.column,
-            secret: s.secret,
-            inlineAllowed: inlineAllowed(lineText, INLINE_ALLOW),
-          },
+          ruleId: rule.id,
+          rule,
+          kind: 'content',
+          description,
+          severity: verdict === 'demote' ? 'low' : rule.severity,
+          confidence: verdict === 'demote' ? 'low' : rule.confidence,
+          line: loc.line,
+          column: loc.column,
+          secret: s.secret,
+          inlineAllowed: inlineAllowed(lineText, INLINE_ALLOW),
           start: offset,
           end: offset + s.secret.length,
         });
       }
     }
   }
-  hits.sort((a, b) => a.start - b.start);
-  return opts.allCandidates
-    ? hits.map((h) => ({ ...h.f, start: h.start, end: h.end }))
-    : resolveOverlaps(hits.map((h) => ({ ...h.f, start: h.start, end: h.end })));
+  hits.sort((a, b) => a.start! - b.start!);
+  return opts.allCandidates ? hits : resolveOverlaps(hits);
 }
 
 /**

@@ -33,6 +33,7 @@ import { allowedValue, type CompiledRule, type Ruleset } from './compile.js';
 import { resolveOverlaps } from './detect.js';
 import type { BlobMatch } from './blob-scan.js';
 import { fingerprint, redact } from './fingerprint.js';
+import { collectGarbage } from './heap.js';
 
 /** Where a text appears. */
 export interface Place {
@@ -77,6 +78,8 @@ export interface Attribution {
 }
 
 const MAX_REFS_LISTED = 50;
+/** Findings made between two collections, when there are this many or more (see `collectGarbage`). */
+const COLLECT_EVERY = 262_144;
 
 export interface StageOptions {
   baseline?: Set<string>;
@@ -87,7 +90,9 @@ export interface StageOptions {
 export class FindingsStage {
   /** Path and size findings by `rule\0path`; content findings by rule, then secret (no key string per secret). */
   private readonly groups = new Map<string, Group>();
-  private readonly contentGroups = new Map<CompiledRule, Map<string, Group>>();
+  /** Content findings as rows of `rows`, by rule, then secret (the order findings are made in). */
+  private readonly contentGroups = new Map<CompiledRule, Map<string, number>>();
+  private readonly rows = new ContentRows();
   private readonly suppressed = {
     allowlist: new Set<string>(),
     inline: new Set<string>(),
@@ -132,8 +137,12 @@ export class FindingsStage {
     }
   }
 
-  /** A text's content matches at every place it appears (one blob under many commits and paths). */
-  addMatches(matches: readonly BlobMatch[], places: readonly Place[]): void {
+  /**
+   * A text's content matches at every place it appears (one blob under many commits and paths);
+   * `otherSecrets`, matched but settled before (see `PackedMatches`), are only for redaction.
+   */
+  addMatches(matches: readonly BlobMatch[], places: readonly Place[], otherSecrets: readonly string[] = []): void {
+    for (const s of otherSecrets) this.secrets.add(s);
     if (!matches.length) return;
     for (const m of matches) this.secrets.add(m.secret);
     // scope and overlaps depend only on the path (or the kind of message): settled once per path
@@ -188,20 +197,9 @@ export class FindingsStage {
       bySecret = new Map();
       this.contentGroups.set(rule, bySecret);
     }
-    let g = bySecret.get(m.secret);
-    if (!g) {
-      g = {
-        rule,
-        kind: 'content',
-        secret: m.secret,
-        description,
-        severity: m.severity,
-        confidence: m.confidence,
-        occ: [],
-      };
-      bySecret.set(m.secret, g);
-    }
-    g.occ.push({ ...place, line: m.line, column: m.column });
+    const row = bySecret.get(m.secret);
+    if (row !== undefined) this.rows.addPlace(row, place, m.line, m.column);
+    else bySecret.set(m.secret, this.rows.add(rule, m, description, place));
   }
 
   private baselined(key: string, ruleId: string, path: string, secret?: string): boolean {
@@ -235,28 +233,45 @@ export class FindingsStage {
   /** Findings, attributed (history) or in path order (work tree, index), and the suppression counts. */
   async finish(stats: ScanStats, attribution?: Attribution): Promise<Finding[]> {
     const { isLfs } = this.opts;
-    const groups = [...this.groups.values()];
-    for (const bySecret of this.contentGroups.values()) for (const g of bySecret.values()) groups.push(g);
-    this.contentGroups.clear();
+    // an artifact stored in LFS is where the artifact rules want it
+    const dropLfs = (rule: CompiledRule) => isLfs !== undefined && rule.spec.tags?.includes('artifact') === true;
     const kept: Group[] = [];
-    for (const g of groups) {
-      // an artifact stored in LFS is where the artifact rules want it
-      if (isLfs && g.rule.spec.tags?.includes('artifact')) g.occ = g.occ.filter((o) => !isLfs(o));
+    for (const g of this.groups.values()) {
+      if (dropLfs(g.rule)) g.occ = g.occ.filter((o) => !isLfs!(o));
       if (g.occ.length) kept.push(g);
     }
-    groups.length = 0; // `kept` alone holds them now, and lets each go as it becomes a finding
-    for (const g of kept) {
-      if (attribution) attribution.order(g.occ);
-      else g.occ.sort(byPlace);
+    this.groups.clear();
+    const order = (occ: Occ[]) => (attribution ? attribution.order(occ) : occ.sort(byPlace));
+    for (const g of kept) order(g.occ);
+    // Content rows, in the order they were made: a row's places are ordered once here (a row met
+    // at one place, most of them, has nothing to order) and its group exists only while it
+    // becomes a finding, so a million findings never hold a million groups as well.
+    const rows = this.rows;
+    const live: number[] = [];
+    for (const bySecret of this.contentGroups.values()) for (const row of bySecret.values()) live.push(row);
+    this.contentGroups.clear();
+    let count = kept.length;
+    for (const row of live) {
+      if (rows.settle(row, dropLfs(rows.rule[row]!) ? isLfs : undefined, order)) count++;
     }
-    if (attribution) await attribution.describe(kept.map((g) => g.occ[0]!.commit));
+    if (attribution) {
+      const firsts = kept.map((g) => g.occ[0]!.commit);
+      for (const row of live) if (rows.kept(row)) firsts.push(rows.firstCommit(row));
+      await attribution.describe(firsts);
+    }
     // each group is let go of once it is a finding: with a million findings, holding both doubles the peak
-    const findings: Finding[] = new Array(kept.length);
+    const findings: Finding[] = new Array(count);
+    let n = 0;
     for (let i = 0; i < kept.length; i++) {
-      findings[i] = toFinding(kept[i]!, attribution);
+      findings[n++] = toFinding(kept[i]!, attribution);
       (kept as (Group | undefined)[])[i] = undefined;
     }
-    this.groups.clear();
+    for (const row of live) {
+      if (!rows.kept(row)) continue;
+      findings[n++] = toFinding(rows.group(row), attribution);
+      if (n % COLLECT_EVERY === 0) collectGarbage();
+    }
+    rows.clear();
     findings.sort((a, b) =>
       a.path < b.path
         ? -1
@@ -275,6 +290,105 @@ export class FindingsStage {
   }
 }
 
+/**
+ * Content findings in columns, one row per (rule, secret): the place and position of its first
+ * match, and further places only for the rows that have them. A history of a million distinct
+ * tokens makes a million rows, each a few array slots instead of a group object, an occurrence
+ * list and an occurrence object.
+ */
+class ContentRows {
+  readonly rule: CompiledRule[] = [];
+  private secret: string[] = [];
+  private description: string[] = [];
+  private severity: Severity[] = [];
+  private confidence: Confidence[] = [];
+  private place: Place[] = [];
+  private line: number[] = [];
+  private column: number[] = [];
+  /** Every place of rows met at more than one, first included; ordered by `settle`. */
+  private more = new Map<number, Occ[]>();
+  /** Rows left without a place by `settle` (artifacts in LFS). */
+  private dropped = new Set<number>();
+
+  add(rule: CompiledRule, m: BlobMatch, description: string, place: Place): number {
+    const row = this.rule.length;
+    this.rule.push(rule);
+    this.secret.push(m.secret);
+    this.description.push(description);
+    this.severity.push(m.severity);
+    this.confidence.push(m.confidence);
+    this.place.push(place);
+    this.line.push(m.line);
+    this.column.push(m.column);
+    return row;
+  }
+
+  addPlace(row: number, place: Place, line: number, column: number): void {
+    let occ = this.more.get(row);
+    if (!occ) {
+      occ = [this.occ(row)];
+      this.more.set(row, occ);
+    }
+    occ.push({ ...place, line, column });
+  }
+
+  private occ(row: number): Occ {
+    return { ...this.place[row]!, line: this.line[row], column: this.column[row] };
+  }
+
+  /** Drops the places `without` refuses and orders the rest; false when none is left. */
+  settle(row: number, without: ((place: Place) => boolean) | undefined, order: (occ: Occ[]) => void): boolean {
+    let occ = this.more.get(row);
+    if (without) {
+      occ = (occ ?? [this.occ(row)]).filter((o) => !without(o));
+      if (!occ.length) {
+        this.dropped.add(row);
+        this.more.delete(row);
+        return false;
+      }
+      this.more.set(row, occ);
+    }
+    if (occ && occ.length > 1) order(occ);
+    return true;
+  }
+
+  kept(row: number): boolean {
+    return !this.dropped.has(row);
+  }
+
+  firstCommit(row: number): number {
+    return (this.more.get(row)?.[0] ?? this.place[row]!).commit;
+  }
+
+  /** The row as a group, made when it becomes a finding. */
+  group(row: number): Group {
+    const occ = this.more.get(row) ?? [this.occ(row)];
+    this.more.delete(row);
+    return {
+      rule: this.rule[row]!,
+      kind: 'content',
+      secret: this.secret[row],
+      description: this.description[row]!,
+      severity: this.severity[row]!,
+      confidence: this.confidence[row]!,
+      occ,
+    };
+  }
+
+  clear(): void {
+    this.rule.length = 0;
+    this.secret = [];
+    this.description = [];
+    this.severity = [];
+    this.confidence = [];
+    this.place = [];
+    this.line = [];
+    this.column = [];
+    this.more.clear();
+    this.dropped.clear();
+  }
+}
+
 function byPlace(a: Occ, b: Occ): number {
   return (
     (a.path < b.path ? -1 : a.path > b.path ? 1 : 0) ||
@@ -286,8 +400,17 @@ function byPlace(a: Occ, b: Occ): number {
 function toFinding(g: Group, attribution: Attribution | undefined): Finding {
   const first = g.occ[0]!;
   // a fingerprint per path: the finding's is its first occurrence's
-  const fingerprints = new Map<string, string>();
+  // (the first path's without a map: most findings have one path)
+  let firstPath: string | undefined;
+  let firstFingerprint = '';
+  let fingerprints: Map<string, string> | undefined;
   const fingerprintAt = (path: string) => {
+    if (firstPath === undefined) {
+      firstPath = path;
+      firstFingerprint = fingerprint(g.rule.id, path, g.secret);
+    }
+    if (path === firstPath) return firstFingerprint;
+    fingerprints ??= new Map();
     let fp = fingerprints.get(path);
     if (fp === undefined) {
       fp = fingerprint(g.rule.id, path, g.secret);
@@ -300,45 +423,79 @@ function toFinding(g: Group, attribution: Attribution | undefined): Finding {
   // Every field is given at once, absent ones as undefined (which JSON leaves out): the object is
   // then laid out with its properties inline, about half the memory of one grown field by field,
   // which counts with a million findings.
-  const f: Finding = {
-    ruleId: g.rule.id,
-    kind: g.kind,
-    path: first.path,
-    fingerprint: fingerprintAt(first.path),
-    description: g.description,
-    severity: g.severity,
-    confidence: g.confidence,
-    line: content ? first.line : undefined,
-    column: content ? first.column : undefined,
-    secret: content ? g.secret : undefined,
-    // the largest version among the occurrences that fired the rule
-    size: g.kind === 'size' ? g.occ.reduce((m, o) => Math.max(m, o.size ?? 0), 0) : undefined,
-    blobId: first.blob || undefined,
-    source: first.source,
-    ref: first.source ? first.ref : undefined,
-    commit: c?.oid,
-    author: c?.author,
-    date: c?.date,
-    subject: c?.subject,
-    occurrences: undefined,
-    refs: undefined,
-    refsTotal: undefined,
-  };
-  const seen = new Set<string>();
-  const occurrences: Occurrence[] = [];
-  for (const o of g.occ) {
-    const commit = o.commit >= 0 ? attribution?.commit(o.commit)?.oid : undefined;
-    const key = `${commit}\0${o.path}\0${o.source ?? ''}\0${o.ref ?? ''}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    occurrences.push({
-      commit,
-      path: o.path,
-      blobId: o.blob || undefined,
-      fingerprint: fingerprintAt(o.path),
-      source: o.source,
-      ref: o.source ? o.ref : undefined,
-    });
+  // a file's content finding, most of a million: only its own fields, in the same order (the
+  // report's key order), 32 bytes less each than the literal with every field
+  const f: Finding =
+    content && !first.source
+      ? {
+          ruleId: g.rule.id,
+          kind: g.kind,
+          path: first.path,
+          fingerprint: fingerprintAt(first.path),
+          description: g.description,
+          severity: g.severity,
+          confidence: g.confidence,
+          line: first.line,
+          column: first.column,
+          secret: g.secret,
+          blobId: first.blob || undefined,
+          commit: c?.oid,
+          author: c?.author,
+          date: c?.date,
+          subject: c?.subject,
+          occurrences: undefined,
+          refs: undefined,
+        }
+      : {
+          ruleId: g.rule.id,
+          kind: g.kind,
+          path: first.path,
+          fingerprint: fingerprintAt(first.path),
+          description: g.description,
+          severity: g.severity,
+          confidence: g.confidence,
+          line: content ? first.line : undefined,
+          column: content ? first.column : undefined,
+          secret: content ? g.secret : undefined,
+          // the largest version among the occurrences that fired the rule
+          size: g.kind === 'size' ? g.occ.reduce((m, o) => Math.max(m, o.size ?? 0), 0) : undefined,
+          blobId: first.blob || undefined,
+          source: first.source,
+          ref: first.source ? first.ref : undefined,
+          commit: c?.oid,
+          author: c?.author,
+          date: c?.date,
+          subject: c?.subject,
+          occurrences: undefined,
+          refs: undefined,
+          refsTotal: undefined,
+        };
+  const occurrence = (o: Occ, commit: string | undefined): Occurrence =>
+    o.source
+      ? {
+          commit,
+          path: o.path,
+          blobId: o.blob || undefined,
+          fingerprint: fingerprintAt(o.path),
+          source: o.source,
+          ref: o.ref,
+        }
+      : { commit, path: o.path, blobId: o.blob || undefined, fingerprint: fingerprintAt(o.path) };
+  let occurrences: Occurrence[];
+  if (g.occ.length === 1) {
+    // the common case, and with a million findings the one that counts: no set, no key, an exact array
+    occurrences = [occurrence(first, c?.oid)];
+  } else {
+    const seen = new Set<string>();
+    occurrences = [];
+    for (const o of g.occ) {
+      const commit = o.commit >= 0 ? attribution?.commit(o.commit)?.oid : undefined;
+      const key = `${commit}\0${o.path}\0${o.source ?? ''}\0${o.ref ?? ''}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+      occurrences.push(occurrence(o, commit));
+    }
+    if (occurrences.length < 16) occurrences = occurrences.slice(); // exact capacity, not the push's reserve
   }
   if (attribution) {
     f.occurrences = occurrences;
@@ -360,10 +517,9 @@ export function redactReport<R extends Pick<ScanReport, 'findings' | 'stats'>>(
   report: R,
   secrets: Iterable<string>,
 ): R {
-  const scrub = secretScrubber([
-    ...secrets,
-    ...report.findings.map((f) => f.secret).filter((s): s is string => s !== undefined),
-  ]);
+  const stats = report.stats;
+  const texts = textsThatMayCarry(report);
+  const scrub = secretScrubber(secretsFoundIn(texts, secrets, report.findings));
   // in place: the report is the scan's own, and a copy of a million findings would double the peak
   for (const r of report.findings) {
     if (r.secret !== undefined) r.secret = redactedForm(r.secret);
@@ -377,11 +533,68 @@ export function redactReport<R extends Pick<ScanReport, 'findings' | 'stats'>>(
       if (o.ref !== undefined) o.ref = scrub(o.ref);
     }
   }
-  const stats = report.stats;
+  // the secrets' redacted copies and the scrubber are garbage now, and the report is written next
+  if (report.findings.length >= COLLECT_EVERY) collectGarbage();
   stats.warnings = stats.warnings.map(scrub);
   for (const k of Object.keys(stats.skippedExamples) as (keyof typeof stats.skippedExamples)[])
     stats.skippedExamples[k] = stats.skippedExamples[k]?.map(scrub);
   return report;
+}
+
+/**
+ * Every distinct text of a report that a secret could sit in besides its own field: paths,
+ * subjects, ref names, warnings. However many findings, these are few (a million findings in four
+ * files name four paths), so they are what the secrets are looked for in, not the other way round.
+ */
+function textsThatMayCarry(report: Pick<ScanReport, 'findings' | 'stats'>): Set<string> {
+  const texts = new Set<string>();
+  const seenRefLists = new Set<string[]>();
+  for (const f of report.findings) {
+    texts.add(f.path);
+    if (f.subject !== undefined) texts.add(f.subject);
+    if (f.ref !== undefined) texts.add(f.ref);
+    // ref lists are shared between findings: each list read once
+    if (f.refs && !seenRefLists.has(f.refs)) {
+      seenRefLists.add(f.refs);
+      for (const r of f.refs) texts.add(r);
+    }
+    for (const o of f.occurrences ?? []) {
+      texts.add(o.path);
+      if (o.ref !== undefined) texts.add(o.ref);
+    }
+  }
+  for (const w of report.stats.warnings) texts.add(w);
+  for (const list of Object.values(report.stats.skippedExamples)) for (const e of list ?? []) texts.add(e);
+  return texts;
+}
+
+/**
+ * The secrets (known to the scan, or a finding's own) that could occur in one of `texts`. When the
+ * texts are shorter in all than the secrets are many, the texts' windows are indexed and each secret
+ * is looked up by its first characters: memory in proportion to the texts, not to a million secrets.
+ * Otherwise every secret goes to the scrubber, which indexes them.
+ */
+function secretsFoundIn(texts: Set<string>, known: Iterable<string>, findings: readonly Finding[]): Iterable<string> {
+  const all = function* () {
+    yield* known;
+    for (const f of findings) if (f.secret !== undefined) yield f.secret;
+  };
+  let textChars = 0;
+  for (const t of texts) textChars += t.length;
+  if (textChars > findings.length + (known instanceof Set ? known.size : 0)) return all();
+  const windows = new Set<string>();
+  for (const t of texts) for (let i = 0; i + SCRUB_MIN <= t.length; i++) windows.add(t.slice(i, i + SCRUB_MIN));
+  const found = new Set<string>();
+  if (!windows.size) return found;
+  for (const secret of all()) {
+    if (secret.length < SCRUB_MIN || !windows.has(secret.slice(0, SCRUB_MIN))) continue;
+    for (const t of texts)
+      if (t.includes(secret)) {
+        found.add(secret);
+        break;
+      }
+  }
+  return found;
 }
 
 /** Redacted forms repeat (`ghp_********`): one string each, not one per finding. */

@@ -8,13 +8,25 @@ export function nodeCrypto(): typeof import('node:crypto') {
   return (crypto ??= createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto'));
 }
 
+/**
+ * One-shot hashing (node 20.12+) makes no Hash object: a million findings hash two million times,
+ * and each Hash object holds native memory until a collection finalises it.
+ */
+type OneShot = (algorithm: string, data: string | Uint8Array, encoding: 'hex' | 'binary') => string;
+
+function digest(algorithm: string, data: string | Uint8Array, encoding: 'hex' | 'binary'): string {
+  const c = nodeCrypto();
+  const hash = (c as unknown as { hash?: OneShot }).hash;
+  return hash ? hash(algorithm, data, encoding) : c.createHash(algorithm).update(data).digest(encoding);
+}
+
 export function sha256Hex(data: string): string {
-  return nodeCrypto().createHash('sha256').update(data).digest('hex');
+  return digest('sha256', data, 'hex');
 }
 
 /** A chunk's identity for the blob scanner's cache (not a secret's: those use sha256Hex). */
 export function sha1Binary(data: Uint8Array): string {
-  return nodeCrypto().createHash('sha1').update(data).digest('binary');
+  return digest('sha1', data, 'binary');
 }
 
 /**

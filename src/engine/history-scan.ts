@@ -5,12 +5,13 @@
  */
 import type { Finding, ScanStats } from '../types.js';
 import { MESSAGE_PATHS } from '../types.js';
+import { readFileSync } from 'node:fs';
 import { LeakguardError } from '../errors.js';
 import type { CompiledRule, Ruleset } from './compile.js';
 import { detectPath } from './detect.js';
 import { countSkip, timeoutWarning } from './scan.js';
 import { ContentPool, type BlobOutcome } from './content-pool.js';
-import { BlobScanner, type BlobMatch, type BlobResult } from './blob-scan.js';
+import { BlobScanner, matchCount, matchesOf, spotsOf, type BlobMatch, type BlobResult } from './blob-scan.js';
 import { FindingsStage, type Place } from './findings.js';
 import { CommitAttribution, RefReach } from './attribution.js';
 import { batchCheck, objectSizes } from '../sources/catfile.js';
@@ -176,13 +177,29 @@ async function existingTips(cwd: string, tips: string[], revs: string[]): Promis
   return tips.filter((t) => current.has(t) || types.get(t) === 'commit');
 }
 
-/** LEAKGUARD_TIMING=1 prints how long each phase took, for diagnosing a slow scan. */
+/** The process's peak resident memory so far, where the system tells it (Linux). */
+function peakRss(): string {
+  try {
+    const hwm = /VmHWM:\s*(\d+)/.exec(readFileSync('/proc/self/status', 'utf8'));
+    return hwm ? `, peak ${(Number(hwm[1]) / 1024).toFixed(0)} MB` : '';
+  } catch {
+    return '';
+  }
+}
+
+/** LEAKGUARD_TIMING=1 prints how long each phase took and the memory held, for diagnosing a slow scan. */
 function timer(): (phase: string) => void {
   if (!process.env.LEAKGUARD_TIMING) return () => undefined;
   let last = performance.now();
   return (phase) => {
     const now = performance.now();
-    process.stderr.write(`leakguard timing: ${phase} ${(now - last).toFixed(0)} ms (at ${now.toFixed(0)} ms)\n`);
+    const mb = (n: number) => (n / 1048576).toFixed(0);
+    // with node --expose-gc, the heap figure is what is live, not what waits for a collection
+    (globalThis as { gc?: () => void }).gc?.();
+    const { rss, heapUsed } = process.memoryUsage();
+    process.stderr.write(
+      `leakguard timing: ${phase} ${(now - last).toFixed(0)} ms (at ${now.toFixed(0)} ms; rss ${mb(rss)} MB, heap ${mb(heapUsed)} MB${peakRss()})\n`,
+    );
     last = now;
   };
 }
@@ -196,6 +213,8 @@ class MessageMatcher {
   readonly commits: { commit: number; matches: BlobMatch[] }[] = [];
   readonly tags: { tag: TagMessage; matches: BlobMatch[] }[] = [];
   readonly timeouts: { where: string; ruleId: string }[] = [];
+  /** Secrets of candidates settled in the scanner (see `PackedMatches`): for redaction only. */
+  readonly otherSecrets: string[] = [];
 
   constructor(ruleset: Ruleset, guardMs: number) {
     // the byte filter, as for blobs: tens of thousands of messages keep it optimised, and a message
@@ -206,7 +225,8 @@ class MessageMatcher {
   private match(key: string, text: Buffer, where: string): BlobMatch[] {
     const r = this.scanner!.scan(key, text);
     for (const ruleId of r.timeouts ?? []) this.timeouts.push({ where, ruleId });
-    return r.matches;
+    for (const s of r.packed?.otherSecrets ?? []) this.otherSecrets.push(s);
+    return matchesOf(r);
   }
 
   commit(commit: number, text: Buffer): void {
@@ -338,7 +358,15 @@ async function gatherWithGit(
       if (v && !needsText(oid, v)) {
         sizes.set(oid, v.size);
         if (v.binary || v.lfs)
-          known.push({ oid, bytes: v.size, binary: v.binary, lfs: v.lfs, matches: [], timeouts: undefined });
+          known.push({
+            oid,
+            bytes: v.size,
+            binary: v.binary,
+            lfs: v.lfs,
+            matches: [],
+            packed: undefined,
+            timeouts: undefined,
+          });
       } else if (v || !streamed) {
         todo.push(oid);
         todoPaths.push(path ?? index.paths[index.blobs.get(oid)![1]!]!);
@@ -631,10 +659,13 @@ export async function scanHistory(
   lap('path and size rules');
   // content rules: a blob's matches hold at every place the blob appears, each place in scope or not
   for (const r of results.values()) {
-    if (!r.matches.length) continue;
-    stage.addMatches(r.matches, places.of(r.oid));
-    r.matches = []; // the stage holds what it needs; a blob with a hundred thousand matches is let go of
+    if (!matchCount(r)) continue;
+    stage.addMatches(matchesOf(r), places.of(r.oid), r.packed?.otherSecrets);
+    // the stage holds what it needs; a blob with a hundred thousand matches is let go of
+    r.matches = [];
+    r.packed = undefined;
   }
+  stage.addMatches([], [], g.messages.otherSecrets);
   for (const m of g.messages.commits) {
     stage.addMatches(m.matches, [
       {
@@ -651,6 +682,7 @@ export async function scanHistory(
       { commit, path: MESSAGE_PATHS['tag-message'], blob: tag.oid, source: 'tag-message', ref: tag.ref },
     ]);
   }
+  lap('findings grouped');
   const findings = await stage.finish(stats, new CommitAttribution(index, (oids) => describeCommits(cwd, oids)));
   lap('attribution');
   if (cache && learnt) {
@@ -687,9 +719,8 @@ function verdictsOf(g: Gathered, results: Map<string, BlobResult>, unreadable: M
   for (const [oid, size] of g.readSizes) {
     if (unreadable.has(oid)) continue;
     const r = results.get(oid);
-    const spots: MatchSpot[] = r?.matches.length
-      ? r.matches.map((m) => ({ ruleId: m.ruleId, start: m.start, end: m.end, line: m.line }))
-      : [];
+    // matches come packed from the threads (see `PackedMatches`): their spots are read from the columns
+    const spots: MatchSpot[] = r && matchCount(r) ? spotsOf(r) : [];
     verdicts.set(oid, verdict(size, r?.binary ?? false, r?.lfs ?? false, spots));
   }
   return verdicts;

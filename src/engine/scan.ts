@@ -7,7 +7,7 @@ import type { Finding, ScanStats, SkipReason, SourceItem } from '../types.js';
 import { LeakguardError } from '../errors.js';
 import type { Ruleset } from './compile.js';
 import { detectPath } from './detect.js';
-import { BlobScanner, type BlobResult } from './blob-scan.js';
+import { BlobScanner, matchesOf, type BlobResult } from './blob-scan.js';
 import { FindingsStage, type Place } from './findings.js';
 
 export interface EngineOptions {
@@ -111,7 +111,7 @@ export class Engine {
       countSkip(stats, item.path, 'timeout');
       stats.warnings.push(timeoutWarning(id, item.path, this.opts.guardMs ?? 2000));
     }
-    stage.addMatches(r.matches, [place]);
+    stage.addMatches(matchesOf(r), [place], r.packed?.otherSecrets);
   }
 
   private async read(item: SourceItem): Promise<Buffer | undefined> {

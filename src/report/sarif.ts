@@ -83,9 +83,28 @@ function locations(f: Finding, end: Extent | undefined) {
   return out;
 }
 
+/** The whole log as one string, for callers that hold it anyway (small reports). */
 export function formatSarif(report: ScanReport, rules: CompiledRule[], version: string, extents?: Extents): string {
+  return [...sarifChunks(report, rules, version, extents)].join('');
+}
+
+/** Where the results go in the log's text: a string JSON writes as itself, and no finding can produce. */
+const RESULTS_SLOT = '\u0000results\u0000';
+
+/**
+ * The log as a sequence of pieces, one per result, so a log of a million findings never has to be
+ * one string or one object tree (V8 caps a string at 512 MB). The pieces join to exactly what
+ * `JSON.stringify(log, null, 2)` would write.
+ */
+export function* sarifChunks(
+  report: ScanReport,
+  rules: CompiledRule[],
+  version: string,
+  extents?: Extents,
+): Generator<string> {
   const used = new Map<string, number>();
-  const ruleList = rules.filter((r) => report.findings.some((f) => f.ruleId === r.id));
+  const present = new Set(report.findings.map((f) => f.ruleId));
+  const ruleList = rules.filter((r) => present.has(r.id));
   ruleList.forEach((r, i) => used.set(r.id, i));
   const sarif = {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
@@ -119,27 +138,42 @@ export function formatSarif(report: ScanReport, rules: CompiledRule[], version: 
         originalUriBaseIds: report.target.root
           ? { SRCROOT: { uri: `file://${pathToUri(report.target.root.replace(/\/?$/, '/'))}` } }
           : undefined,
-        results: report.findings.map((f, i) => ({
-          ruleId: f.ruleId,
-          ruleIndex: used.get(f.ruleId),
-          level: levelOf(f.severity, f.confidence),
-          ...(f.confidence ? { rank: RANK[f.confidence] } : {}),
-          message: { text: message(f) },
-          locations: locations(f, extents?.[i]),
-          // Identity without GitHub's line hash: the upload step computes one only from files in the
-          // checkout, so a history finding in a deleted file would get a different one on every run
-          // and raise a new alert. This value (rule, path, secret hash) is the same wherever it is seen.
-          partialFingerprints: { primaryLocationLineHash: f.fingerprint, 'leakguardFingerprint/v1': f.fingerprint },
-          properties: {
-            kind: f.kind,
-            ...(f.confidence ? { confidence: f.confidence } : {}),
-            ...(f.commit ? { commit: f.commit } : {}),
-            ...(f.occurrences?.length ? { occurrences: f.occurrences.length } : {}),
-          },
-        })),
+        results: RESULTS_SLOT,
         columnKind: 'unicodeCodePoints',
       },
     ],
   };
-  return `${JSON.stringify(sarif, null, 2)}\n`;
+  const text = `${JSON.stringify(sarif, null, 2)}\n`;
+  const slot = text.indexOf(JSON.stringify(RESULTS_SLOT));
+  yield text.slice(0, slot);
+  // results sit at depth 4 of the log: `runs`, its run, `results`
+  const indent = '\n        ';
+  let i = 0;
+  for (const f of report.findings) {
+    const piece = JSON.stringify(result(f, i, used, extents), null, 2).replace(/\n/g, indent);
+    yield `${i ? ',' : '['}${indent}${piece}`;
+    i++;
+  }
+  yield `${i ? '\n      ]' : '[]'}${text.slice(slot + JSON.stringify(RESULTS_SLOT).length)}`;
+}
+
+function result(f: Finding, i: number, used: Map<string, number>, extents: Extents | undefined) {
+  return {
+    ruleId: f.ruleId,
+    ruleIndex: used.get(f.ruleId),
+    level: levelOf(f.severity, f.confidence),
+    ...(f.confidence ? { rank: RANK[f.confidence] } : {}),
+    message: { text: message(f) },
+    locations: locations(f, extents?.[i]),
+    // Identity without GitHub's line hash: the upload step computes one only from files in the
+    // checkout, so a history finding in a deleted file would get a different one on every run
+    // and raise a new alert. This value (rule, path, secret hash) is the same wherever it is seen.
+    partialFingerprints: { primaryLocationLineHash: f.fingerprint, 'leakguardFingerprint/v1': f.fingerprint },
+    properties: {
+      kind: f.kind,
+      ...(f.confidence ? { confidence: f.confidence } : {}),
+      ...(f.commit ? { commit: f.commit } : {}),
+      ...(f.occurrences?.length ? { occurrences: f.occurrences.length } : {}),
+    },
+  };
 }

@@ -68,6 +68,25 @@ export function addOccurrence(
   return true;
 }
 
+/**
+ * Once a walk is complete, drops what it no longer needs to keep: a parent's id, read as text
+ * on its child's line, becomes the parent's own id string (one string per commit, not one per
+ * commit and another per child), and occurrence lists grown by pushes are copied to their exact
+ * length (a list grown past two entries reserves about twenty). Both readers end with it.
+ */
+export function settleIndex(index: HistoryIndex): void {
+  const { commits, commitIndex } = index;
+  for (const c of commits) {
+    for (let i = 0; i < c.parents.length; i++) {
+      const known = commitIndex.get(c.parents[i]!);
+      if (known !== undefined) c.parents[i] = commits[known]!.oid;
+    }
+  }
+  for (const [oid, occ] of index.blobs) if (occ.length > 2) index.blobs.set(oid, occ.slice());
+}
+
+const GITLINK_MODE = Buffer.from('160000');
+
 /** A history with nothing in it yet: what every reader starts from. */
 export function emptyIndex(): HistoryIndex {
   return {
@@ -256,7 +275,8 @@ export function walkHistory(
       // deletions, and entries git could not name a new blob for (all zeros), carry no content:
       // their path token is still due, and is then passed over
       pendingOid = status === 68 /* D */ || (buf[m + 15 + idLen] === 48 && /^0+$/.test(oid)) ? '' : oid;
-      pendingGitlink = buf.toString('latin1', m + 7, m + 13) === '160000';
+      // the new mode, read in place (a string per entry is garbage the walk makes by the million)
+      pendingGitlink = buf.compare(GITLINK_MODE, 0, 6, m + 7, m + 13) === 0;
     };
     const onToken = (buf: Buffer, s: number, e: number) => {
       if (headerLeft > 0) {
@@ -311,6 +331,7 @@ export function walkHistory(
         );
         return;
       }
+      settleIndex(index);
       resolve(index);
     });
     child.stdin.on('error', () => {

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { LeakguardError } from '../errors.js';
-import { addOccurrence, emptyIndex, type HistoryIndex, type RefInfo } from './history.js';
+import { addOccurrence, emptyIndex, settleIndex, type HistoryIndex, type RefInfo } from './history.js';
 import type { TagMessage } from './messages.js';
 
 /** What the isomorphic reader hands the engine: the walk, the messages, and a way to read blobs. */
@@ -202,6 +202,7 @@ export async function readIsomorphicHistory(
     );
     for (const p of parents) if (!seen.has(p)) stack.push(p);
   }
+  settleIndex(index);
   const readBlob = async (oid: string): Promise<Buffer | undefined> => {
     try {
       const { blob } = await git.readBlob({ fs, gitdir, oid });
