@@ -198,7 +198,7 @@ export function compileRule(spec: RuleSpec): CompiledRule {
         );
       }
     }
-    const rule = {
+    return {
       ...ruleHead(spec, kind, matchPath),
       regex: t ? compileRegex(t.source, `${t.flags}g`, where) : undefined,
       secretGroup: secretGroupOf(spec, t, where),
@@ -207,7 +207,6 @@ export function compileRule(spec: RuleSpec): CompiledRule {
       allow: compileAllow(spec.allowlist, where),
       context: compileContext(spec, where),
     };
-    return rule;
   }
   // The shipped pack's rules are checked by its tests. What they derive (regex, groups, allowlists,
   // confidence) is worked out when a scan first asks, so a pre-commit run of a few files pays only

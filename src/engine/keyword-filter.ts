@@ -291,7 +291,7 @@ export class KeywordIndex {
     this.native = opts.native === false ? undefined : nativeScan(this.table.bits);
   }
 
-  /** True when the index runs as machine code from the start, so even a one-off scan gains by it. */
+  /** True when the index runs its WebAssembly loop (false without WebAssembly, or with `native: false`). */
   get fast(): boolean {
     return this.usable && this.native !== undefined;
   }
