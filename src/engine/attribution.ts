@@ -19,8 +19,8 @@ export class CommitAttribution implements Attribution {
 
   order(occ: Place[]): void {
     const { index, reach } = this;
-    const time = (c: number) => (c < 0 ? Number.MAX_SAFE_INTEGER : index.commits[c]!.time);
-    const oid = (c: number) => (c < 0 ? '' : index.commits[c]!.oid);
+    const time = (c: number) => (c < 0 ? Number.MAX_SAFE_INTEGER : index.times[c]!);
+    const oid = (c: number) => (c < 0 ? '' : index.commitOid(c));
     occ.sort(
       (a, b) =>
         time(a.commit) - time(b.commit) ||
@@ -31,12 +31,14 @@ export class CommitAttribution implements Attribution {
   }
 
   async describe(commits: number[]): Promise<void> {
-    const todo = [...new Set(commits)]
-      .filter((c) => c >= 0 && !this.index.commits[c]!.about)
-      .map((c) => this.index.commits[c]!);
+    const { about } = this.index;
+    const todo = [...new Set(commits)].filter((c) => c >= 0 && !about.has(c));
     if (!todo.length) return;
-    const about = await this.describeCommits(todo.map((c) => c.oid));
-    for (const c of todo) c.about = about.get(c.oid);
+    const read = await this.describeCommits(todo.map((c) => this.index.commitOid(c)));
+    for (const c of todo) {
+      const a = read.get(this.index.commitOid(c));
+      if (a) about.set(c, a);
+    }
   }
 
   private readonly described = new Map<number, { oid: string; author?: string; date?: string; subject?: string }>();
@@ -45,9 +47,9 @@ export class CommitAttribution implements Attribution {
 
   commit(i: number): { oid: string; author?: string; date?: string; subject?: string } | undefined {
     let d = this.described.get(i);
-    const c = this.index.commits[i];
-    if (!d && c) {
-      d = { oid: c.oid, author: c.about?.author, date: c.about?.date, subject: c.about?.subject };
+    if (!d && i >= 0 && i < this.index.commitCount) {
+      const about = this.index.about.get(i);
+      d = { oid: this.index.commitOid(i), author: about?.author, date: about?.date, subject: about?.subject };
       this.described.set(i, d);
     }
     return d;
@@ -68,63 +70,90 @@ export class CommitAttribution implements Attribution {
 
 /** Which refs reach a set of commits: a walk from those commits towards their descendants. */
 export class RefReach {
-  private children: number[][] | undefined;
+  /** Children of commit `c`: `childList[childStart[c] .. childStart[c + 1]]`, built on first use. */
+  private childStart: Int32Array | undefined;
+  private childList: Int32Array | undefined;
   private readonly tips = new Map<number, string[]>();
   private generations: Int32Array | undefined;
 
   constructor(private readonly index: HistoryIndex) {
     for (const r of index.refs) {
-      const c = index.commitIndex.get(r.commit);
-      if (c === undefined) continue;
+      const c = index.findCommit(r.commit);
+      if (c < 0) continue;
       const list = this.tips.get(c) ?? [];
       list.push(r.name);
       this.tips.set(c, list);
     }
   }
 
-  private build(): number[][] {
-    const ch: number[][] = Array.from({ length: this.index.commits.length }, () => []);
-    this.index.commits.forEach((c, i) => {
-      for (const p of c.parents) {
-        const pi = this.index.commitIndex.get(p);
-        if (pi !== undefined) ch[pi]!.push(i);
+  private buildChildren(): void {
+    const { parentStart, parentList, commitCount: n } = this.index;
+    const start = new Int32Array(n + 1);
+    for (let k = 0; k < parentList.length; k++) {
+      const p = parentList[k]!;
+      if (p >= 0) start[p + 1]!++;
+    }
+    for (let c = 0; c < n; c++) start[c + 1]! += start[c]!;
+    const fill = start.slice(0, n);
+    const list = new Int32Array(start[n]!);
+    for (let c = 0; c < n; c++)
+      for (let k = parentStart[c]!; k < parentStart[c + 1]!; k++) {
+        const p = parentList[k]!;
+        if (p >= 0) list[fill[p]!++] = c;
       }
-    });
-    return ch;
+    this.childStart = start;
+    this.childList = list;
   }
 
   /** Length of the longest parent chain below a commit: an ancestor always has a smaller one. */
   generation(c: number): number {
     if (c < 0) return Number.MAX_SAFE_INTEGER;
-    if (!this.generations) {
-      const n = this.index.commits.length;
-      const gen = new Int32Array(n).fill(-1);
-      const parentIdx = (i: number) =>
-        this.index.commits[i]!.parents.map((p) => this.index.commitIndex.get(p)).filter(
-          (x): x is number => x !== undefined,
-        );
-      for (let start = 0; start < n; start++) {
-        if (gen[start]! >= 0) continue;
-        const stack = [start];
-        while (stack.length) {
-          const top = stack[stack.length - 1]!;
-          const ps = parentIdx(top);
-          const todo = ps.filter((p) => gen[p]! < 0);
-          if (todo.length) {
-            stack.push(...todo);
-            continue;
-          }
-          stack.pop();
-          if (gen[top]! < 0) gen[top] = ps.length ? Math.max(...ps.map((p) => gen[p]!)) + 1 : 0;
-        }
-      }
-      this.generations = gen;
-    }
+    this.generations ??= this.computeGenerations();
     return this.generations[c]!;
+  }
+
+  /**
+   * Every commit's generation, parents first, with an explicit stack (histories are deep). A commit
+   * with parents still to do pushes them once and is finished when it is on top again, with them
+   * done; a copy of a commit already finished further up is passed over.
+   */
+  private computeGenerations(): Int32Array {
+    const { parentStart, parentList, commitCount: n } = this.index;
+    const gen = new Int32Array(n).fill(-1);
+    const stack: number[] = [];
+    for (let start = 0; start < n; start++) {
+      if (gen[start]! >= 0) continue;
+      stack.push(start);
+      while (stack.length) {
+        const c = stack[stack.length - 1]!;
+        if (gen[c]! >= 0) {
+          stack.pop();
+          continue;
+        }
+        let pending = false;
+        let most = -1;
+        for (let k = parentStart[c]!; k < parentStart[c + 1]!; k++) {
+          const p = parentList[k]!;
+          if (p < 0) continue;
+          const g = gen[p]!;
+          if (g < 0) {
+            stack.push(p);
+            pending = true;
+            // each commit pushes its parents once, so more than that is a cycle: not a history
+            if (stack.length > n + parentList.length) throw new Error('the commit graph has a cycle');
+          } else if (g > most) most = g;
+        }
+        if (pending) continue;
+        stack.pop();
+        gen[c] = most + 1;
+      }
+    }
+    return gen;
   }
 
   /** Commits reachable from any of `tips`' refs whose name matches `ref`, walking parents. */
   reachableFrom(refPredicate: (name: string) => boolean): Set<number> {
+    const { parentStart, parentList } = this.index;
     const out = new Set<number>();
     const stack: number[] = [];
     for (const [c, names] of this.tips) if (names.some(refPredicate)) stack.push(c);
@@ -132,9 +161,9 @@ export class RefReach {
       const c = stack.pop()!;
       if (out.has(c)) continue;
       out.add(c);
-      for (const p of this.index.commits[c]!.parents) {
-        const pi = this.index.commitIndex.get(p);
-        if (pi !== undefined && !out.has(pi)) stack.push(pi);
+      for (let k = parentStart[c]!; k < parentStart[c + 1]!; k++) {
+        const p = parentList[k]!;
+        if (p >= 0 && !out.has(p)) stack.push(p);
       }
     }
     return out;
@@ -142,19 +171,23 @@ export class RefReach {
 
   refsReaching(commits: number[]): string[] {
     if (!this.tips.size || !commits.length) return [];
-    const children = (this.children ??= this.build());
-    const seen = new Uint8Array(this.index.commits.length);
+    if (!this.childStart) this.buildChildren();
+    const childStart = this.childStart!;
+    const childList = this.childList!;
+    const seen = new Uint8Array(this.index.commitCount);
     const stack = [...new Set(commits)];
     const refs = new Set<string>();
     for (const c of stack) seen[c] = 1;
     while (stack.length) {
       const c = stack.pop()!;
       for (const name of this.tips.get(c) ?? []) refs.add(name);
-      for (const k of children[c]!)
-        if (!seen[k]) {
-          seen[k] = 1;
-          stack.push(k);
+      for (let k = childStart[c]!; k < childStart[c + 1]!; k++) {
+        const child = childList[k]!;
+        if (!seen[child]) {
+          seen[child] = 1;
+          stack.push(child);
         }
+      }
     }
     return [...refs].sort();
   }

@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { nodeCrypto } from './fingerprint.js';
 
 /** Bumped whenever the layout of any cache body changes: older files then read as absent. */
-const MAGIC = Buffer.from('LGCACHE2', 'latin1');
+const MAGIC = Buffer.from('LGCACHE3', 'latin1');
 const KIND_BYTES = 8;
 const KEY_BYTES = 32;
 const HEAD_BYTES = MAGIC.length + KIND_BYTES + KEY_BYTES + 4;
@@ -195,6 +195,18 @@ export class BodyWriter {
     this.at += raw.length;
   }
 
+  /** Bytes as they are (a table of binary object ids); the reader is told the length. */
+  raw(bytes: Uint8Array): void {
+    this.room(bytes.length);
+    this.buf.set(bytes, this.at);
+    this.at += bytes.length;
+  }
+
+  /** A typed array's bytes as they are (little-endian, as on every platform node runs on here). */
+  array(a: Int32Array | Float64Array): void {
+    this.raw(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+  }
+
   str(s: string): void {
     const n = Buffer.byteLength(s, 'utf8');
     this.uint(n);
@@ -261,6 +273,27 @@ export class BodyReader {
     const s = this.buf.toString('hex', this.at, this.at + n);
     this.at += n;
     return s;
+  }
+
+  /** `n` bytes written by `raw`, as a view of the body. */
+  raw(n: number): Buffer {
+    if (this.at + n > this.buf.length) throw new BadCacheBody('cache body ends early');
+    const out = this.buf.subarray(this.at, this.at + n);
+    this.at += n;
+    return out;
+  }
+
+  /** `n` 32-bit integers written by `array` (copied: the body is not aligned for a view). */
+  int32s(n: number): Int32Array {
+    const out = new Int32Array(n);
+    new Uint8Array(out.buffer).set(this.raw(n * 4));
+    return out;
+  }
+
+  float64s(n: number): Float64Array {
+    const out = new Float64Array(n);
+    new Uint8Array(out.buffer).set(this.raw(n * 8));
+    return out;
   }
 
   str(): string {

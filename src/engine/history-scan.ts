@@ -21,10 +21,10 @@ import {
   ScanCache,
   verdict,
   verdictSize,
+  Verdicts,
   type BlobVerdict,
   type CachedWalk,
   type MatchSpot,
-  type Verdicts,
 } from './scan-cache.js';
 import type { AllowlistSpec, RuleSpec } from './rule-spec.js';
 import {
@@ -113,7 +113,7 @@ export async function readHistory(
     tags.catch(() => undefined); // awaited below
     index = await walkHistory(cwd, { args: rangeRevs }, onBlob, onMessage);
     // a range carries the messages of the annotated tags that name one of its commits
-    tagged = (await tags).filter((t) => t.target !== undefined && index.commitIndex.has(t.target));
+    tagged = (await tags).filter((t) => t.target !== undefined && index.findCommit(t.target) >= 0);
   } else {
     const listed = await listRefs(cwd);
     revs = [...new Set(listed.map((r) => r.commit))];
@@ -131,8 +131,8 @@ export async function readHistory(
     const cachedWalk = loadWalk?.();
     let merged: ReturnType<typeof mergeWalk>;
     if (cachedWalk) {
-      const known = cachedWalk.index.commitIndex;
-      const fresh = revs.filter((r) => !known.has(r));
+      const known = cachedWalk.index;
+      const fresh = revs.filter((r) => known.findCommit(r) < 0);
       // the new commits' messages are held until the walk is known to be usable: new commits come
       // first in the merged index, so their indexes stay the same
       const newMessages: { commit: number; text: Buffer }[] = [];
@@ -147,7 +147,7 @@ export async function readHistory(
       merged = mergeWalk(cachedWalk, walked, revs);
       if (merged) for (const m of newMessages) onMessage?.(m.commit, m.text);
     }
-    cachedCommits = cachedWalk?.index.commits.length ?? 0;
+    cachedCommits = cachedWalk?.index.commitCount ?? 0;
     if (merged) {
       index = merged.index;
       cachedMessageHits = merged.messageHits;
@@ -158,7 +158,7 @@ export async function readHistory(
     const { refs, warnings: refWarnings } = await nonCommitRefs(cwd, index, listed);
     warnings.push(...refWarnings);
     index.refs = refs;
-    if (opts.allObjects) index.dangling = unreachableBlobs.filter((b) => !index.blobs.has(b));
+    if (opts.allObjects) index.dangling = unreachableBlobs.filter((b) => index.findBlob(b) < 0);
   }
   const { warnings: incomplete, partial } = await completeness;
   index.warnings.unshift(...incomplete, ...warnings);
@@ -284,7 +284,7 @@ async function gatherWithGit(
   const loadWalk = walkCached
     ? () => {
         const w = cache.loadWalk();
-        lap(`cache read (${w?.index.commits.length ?? 0} commits)`);
+        lap(`cache read (${w?.index.commitCount ?? 0} commits)`);
         return w;
       }
     : undefined;
@@ -341,21 +341,21 @@ async function gatherWithGit(
     // the messages the cache says had matches are read while the blobs are
     const rematched = rematchCachedMessages(cwd, index, h.cachedMessageHits, messages);
     rematched.catch(() => undefined); // awaited below
-    commitsSeen = index.commits.length;
-    lap(`history walk (${index.commits.length} commits, ${index.blobs.size} blobs${walkReused ? ', cached' : ''})`);
+    commitsSeen = index.commitCount;
+    lap(`history walk (${index.commitCount} commits, ${index.blobCount} blobs${walkReused ? ', cached' : ''})`);
     // what the cache knows stands; blobs with matches are read again, for their findings need the text
     const sizes = new Map<string, number>();
     const known: BlobOutcome[] = [];
     const todo: string[] = [];
     const todoPaths: string[] = [];
     const needsText = textNeeded(ruleset, index);
-    const consider = (oid: string, path: string | undefined, streamed: boolean) => {
+    const consider = (oid: string, blob: number, streamed: boolean) => {
       const v = verdicts?.get(oid);
       if (typeof v === 'number') {
         sizes.set(oid, v); // clean: never read again
         return;
       }
-      if (v && !needsText(oid, v)) {
+      if (v && !needsText(blob, v)) {
         sizes.set(oid, v.size);
         if (v.binary || v.lfs)
           known.push({
@@ -369,11 +369,11 @@ async function gatherWithGit(
           });
       } else if (v || !streamed) {
         todo.push(oid);
-        todoPaths.push(path ?? index.paths[index.blobs.get(oid)![1]!]!);
+        todoPaths.push(blob >= 0 ? index.firstPath(blob) : DANGLING_PATH);
       }
     };
-    for (const oid of index.blobs.keys()) consider(oid, undefined, !walkReused);
-    for (const oid of index.dangling) consider(oid, DANGLING_PATH, false);
+    for (let b = 0; b < index.blobCount; b++) consider(index.blobOid(b), b, !walkReused);
+    for (const oid of index.dangling) consider(oid, -1, false);
     pool ??= newPool(todo.length > FEW_BLOBS ? opts.workers : 1);
     for (let i = 0; i < todo.length; i++) pool.add(todo[i]!, todoPaths[i]!);
     onWalked(index);
@@ -407,22 +407,23 @@ async function gatherWithGit(
  * (What such a blob is not read for: its candidate texts are not among the secrets that redaction
  * looks for in other fields of the report; they are not findings.)
  */
-function textNeeded(ruleset: Ruleset, index: HistoryIndex): (oid: string, v: BlobVerdict) => boolean {
+function textNeeded(ruleset: Ruleset, index: HistoryIndex): (blob: number, v: BlobVerdict) => boolean {
   const byId = new Map(ruleset.contentRules.map((r) => [r.id, r]));
   const inScope = new Map<string, boolean>();
-  return (oid, v) => {
+  const { occStart, occPairs } = index;
+  return (blob, v) => {
     if (!v.spots.length) return false;
-    const occ = index.blobs.get(oid);
-    if (!occ) return true; // a dangling blob: every rule is given the benefit of the doubt
+    if (blob < 0) return true; // a dangling blob: every rule is given the benefit of the doubt
     for (const spot of v.spots) {
       const rule = byId.get(spot.ruleId);
       if (!rule) continue;
       if (!rule.matchPath) return true;
-      for (let i = 1; i < occ.length; i += 2) {
-        const key = `${rule.id}\0${occ[i]}`;
+      for (let i = occStart[blob]!; i < occStart[blob + 1]!; i++) {
+        const pid = occPairs[2 * i + 1]!;
+        const key = `${rule.id}\0${pid}`;
         let hit = inScope.get(key);
         if (hit === undefined) {
-          hit = rule.matchPath(index.paths[occ[i]!]!);
+          hit = rule.matchPath(index.paths[pid]!);
           inScope.set(key, hit);
         }
         if (hit) return true;
@@ -443,10 +444,10 @@ async function rematchCachedMessages(
   const commits = [...hits];
   const texts = await commitMessages(
     cwd,
-    commits.map((c) => index.commits[c]!.oid),
+    commits.map((c) => index.commitOid(c)),
   );
   for (const c of commits) {
-    const text = texts.get(index.commits[c]!.oid);
+    const text = texts.get(index.commitOid(c));
     if (text) messages.commit(c, text);
   }
 }
@@ -466,7 +467,7 @@ async function sizesOnly(
   for (const t of tags) messages.tag(t);
   await rematchCachedMessages(cwd, index, h.cachedMessageHits, messages);
   onWalked(index);
-  const oids = [...index.blobs.keys(), ...index.dangling];
+  const oids = [...blobOids(index), ...index.dangling];
   const sizes = new Map<string, number>();
   const ask: string[] = [];
   for (const oid of oids) {
@@ -503,17 +504,18 @@ async function gatherWithIsomorphic(
   const { readIsomorphicHistory } = await import('../sources/isomorphic.js');
   const h = await readIsomorphicHistory(cwd, opts);
   const { index } = h;
-  lap(`history walk, isomorphic-git (${index.commits.length} commits, ${index.blobs.size} blobs)`);
+  lap(`history walk, isomorphic-git (${index.commitCount} commits, ${index.blobCount} blobs)`);
   const messages = new MessageMatcher(ruleset, opts.guardMs ?? 2000);
-  for (const m of h.messages) messages.commit(index.commitIndex.get(m.commit)!, m.text);
+  for (const m of h.messages) messages.commit(index.findCommit(m.commit), m.text);
   // as with git: a range carries the messages of the annotated tags that name one of its commits
   for (const t of h.tags)
-    if (!opts.range || (t.target !== undefined && index.commitIndex.has(t.target))) messages.tag(t);
+    if (!opts.range || (t.target !== undefined && index.findCommit(t.target) >= 0)) messages.tag(t);
   const sizes = new Map<string, number>();
   const missing: string[] = [];
   const outcomes: BlobOutcome[] = [];
   const scanner = new BlobScanner(ruleset, opts.guardMs ?? 2000);
-  for (const [oid, occ] of index.blobs) {
+  for (let b = 0; b < index.blobCount; b++) {
+    const oid = index.blobOid(b);
     let blob: Buffer | undefined;
     try {
       blob = await h.readBlob(oid);
@@ -527,7 +529,7 @@ async function gatherWithIsomorphic(
     }
     sizes.set(oid, blob.length);
     if (blob.length > opts.maxContentBytes || !ruleset.contentRules.length) continue;
-    outcomes.push(scanner.scan(oid, blob, index.paths[occ[1]!]));
+    outcomes.push(scanner.scan(oid, blob, index.firstPath(b)));
   }
   return {
     index,
@@ -585,8 +587,8 @@ export async function scanHistory(
   const { index, partial, sizes, outcomes, missing, counters } = g;
   places ??= new PlaceBook(index);
   stats.warnings.push(...index.warnings);
-  stats.commits = index.commits.length;
-  stats.blobs = index.blobs.size + index.dangling.length;
+  stats.commits = index.commitCount;
+  stats.blobs = index.blobCount + index.dangling.length;
   lap(
     `content (${counters.chunks} chunks, ${counters.reused} reused, ${counters.hashed} hashed, ${(counters.bytesMatched / 1e6).toFixed(0)} MB matched)`,
   );
@@ -600,7 +602,7 @@ export async function scanHistory(
   }
   // Counted in the order the walk met the blobs (threads answer in whatever order they finish),
   // so the report is the same from run to run, and in the work-tree scan's order of questions.
-  const walked = [...index.blobs.keys(), ...index.dangling];
+  const walked = [...blobOids(index), ...index.dangling];
   const missingSet = new Set(missing);
   let lfs = 0;
   for (const oid of walked) {
@@ -671,13 +673,13 @@ export async function scanHistory(
       {
         commit: m.commit,
         path: MESSAGE_PATHS['commit-message'],
-        blob: index.commits[m.commit]!.oid,
+        blob: index.commitOid(m.commit),
         source: 'commit-message',
       },
     ]);
   }
   for (const { tag, matches } of g.messages.tags) {
-    const commit = tag.target !== undefined ? (index.commitIndex.get(tag.target) ?? -1) : -1;
+    const commit = tag.target !== undefined ? index.findCommit(tag.target) : -1;
     stage.addMatches(matches, [
       { commit, path: MESSAGE_PATHS['tag-message'], blob: tag.oid, source: 'tag-message', ref: tag.ref },
     ]);
@@ -688,7 +690,7 @@ export async function scanHistory(
   if (cache && learnt) {
     const timedOut = g.messages.timeouts.length > 0 || [...results.values()].some((r) => r.timeouts);
     // a rule stopped by its time limit is off for the rest of the scan: what followed is not a verdict
-    if (!timedOut) await saveCache(cache, g, learnt, walked, Boolean(opts.range), stats);
+    if (!timedOut) await saveCache(cache, g, learnt, Boolean(opts.range), stats);
     lap('cache written');
   }
   stats.durationMs += Date.now() - started;
@@ -715,7 +717,7 @@ export async function scanHistory(
  * and unreadable blobs get none, so they are asked for again next time.
  */
 function verdictsOf(g: Gathered, results: Map<string, BlobResult>, unreadable: Map<string, string>): Verdicts {
-  const verdicts: Verdicts = new Map();
+  const verdicts = new Verdicts();
   for (const [oid, size] of g.readSizes) {
     if (unreadable.has(oid)) continue;
     const r = results.get(oid);
@@ -734,21 +736,29 @@ async function saveCache(
   cache: ScanCache,
   g: Gathered,
   learnt: Verdicts,
-  walked: string[],
   range: boolean,
   stats: ScanStats,
 ): Promise<void> {
+  const known = cache.verdicts;
   let fresh = 0;
-  for (const oid of learnt.keys()) if (!cache.verdicts.has(oid)) fresh++;
-  const walkChanged = !range && (!g.walkReused || g.index.commits.length !== g.cachedCommits);
+  const learntIds = learnt.idStore();
+  for (let n = 0; n < learnt.size; n++) if (!known.getBinary(learntIds, n * learnt.idBytes, learnt.idBytes)) fresh++;
+  const walkChanged = !range && (!g.walkReused || g.index.commitCount !== g.cachedCommits);
   if (!fresh && !walkChanged) return;
   // a full history scan keeps the verdicts of what it walked (a blob no ref reaches any more goes);
   // a range adds its verdicts to those already kept
   let verdicts = learnt;
   if (!range) {
-    verdicts = new Map() as Verdicts;
-    for (const oid of walked) {
-      const v = learnt.get(oid) ?? cache.verdicts.get(oid);
+    verdicts = new Verdicts();
+    const { blobIds } = g.index;
+    const bytes = blobIds.bytes;
+    for (let b = 0; b < blobIds.count; b++) {
+      const at = b * bytes;
+      const v = learnt.getBinary(blobIds.store, at, bytes) ?? known.getBinary(blobIds.store, at, bytes);
+      if (v !== undefined) verdicts.setBinary(blobIds.store, at, bytes, v);
+    }
+    for (const oid of g.index.dangling) {
+      const v = learnt.get(oid) ?? known.get(oid);
       if (v !== undefined) verdicts.set(oid, v);
     }
   }
@@ -790,26 +800,33 @@ class PlaceBook {
   }
 
   of(oid: string): Place[] {
-    const occ = this.index.blobs.get(oid);
-    if (!occ) return [{ commit: -1, path: DANGLING_PATH, blob: oid, anyPath: true }];
+    const b = this.index.findBlob(oid);
+    if (b < 0) return [{ commit: -1, path: DANGLING_PATH, blob: oid, anyPath: true }];
+    const { occStart, occPairs } = this.index;
     const out: Place[] = [];
-    for (let i = 0; i < occ.length; i += 2) out.push(this.place(occ[i]!, occ[i + 1]!, oid));
+    for (let i = occStart[b]!; i < occStart[b + 1]!; i++)
+      out.push(this.place(occPairs[2 * i]!, occPairs[2 * i + 1]!, oid));
     return out;
   }
 
   pathOf(oid: string): string {
-    const occ = this.index.blobs.get(oid);
-    if (!occ) return DANGLING_PATH;
-    return this.noteRef.has(occ[0]!) ? MESSAGE_PATHS.note : this.index.paths[occ[1]!]!;
+    const b = this.index.findBlob(oid);
+    if (b < 0) return DANGLING_PATH;
+    const at = 2 * this.index.occStart[b]!;
+    return this.noteRef.has(this.index.occPairs[at]!)
+      ? MESSAGE_PATHS.note
+      : this.index.paths[this.index.occPairs[at + 1]!]!;
   }
 
   /** Whether the global allowlist covers every path the blob appears at (it is then not scanned at all). */
   allAllowlisted(oid: string, stage: FindingsStage): boolean {
     if (!stage.hasPlaceAllowlist) return false;
-    const occ = this.index.blobs.get(oid);
-    if (!occ) return false;
-    for (let i = 0; i < occ.length; i += 2) {
-      if (this.noteRef.has(occ[i]!) || !stage.placeAllowed(this.index.paths[occ[i + 1]!]!)) return false;
+    const b = this.index.findBlob(oid);
+    if (b < 0) return false;
+    const { occStart, occPairs } = this.index;
+    for (let i = occStart[b]!; i < occStart[b + 1]!; i++) {
+      if (this.noteRef.has(occPairs[2 * i]!) || !stage.placeAllowed(this.index.paths[occPairs[2 * i + 1]!]!))
+        return false;
     }
     return true;
   }
@@ -825,23 +842,26 @@ async function pathRules(
   ruleset: Ruleset,
   stage: FindingsStage,
 ): Promise<void> {
-  const pathMemo = new Map<number, CompiledRule[]>();
+  // path rules depend on the path alone: each path is asked once, and most have none
+  const pathMemo: (CompiledRule[] | undefined)[] = new Array(index.paths.length);
+  const { occStart, occPairs } = index;
   let sinceYield = 0;
-  for (const [oid, occ] of index.blobs) {
+  for (let b = 0; b < index.blobCount; b++) {
     if (++sinceYield === 1000) {
       sinceYield = 0;
       await new Promise((r) => setImmediate(r));
     }
-    for (let i = 0; i < occ.length; i += 2) {
-      const pid = occ[i + 1]!;
-      let rules = pathMemo.get(pid);
+    let oid: string | undefined;
+    for (let i = occStart[b]!; i < occStart[b + 1]!; i++) {
+      const pid = occPairs[2 * i + 1]!;
+      let rules = pathMemo[pid];
       if (!rules) {
         rules = detectPath(ruleset, index.paths[pid]!, 0)
           .filter((r) => r.kind === 'path')
           .map((r) => r.rule);
-        pathMemo.set(pid, rules);
+        pathMemo[pid] = rules;
       }
-      if (rules.length) stage.addPathHits(rules, places.place(occ[i]!, pid, oid));
+      if (rules.length) stage.addPathHits(rules, places.place(occPairs[2 * i]!, pid, (oid ??= index.blobOid(b))));
     }
   }
 }
@@ -860,16 +880,23 @@ function sizeRules(
   const floor = Math.min(...ruleset.pathRules.filter((r) => r.kind === 'size').map((r) => r.minSize ?? 0));
   for (const [oid, size] of sizes) {
     if (size < floor) continue;
-    const occ = index.blobs.get(oid);
-    if (!occ) continue; // a dangling blob has no path
-    for (let i = 0; i < occ.length; i += 2) {
-      const path = index.paths[occ[i + 1]!]!;
-      const rules = detectPath(ruleset, path, size)
+    const b = index.findBlob(oid);
+    if (b < 0) continue; // a dangling blob has no path
+    for (let i = index.occStart[b]!; i < index.occStart[b + 1]!; i++) {
+      const pid = index.occPairs[2 * i + 1]!;
+      const rules = detectPath(ruleset, index.paths[pid]!, size)
         .filter((r) => r.kind === 'size')
         .map((r) => r.rule);
-      if (rules.length) stage.addPathHits(rules, places.place(occ[i]!, occ[i + 1]!, oid), size);
+      if (rules.length) stage.addPathHits(rules, places.place(index.occPairs[2 * i]!, pid, oid), size);
     }
   }
+}
+
+/** Every blob's id, in the order the walk met them. */
+function blobOids(index: HistoryIndex): string[] {
+  const out = new Array<string>(index.blobCount);
+  for (let b = 0; b < index.blobCount; b++) out[b] = index.blobOid(b);
+  return out;
 }
 
 /** Raised after a scan that could not read everything: the findings are real, the all-clear is not. */

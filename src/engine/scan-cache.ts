@@ -16,8 +16,8 @@
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { LeakguardError } from '../errors.js';
-import type { Commit, HistoryIndex } from '../sources/history.js';
-import { addOccurrence, emptyIndex } from '../sources/history.js';
+import { HistoryIndex } from '../sources/history.js';
+import { Verdicts, type BlobVerdict, type MatchSpot } from './verdicts.js';
 import type { AllowlistSpec, RuleSpec } from './rule-spec.js';
 import { nodeCrypto } from './fingerprint.js';
 import {
@@ -38,37 +38,7 @@ const WALK_FILE = 'walk.bin';
 const BLOBS_FILE = 'blobs.bin';
 const OWN_FILE = /^(walk\.bin|blobs\.bin|lock)(\.\d+\.\d+\.tmp)?$/;
 
-/** Where a rule matched in a blob: enough to check a rebuild, never the text itself. */
-export interface MatchSpot {
-  ruleId: string;
-  start: number;
-  end: number;
-  line: number;
-}
-
-export interface BlobVerdict {
-  size: number;
-  binary: boolean;
-  lfs: boolean;
-  /** Empty for a blob where no rule matched: it is never read again. */
-  spots: MatchSpot[];
-}
-
-/**
- * A verdict as held in memory: a clean text blob (most of them) is just its size, so a history of
- * a million blobs does not hold a million verdict objects.
- */
-export type Verdict = number | BlobVerdict;
-export type Verdicts = Map<string, Verdict>;
-
-export function verdictSize(v: Verdict): number {
-  return typeof v === 'number' ? v : v.size;
-}
-
-/** The compact form of a verdict. */
-export function verdict(size: number, binary: boolean, lfs: boolean, spots: MatchSpot[]): Verdict {
-  return binary || lfs || spots.length ? { size, binary, lfs, spots } : size;
-}
+export { verdict, verdictSize, Verdicts, type BlobVerdict, type MatchSpot, type Verdict } from './verdicts.js';
 
 /** The walk as cached: a history index of its own, the revisions it started from, and message hits. */
 export interface CachedWalk {
@@ -167,7 +137,7 @@ export class ScanCache {
   get verdicts(): Verdicts {
     if (this.decoded) return this.decoded;
     const body = readCacheFile(join(this.dir, BLOBS_FILE), 'blobs', this.key);
-    this.decoded = new Map();
+    this.decoded = new Verdicts();
     if (body) {
       try {
         this.decoded = decodeVerdicts(body);
@@ -211,8 +181,11 @@ export class ScanCache {
         } catch (e) {
           if (!(e instanceof BadCacheBody)) throw e;
         }
-        if (onDisk) {
-          for (const [oid, v] of update.verdicts) onDisk.set(oid, v);
+        if (onDisk && (!onDisk.size || onDisk.idBytes === update.verdicts.idBytes)) {
+          const ids = update.verdicts.idStore();
+          const bytes = update.verdicts.idBytes;
+          for (let n = 0; n < update.verdicts.size; n++)
+            onDisk.setBinary(ids, n * bytes, bytes, update.verdicts.nth(n));
           verdicts = onDisk;
         }
       }
@@ -222,34 +195,35 @@ export class ScanCache {
   }
 }
 
-function oidBytes(oid: string | undefined): number {
-  return oid ? oid.length >> 1 : 20;
-}
+/** Typed arrays are written as they lie in memory: a cache from a machine of the other byte order reads as absent. */
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 2;
 
 function encodeVerdicts(verdicts: Verdicts): Buffer {
   const w = new BodyWriter();
-  const first = verdicts.keys().next().value as string | undefined;
-  const bytes = oidBytes(first);
-  w.uint(bytes);
+  w.uint(LITTLE_ENDIAN);
+  w.uint(verdicts.idBytes || 20);
   const ruleIds = new Map<string, number>();
-  for (const v of verdicts.values())
-    if (typeof v !== 'number') for (const s of v.spots) if (!ruleIds.has(s.ruleId)) ruleIds.set(s.ruleId, ruleIds.size);
-  w.uint(ruleIds.size);
-  for (const id of ruleIds.keys()) w.str(id);
-  // one object format per repository: ids of another length are not kept
-  const oids: string[] = [];
-  for (const oid of verdicts.keys()) if (oid.length === bytes * 2) oids.push(oid);
-  w.uint(oids.length);
-  w.hexColumn(oids);
-  for (const oid of oids) {
-    const v = verdicts.get(oid)!;
+  const detailed: number[] = [];
+  const sizes = new Float64Array(verdicts.size);
+  for (let n = 0; n < verdicts.size; n++) {
+    const v = verdicts.nth(n);
     if (typeof v === 'number') {
-      w.uint(v);
-      w.uint(0);
-      w.uint(0);
+      sizes[n] = v;
       continue;
     }
-    w.uint(v.size);
+    sizes[n] = v.size;
+    detailed.push(n);
+    for (const s of v.spots) if (!ruleIds.has(s.ruleId)) ruleIds.set(s.ruleId, ruleIds.size);
+  }
+  w.uint(ruleIds.size);
+  for (const id of ruleIds.keys()) w.str(id);
+  w.uint(verdicts.size);
+  w.raw(verdicts.idStore());
+  w.array(sizes);
+  w.uint(detailed.length);
+  for (const n of detailed) {
+    const v = verdicts.nth(n) as BlobVerdict;
+    w.uint(n);
     w.uint((v.binary ? 1 : 0) | (v.lfs ? 2 : 0));
     w.uint(v.spots.length);
     for (const s of v.spots) {
@@ -264,60 +238,61 @@ function encodeVerdicts(verdicts: Verdicts): Buffer {
 
 function decodeVerdicts(body: Buffer): Verdicts {
   const r = new BodyReader(body);
+  if (r.uint() !== LITTLE_ENDIAN) throw new BadCacheBody('written on a machine of the other byte order');
   const bytes = r.uint();
   if (bytes !== 20 && bytes !== 32) throw new BadCacheBody('unknown object id length');
   const rules: string[] = [];
   for (let n = r.uint(); n > 0; n--) rules.push(r.str());
-  const out: Verdicts = new Map();
-  const none: MatchSpot[] = [];
   const count = r.uint();
-  const ids = r.hexColumn(count, bytes);
-  const hexLen = bytes * 2;
+  const ids = r.raw(count * bytes);
+  const sizes = r.float64s(count);
   for (let n = 0; n < count; n++) {
-    const oid = ids.slice(n * hexLen, (n + 1) * hexLen);
-    const size = r.uint();
+    const size = sizes[n]!;
+    if (!(size >= 0 && Number.isSafeInteger(size))) throw new BadCacheBody('a blob of an impossible size');
+  }
+  const detail = new Map<number, BlobVerdict>();
+  for (let d = r.uint(); d > 0; d--) {
+    const n = r.below(count);
     const flags = r.below(4);
-    const count = r.uint();
-    const spots: MatchSpot[] = count ? [] : none;
-    for (let i = 0; i < count; i++)
+    const spots: MatchSpot[] = [];
+    for (let i = r.uint(); i > 0; i--)
       spots.push({ ruleId: rules[r.below(rules.length)]!, start: r.uint(), end: r.uint(), line: r.uint() });
-    out.set(oid, { size, binary: (flags & 1) !== 0, lfs: (flags & 2) !== 0, spots });
+    detail.set(n, { size: sizes[n]!, binary: (flags & 1) !== 0, lfs: (flags & 2) !== 0, spots });
   }
   r.end();
-  return out;
+  return Verdicts.fromColumns(bytes, ids, sizes, detail);
 }
 
+/**
+ * The walk as the history index holds it: its id tables as raw bytes and its typed arrays as they
+ * are, so a warm scan copies a few buffers instead of building an object per commit.
+ */
 function encodeWalk(walk: CachedWalk): Buffer {
   const { index } = walk;
   const w = new BodyWriter();
-  const bytes = oidBytes(index.commits[0]?.oid ?? walk.tips[0]);
+  w.uint(LITTLE_ENDIAN);
+  const bytes = index.commitIds.bytes || (walk.tips[0] ? walk.tips[0].length >> 1 : 20);
   w.uint(bytes);
   w.uint(walk.tips.length);
   for (const t of walk.tips) w.hex(t);
-  w.uint(index.commits.length);
-  w.hexColumn(index.commits.map((c) => c.oid));
-  for (let i = 0; i < index.commits.length; i++) {
-    const c = index.commits[i]!;
-    w.int(c.time);
-    w.uint(c.parents.length);
-    for (const p of c.parents) {
-      const pi = index.commitIndex.get(p);
-      if (pi !== undefined) w.uint(pi + 1);
-      else {
-        w.uint(0); // a parent outside the walk (a shallow boundary): kept by id
-        w.hex(p);
-      }
-    }
-    w.uint(walk.messageHits.has(i) ? 1 : 0);
-  }
+  const n = index.commitCount;
+  w.uint(n);
+  w.raw(index.commitIds.store.subarray(0, n * bytes));
+  w.array(index.times);
+  w.array(index.parentStart);
+  w.array(index.parentList);
+  w.uint(index.outsideIds.count);
+  w.raw(index.outsideIds.store.subarray(0, index.outsideIds.count * bytes));
+  const hits = Int32Array.from([...walk.messageHits].sort((a, b) => a - b));
+  w.uint(hits.length);
+  w.array(hits);
   w.uint(index.paths.length);
   for (const p of index.paths) w.str(p);
-  w.uint(index.blobs.size);
-  w.hexColumn([...index.blobs.keys()]);
-  for (const occ of index.blobs.values()) {
-    w.uint(occ.length >> 1);
-    for (const x of occ) w.uint(x);
-  }
+  const nb = index.blobCount;
+  w.uint(nb);
+  w.raw(index.blobIds.store.subarray(0, nb * bytes));
+  w.array(index.occStart);
+  w.array(index.occPairs);
   w.uint(index.gitlinks.size);
   for (const g of index.gitlinks) w.str(g);
   return w.done();
@@ -325,64 +300,66 @@ function encodeWalk(walk: CachedWalk): Buffer {
 
 function decodeWalk(body: Buffer): CachedWalk {
   const r = new BodyReader(body);
+  if (r.uint() !== LITTLE_ENDIAN) throw new BadCacheBody('written on a machine of the other byte order');
   const bytes = r.uint();
   if (bytes !== 20 && bytes !== 32) throw new BadCacheBody('unknown object id length');
   const tips: string[] = [];
   for (let n = r.uint(); n > 0; n--) tips.push(r.hex(bytes));
-  const index = emptyIndex();
-  const count = r.uint();
+  const n = r.uint();
+  const commitIds = r.raw(n * bytes);
+  const times = r.float64s(n);
+  const parentStart = r.int32s(n + 1);
+  checkStarts(parentStart, undefined);
+  const parentList = r.int32s(parentStart[n]!);
+  const outside = r.uint();
+  const outsideIds = r.raw(outside * bytes);
+  for (let k = 0; k < parentList.length; k++) {
+    const p = parentList[k]!;
+    if (p >= n || p < -outside) throw new BadCacheBody('a parent out of range');
+  }
+  const hits = r.int32s(r.uint());
   const messageHits = new Set<number>();
-  const hexLen = bytes * 2;
-  const commitIds = r.hexColumn(count, bytes);
-  // parents as indexes first (most are later in the list), ids once every commit is read; a
-  // parent outside the walk (-1) has its id kept aside
-  const parentStart = new Int32Array(count + 1);
-  const parentAt: number[] = [];
-  const outside = new Map<number, string>();
-  const none: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const oid = commitIds.slice(i * hexLen, (i + 1) * hexLen);
-    const time = r.int();
-    parentStart[i] = parentAt.length;
-    for (let n = r.uint(); n > 0; n--) {
-      const p = r.below(count + 1);
-      if (!p) outside.set(parentAt.length, r.hex(bytes));
-      parentAt.push(p - 1);
-    }
-    if (r.below(2)) messageHits.add(i);
-    index.commits.push({ oid, parents: none, time } satisfies Commit);
-    index.commitIndex.set(oid, i);
+  for (const c of hits) {
+    if (c < 0 || c >= n) throw new BadCacheBody('a message hit out of range');
+    messageHits.add(c);
   }
-  parentStart[count] = parentAt.length;
-  for (let i = 0; i < count; i++) {
-    const end = parentStart[i + 1]!;
-    const start = parentStart[i]!;
-    if (start === end) {
-      index.commits[i]!.parents = [];
-      continue;
-    }
-    const parents: string[] = [];
-    for (let k = start; k < end; k++) {
-      const p = parentAt[k]!;
-      parents.push(p >= 0 ? index.commits[p]!.oid : outside.get(k)!);
-    }
-    index.commits[i]!.parents = parents;
+  const paths: string[] = [];
+  for (let k = r.uint(); k > 0; k--) paths.push(r.str());
+  const nb = r.uint();
+  const blobIds = r.raw(nb * bytes);
+  const occStart = r.int32s(nb + 1);
+  // every blob the walk met occurs somewhere
+  checkStarts(occStart, 1);
+  const occPairs = r.int32s(2 * occStart[nb]!);
+  for (let k = 0; k < occPairs.length; k += 2) {
+    if (occPairs[k]! < 0 || occPairs[k]! >= n) throw new BadCacheBody('an occurrence in an unknown commit');
+    if (occPairs[k + 1]! < 0 || occPairs[k + 1]! >= paths.length)
+      throw new BadCacheBody('an occurrence at an unknown path');
   }
-  for (let n = r.uint(); n > 0; n--) index.paths.push(r.str());
-  const paths = index.paths.length;
-  const blobCount = r.uint();
-  const blobIds = r.hexColumn(blobCount, bytes);
-  for (let n = 0; n < blobCount; n++) {
-    const oid = blobIds.slice(n * hexLen, (n + 1) * hexLen);
-    const pairs = r.uint();
-    const occ: number[] = [];
-    for (let i = 0; i < pairs; i++) occ.push(r.below(count), r.below(paths));
-    if (!pairs) throw new BadCacheBody('a blob without occurrences');
-    index.blobs.set(oid, occ);
-  }
-  for (let n = r.uint(); n > 0; n--) index.gitlinks.add(r.str());
+  const gitlinks: string[] = [];
+  for (let k = r.uint(); k > 0; k--) gitlinks.push(r.str());
   r.end();
+  const index = HistoryIndex.fromParts({
+    bytes,
+    commitIds,
+    times,
+    parentStart,
+    parentList,
+    outsideIds,
+    paths,
+    blobIds,
+    occStart,
+    occPairs,
+    gitlinks,
+  });
   return { index, tips, messageHits };
+}
+
+/** Offsets of a flat list of lists: from 0, never falling, each list at least `least` long. */
+function checkStarts(starts: Int32Array, least: number | undefined): void {
+  if (starts[0] !== 0) throw new BadCacheBody('a list that does not start at 0');
+  for (let k = 1; k < starts.length; k++)
+    if (starts[k]! - starts[k - 1]! < (least ?? 0)) throw new BadCacheBody('a list of impossible length');
 }
 
 /**
@@ -398,59 +375,80 @@ export function mergeWalk(
   revs: string[],
 ): { index: HistoryIndex; messageHits: Set<number> } | undefined {
   const old = cached.index;
-  const n = old.commits.length;
+  const n = old.commitCount;
+  if (fresh.commitCount && old.commitIds.bytes && fresh.commitIds.bytes !== old.commitIds.bytes) return undefined;
+  const bytes = old.commitIds.bytes || fresh.commitIds.bytes;
   // every cached commit must still be reachable, from a ref that is a cached commit or through a new commit
   const reached = new Uint8Array(n);
   const stack: number[] = [];
-  const visit = (oid: string) => {
-    const i = old.commitIndex.get(oid);
-    if (i !== undefined && !reached[i]) {
+  const visit = (i: number) => {
+    if (i >= 0 && !reached[i]) {
       reached[i] = 1;
       stack.push(i);
     }
   };
-  for (const oid of revs) visit(oid);
-  for (const c of fresh.commits) {
-    visit(c.oid);
-    for (const p of c.parents) visit(p);
+  for (const oid of revs) visit(old.findCommit(oid));
+  for (let c = 0; c < fresh.commitCount; c++) {
+    visit(old.commitIds.lookup(fresh.commitIds.store, c * bytes));
+    for (let k = fresh.parentStart[c]!; k < fresh.parentStart[c + 1]!; k++) {
+      const p = fresh.parentList[k]!;
+      visit(
+        p >= 0
+          ? old.commitIds.lookup(fresh.commitIds.store, p * bytes)
+          : old.commitIds.lookup(fresh.outsideIds.store, (-1 - p) * bytes),
+      );
+    }
   }
   let count = 0;
   while (stack.length) {
     const i = stack.pop()!;
     count++;
-    for (const p of old.commits[i]!.parents) visit(p);
+    for (let k = old.parentStart[i]!; k < old.parentStart[i + 1]!; k++) visit(old.parentList[k]!);
   }
   if (count !== n) return undefined;
   // nothing new: the cached walk is the walk
-  if (!fresh.commits.length) return { index: old, messageHits: cached.messageHits };
+  if (!fresh.commitCount) return { index: old, messageHits: cached.messageHits };
 
-  const index = emptyIndex();
-  const pathIds = new Map<string, number>();
+  const index = new HistoryIndex(bytes);
   const messageHits = new Set<number>();
-  for (const c of fresh.commits) {
-    index.commitIndex.set(c.oid, index.commits.length);
-    index.commits.push(c);
-  }
+  /** Copies commit `c` of `from`, with its parents, as the next commit of the merged index. */
+  const copyCommit = (from: HistoryIndex, c: number) => {
+    const added = index.addCommitBinary(from.commitIds.store, c * bytes, from.times[c]!);
+    for (let k = from.parentStart[c]!; k < from.parentStart[c + 1]!; k++) {
+      const p = from.parentList[k]!;
+      if (p >= 0) index.addParentBinary(from.commitIds.store, p * bytes);
+      else index.addParentBinary(from.outsideIds.store, (-1 - p) * bytes);
+    }
+    return added;
+  };
+  for (let c = 0; c < fresh.commitCount; c++) copyCommit(fresh, c);
   // a cached tip git could not find (pruned) lets the walk list cached commits again: listed once
   const at = new Int32Array(n);
   for (let i = 0; i < n; i++) {
-    const c = old.commits[i]!;
-    if (index.commitIndex.has(c.oid)) {
+    if (index.commitIds.lookup(old.commitIds.store, i * bytes) >= 0) {
       at[i] = -1;
       continue;
     }
-    at[i] = index.commits.length;
-    if (cached.messageHits.has(i)) messageHits.add(index.commits.length);
-    index.commitIndex.set(c.oid, index.commits.length);
-    index.commits.push(c);
+    at[i] = copyCommit(old, i);
+    if (cached.messageHits.has(i)) messageHits.add(at[i]!);
   }
-  for (const [oid, occ] of fresh.blobs)
-    for (let i = 0; i < occ.length; i += 2) addOccurrence(index, pathIds, occ[i]!, fresh.paths[occ[i + 1]!]!, oid);
-  for (const [oid, occ] of old.blobs)
-    for (let i = 0; i < occ.length; i += 2) {
-      const c = at[occ[i]!]!;
-      if (c >= 0) addOccurrence(index, pathIds, c, old.paths[occ[i + 1]!]!, oid);
+  /** Copies every occurrence of `from`'s blobs, its commits renumbered by `commitAt`. */
+  const copyBlobs = (from: HistoryIndex, commitAt: (c: number) => number) => {
+    const pathAt = from.paths.map((p) => index.pathId(p));
+    const { occStart, occPairs } = from;
+    for (let b = 0; b < from.blobCount; b++) {
+      let blob = -1;
+      for (let i = occStart[b]!; i < occStart[b + 1]!; i++) {
+        const c = commitAt(occPairs[2 * i]!);
+        if (c < 0) continue;
+        if (blob < 0) blob = index.blobIds.addBinary(from.blobIds.store, b * bytes);
+        index.addOccurrenceOf(c, pathAt[occPairs[2 * i + 1]!]!, blob);
+      }
     }
+  };
+  copyBlobs(fresh, (c) => c);
+  copyBlobs(old, (c) => at[c]!);
+  index.settle();
   for (const g of fresh.gitlinks) index.gitlinks.add(g);
   for (const g of old.gitlinks) index.gitlinks.add(g);
   index.warnings.push(...fresh.warnings);

@@ -7,98 +7,17 @@ import { spawn } from 'node:child_process';
 import { LeakguardError } from '../errors.js';
 import { gitComplaint, gitRaw } from './git.js';
 import { batchCheck } from './catfile.js';
+import { HistoryIndex, type CommitAbout, type RefInfo } from './history-index.js';
 
-export interface RefInfo {
-  name: string;
-  commit: string;
-}
-
-export interface Commit {
-  oid: string;
-  parents: string[];
-  /** Committer time, seconds: orders occurrences to find the first. */
-  time: number;
-  /** Who, when and why: read only for the commits a report names (see `describeCommits`). */
-  about?: CommitAbout;
-}
-
-export interface CommitAbout {
-  author: string;
-  date: string;
-  subject: string;
-}
-
-/** Everything the walk saw; occurrence lists are flat [commitIndex, pathIndex, ...] pairs. */
-export interface HistoryIndex {
-  commits: Commit[];
-  commitIndex: Map<string, number>;
-  paths: string[];
-  blobs: Map<string, number[]>;
-  /** Submodule entries (gitlinks), by path: not entered. */
-  gitlinks: Set<string>;
-  refs: RefInfo[];
-  /** Blobs found only outside any commit (with --all-objects). */
-  dangling: string[];
-  warnings: string[];
-}
-
-/**
- * Records that `commit` holds blob `oid` at `path` (paths interned once in `pathIds`); true when the
- * blob is new to the index. Both history readers build the index through it.
- */
-export function addOccurrence(
-  index: HistoryIndex,
-  pathIds: Map<string, number>,
-  commit: number,
-  path: string,
-  oid: string,
-): boolean {
-  let pid = pathIds.get(path);
-  if (pid === undefined) {
-    pid = index.paths.length;
-    index.paths.push(path);
-    pathIds.set(path, pid);
-  }
-  const occ = index.blobs.get(oid);
-  if (occ) {
-    occ.push(commit, pid);
-    return false;
-  }
-  index.blobs.set(oid, [commit, pid]);
-  return true;
-}
-
-/**
- * Once a walk is complete, drops what it no longer needs to keep: a parent's id, read as text
- * on its child's line, becomes the parent's own id string (one string per commit, not one per
- * commit and another per child), and occurrence lists grown by pushes are copied to their exact
- * length (a list grown past two entries reserves about twenty). Both readers end with it.
- */
-export function settleIndex(index: HistoryIndex): void {
-  const { commits, commitIndex } = index;
-  for (const c of commits) {
-    for (let i = 0; i < c.parents.length; i++) {
-      const known = commitIndex.get(c.parents[i]!);
-      if (known !== undefined) c.parents[i] = commits[known]!.oid;
-    }
-  }
-  for (const [oid, occ] of index.blobs) if (occ.length > 2) index.blobs.set(oid, occ.slice());
-}
+export { HistoryIndex, type CommitAbout, type RefInfo } from './history-index.js';
 
 const GITLINK_MODE = Buffer.from('160000');
 
-/** A history with nothing in it yet: what every reader starts from. */
+/** A history with nothing in it: what a scan without refs, or with nothing new, stands on. */
 export function emptyIndex(): HistoryIndex {
-  return {
-    commits: [],
-    commitIndex: new Map(),
-    paths: [],
-    blobs: new Map(),
-    gitlinks: new Set(),
-    refs: [],
-    dangling: [],
-    warnings: [],
-  };
+  const index = new HistoryIndex();
+  index.settle();
+  return index;
 }
 
 /** Git must not reach for a promisor remote mid-scan (partial clones). Ignored by older git. */
@@ -145,7 +64,7 @@ export async function nonCommitRefs(
   index: HistoryIndex,
   refs: RefInfo[],
 ): Promise<{ refs: RefInfo[]; warnings: string[] }> {
-  const odd = refs.filter((r) => !index.commitIndex.has(r.commit));
+  const odd = refs.filter((r) => index.findCommit(r.commit) < 0);
   if (!odd.length) return { refs, warnings: [] };
   const typeOf = new Map(
     await batchCheck(cwd, 'objecttype', {
@@ -159,7 +78,7 @@ export async function nonCommitRefs(
       ? `ref ${r.name} points at a ${type}, not a commit; it is not walked`
       : `ref ${r.name} points at a missing object (${r.commit}); it is not walked`;
   });
-  return { refs: refs.filter((r) => index.commitIndex.has(r.commit)), warnings };
+  return { refs: refs.filter((r) => index.findCommit(r.commit) >= 0), warnings };
 }
 
 /** Notes that the repository is missing history: shallow or partial clones. */
@@ -219,8 +138,7 @@ export function walkHistory(
   onBlob?: (oid: string, path: string, commits: number) => void,
   onMessage?: (commit: number, text: Buffer) => void,
 ): Promise<HistoryIndex> {
-  const index = emptyIndex();
-  const pathIds = new Map<string, number>();
+  const index = new HistoryIndex();
   const args = [
     'log',
     '--raw',
@@ -241,14 +159,17 @@ export function walkHistory(
     const child = spawn('git', args, { cwd, env: HISTORY_ENV, stdio: ['pipe', 'pipe', 'pipe'] });
     let stderr = '';
     let rest = Buffer.alloc(0);
-    // Parser state: the commit being read, how many header fields are still due and the ones read
-    // so far, and whether the next token is the path of a raw entry (and if so, its new blob id).
-    // Tokens are read in place, as byte ranges of the chunk git sent.
+    // Parser state: the commit being read, how many header fields are still due, and whether the
+    // next token is the path of a raw entry (and if so, where its new blob id sits in `pending`).
+    // Tokens are read in place, as byte ranges of the chunk git sent: ids go into the index as
+    // bytes, and only paths become strings.
     let commit = -1;
     let headerLeft = 0;
-    let head = { oid: '', parents: [] as string[] };
-    let pendingOid: string | undefined; // '' for an entry whose path is to be passed over
+    let pathDue = false; // the next token is a raw entry's path
+    let pendingBlob = false; // ... and that entry names a blob, whose id is in `pending`
     let pendingGitlink = false;
+    const pending = Buffer.alloc(64);
+    let pendingDigits = 0;
     const onHeader = (buf: Buffer, s: number, e: number) => {
       headerLeft--;
       // the message, when asked for, is the last header token; it is handed over, not kept
@@ -256,62 +177,84 @@ export function walkHistory(
         onMessage(commit, buf.subarray(s, e));
         return;
       }
-      // the whole commit at once: objects built field by field change shape as they go
-      index.commits.push({ oid: head.oid, parents: head.parents, time: Number(buf.toString('latin1', s, e)) });
+      index.setLastTime(Number(buf.toString('latin1', s, e)));
     };
-    const onPath = (buf: Buffer, s: number, e: number, oid: string) => {
+    const onPath = (buf: Buffer, s: number, e: number) => {
       const path = buf.toString('utf8', s, e);
       if (pendingGitlink) {
         index.gitlinks.add(path);
         return;
       }
-      if (addOccurrence(index, pathIds, commit, path, oid)) onBlob?.(oid, path, commit + 1);
+      const blob = index.addOccurrenceHex(commit, index.pathId(path), pending, 0, pendingDigits);
+      if (blob >= 0) onBlob?.(index.blobOid(blob), path, commit + 1);
     };
     /** A raw entry after its ':': oldmode newmode oldoid newoid status; ids of 40 (SHA-1) or 64 (SHA-256) hex digits. */
     const onRaw = (buf: Buffer, m: number, e: number) => {
       const idLen = (e - m - 16) >> 1;
       const status = buf[e - 1];
-      const oid = buf.toString('latin1', m + 15 + idLen, m + 15 + 2 * idLen);
+      const at = m + 15 + idLen;
+      pathDue = true;
       // deletions, and entries git could not name a new blob for (all zeros), carry no content:
       // their path token is still due, and is then passed over
-      pendingOid = status === 68 /* D */ || (buf[m + 15 + idLen] === 48 && /^0+$/.test(oid)) ? '' : oid;
+      let zero = true;
+      for (let k = at; k < at + idLen && zero; k++) zero = buf[k] === 48;
+      pendingBlob = status !== 68 /* D */ && !zero;
+      if (pendingBlob) {
+        buf.copy(pending, 0, at, at + idLen);
+        pendingDigits = idLen;
+      }
       // the new mode, read in place (a string per entry is garbage the walk makes by the million)
       pendingGitlink = buf.compare(GITLINK_MODE, 0, 6, m + 7, m + 13) === 0;
+    };
+    /** `\x01<id> <parent> <parent>...`: the commit's own id, then its parents (none for a root). */
+    const onCommitLine = (buf: Buffer, s: number, e: number) => {
+      let i = s;
+      let first = true;
+      while (i < e) {
+        let j = buf.indexOf(32, i);
+        if (j === -1 || j > e) j = e;
+        if (j > i) {
+          if (first) commit = index.addCommitHex(buf, i, j - i, 0);
+          else index.addParentHex(buf, i, j - i);
+          first = false;
+        }
+        i = j + 1;
+      }
+      headerLeft = onMessage ? 2 : 1;
     };
     const onToken = (buf: Buffer, s: number, e: number) => {
       if (headerLeft > 0) {
         onHeader(buf, s, e);
         return;
       }
-      if (pendingOid !== undefined) {
-        const oid = pendingOid;
-        pendingOid = undefined;
-        if (oid) onPath(buf, s, e, oid);
+      if (pathDue) {
+        pathDue = false;
+        if (pendingBlob) onPath(buf, s, e);
         return;
       }
       while (s < e && buf[s] === 10) s++;
-      if (buf[s] === 1) {
-        const [oid, ...parents] = buf
-          .toString('latin1', s + 1, e)
-          .split(' ')
-          .filter(Boolean);
-        commit = index.commits.length;
-        head = { oid: oid!, parents };
-        index.commitIndex.set(oid!, commit);
-        headerLeft = onMessage ? 2 : 1;
-      } else if (buf[s] === 58 /* : */) {
-        onRaw(buf, s + 1, e);
-      }
+      if (buf[s] === 1) onCommitLine(buf, s + 1, e);
+      else if (buf[s] === 58 /* : */) onRaw(buf, s + 1, e);
     };
+    // what git said that the index could not take (an id of another length mid-walk): the walk stops
+    let unreadable: Error | undefined;
     child.stdout.on('data', (d: Buffer) => {
+      if (unreadable) return;
       const buf = rest.length ? Buffer.concat([rest, d]) : d;
       let s = 0;
-      for (;;) {
-        const i = buf.indexOf(0, s);
-        if (i === -1) break;
-        onToken(buf, s, i);
-        s = i + 1;
+      try {
+        for (;;) {
+          const i = buf.indexOf(0, s);
+          if (i === -1) break;
+          onToken(buf, s, i);
+          s = i + 1;
+        }
+      } catch (e) {
+        unreadable = e as Error;
+        child.kill();
+        return;
       }
+      // only the unfinished token is kept: git's output is never held whole
       rest = Buffer.from(buf.subarray(s));
     });
     child.stderr.on('data', (d: Buffer) => {
@@ -319,7 +262,16 @@ export function walkHistory(
     });
     child.on('error', (e) => reject(new LeakguardError(`could not run git log: ${e.message}`)));
     child.on('close', (code) => {
-      if (rest.length) onToken(rest, 0, rest.length);
+      if (unreadable) {
+        reject(new LeakguardError(`git log printed what leakguard cannot read: ${unreadable.message}`));
+        return;
+      }
+      try {
+        if (rest.length) onToken(rest, 0, rest.length);
+      } catch (e) {
+        reject(new LeakguardError(`git log printed what leakguard cannot read: ${(e as Error).message}`));
+        return;
+      }
       if (code !== 0) {
         const why = gitComplaint(stderr);
         reject(
@@ -331,7 +283,7 @@ export function walkHistory(
         );
         return;
       }
-      settleIndex(index);
+      index.settle();
       resolve(index);
     });
     child.stdin.on('error', () => {

@@ -8,7 +8,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { LeakguardError } from '../errors.js';
-import { addOccurrence, emptyIndex, settleIndex, type HistoryIndex, type RefInfo } from './history.js';
+import { HistoryIndex, type RefInfo } from './history.js';
 import type { TagMessage } from './messages.js';
 
 /** What the isomorphic reader hands the engine: the walk, the messages, and a way to read blobs. */
@@ -121,7 +121,7 @@ export async function readIsomorphicHistory(
   // loaded from node_modules only when this engine runs, so it adds nothing to the CLI bundle
   const git = createRequire(import.meta.url)('isomorphic-git') as Git;
   const gitdir = fs.existsSync(join(dir, '.git')) ? join(dir, '.git') : dir;
-  const index = emptyIndex();
+  const index = new HistoryIndex();
   if (fs.existsSync(join(gitdir, 'shallow'))) {
     index.warnings.push(
       'this is a shallow clone: history before the shallow boundary is not in the repository and was not scanned (git fetch --unshallow first)',
@@ -162,7 +162,6 @@ export async function readIsomorphicHistory(
     tips = [...new Set(refs.map((r) => r.commit))];
   }
   const messages: { commit: string; text: Buffer }[] = [];
-  const pathIds = new Map<string, number>();
   const stack = [...tips];
   const seen = new Set<string>(exclude);
   const shallow = new Set(
@@ -175,19 +174,14 @@ export async function readIsomorphicHistory(
     if (seen.has(oid)) continue;
     seen.add(oid);
     const { commit } = await git.readCommit({ fs, gitdir, oid });
-    const ci = index.commits.length;
     const parents = shallow.has(oid) ? [] : commit.parent;
-    index.commits.push({
-      oid,
-      parents: commit.parent,
-      time: commit.committer.timestamp,
-      about: {
-        author: `${commit.author.name} <${commit.author.email}>`,
-        date: isoDate(commit.author.timestamp, commit.author.timezoneOffset),
-        subject: subjectOf(commit.message),
-      },
+    const ci = index.addCommit(oid, commit.committer.timestamp);
+    for (const p of commit.parent) index.addParent(p);
+    index.about.set(ci, {
+      author: `${commit.author.name} <${commit.author.email}>`,
+      date: isoDate(commit.author.timestamp, commit.author.timezoneOffset),
+      subject: subjectOf(commit.message),
     });
-    index.commitIndex.set(oid, ci);
     messages.push({ commit: oid, text: Buffer.from(commit.message, 'utf8') });
     // each commit is diffed against its first parent, even one outside a range, as git log does
     const parentTree = parents[0] ? (await git.readCommit({ fs, gitdir, oid: parents[0] })).commit.tree : undefined;
@@ -197,12 +191,12 @@ export async function readIsomorphicHistory(
       commit.tree,
       parentTree,
       '',
-      (path, blob) => addOccurrence(index, pathIds, ci, path, blob),
+      (path, blob) => index.addOccurrence(ci, path, blob),
       (path) => index.gitlinks.add(path),
     );
     for (const p of parents) if (!seen.has(p)) stack.push(p);
   }
-  settleIndex(index);
+  index.settle();
   const readBlob = async (oid: string): Promise<Buffer | undefined> => {
     try {
       const { blob } = await git.readBlob({ fs, gitdir, oid });
