@@ -13,6 +13,7 @@ import { countSkip, timeoutWarning } from './scan.js';
 import { ContentPool, type BlobOutcome } from './content-pool.js';
 import { BlobScanner, matchCount, matchesOf, spotsOf, type BlobMatch, type BlobResult } from './blob-scan.js';
 import { FindingsStage, type Place } from './findings.js';
+import { BlobSizes } from './blob-sizes.js';
 import { CommitAttribution, RefReach } from './attribution.js';
 import { batchCheck, objectSizes } from '../sources/catfile.js';
 import { commitMessages, tagMessages, type TagMessage } from '../sources/messages.js';
@@ -246,7 +247,7 @@ class MessageMatcher {
 interface Gathered {
   index: HistoryIndex;
   partial: boolean;
-  sizes: Map<string, number>;
+  sizes: BlobSizes;
   outcomes: BlobOutcome[];
   missing: string[];
   messages: MessageMatcher;
@@ -344,17 +345,21 @@ async function gatherWithGit(
     commitsSeen = index.commitCount;
     lap(`history walk (${index.commitCount} commits, ${index.blobCount} blobs${walkReused ? ', cached' : ''})`);
     // what the cache knows stands; blobs with matches are read again, for their findings need the text
-    const sizes = new Map<string, number>();
+    const sizes = new BlobSizes(index);
     const known: BlobOutcome[] = [];
     const todo: string[] = [];
     const todoPaths: string[] = [];
     const needsText = textNeeded(ruleset, index);
-    const consider = (oid: string, blob: number, streamed: boolean) => {
-      const v = verdicts?.get(oid);
+    const { blobIds } = index;
+    /** A blob of the index (`blob` its number), or a dangling one (`blob` -1, `hex` its id). */
+    const consider = (blob: number, hex: string | undefined, streamed: boolean) => {
+      const v =
+        blob >= 0 ? verdicts?.getBinary(blobIds.store, blob * blobIds.bytes, blobIds.bytes) : verdicts?.get(hex!);
       if (typeof v === 'number') {
-        sizes.set(oid, v); // clean: never read again
+        sizes.setAt(blob, v); // clean: never read again
         return;
       }
+      const oid = hex ?? index.blobOid(blob);
       if (v && !needsText(blob, v)) {
         sizes.set(oid, v.size);
         if (v.binary || v.lfs)
@@ -372,8 +377,8 @@ async function gatherWithGit(
         todoPaths.push(blob >= 0 ? index.firstPath(blob) : DANGLING_PATH);
       }
     };
-    for (let b = 0; b < index.blobCount; b++) consider(index.blobOid(b), b, !walkReused);
-    for (const oid of index.dangling) consider(oid, -1, false);
+    for (let b = 0; b < index.blobCount; b++) consider(b, undefined, !walkReused);
+    for (const oid of index.dangling) consider(-1, oid, false);
     pool ??= newPool(todo.length > FEW_BLOBS ? opts.workers : 1);
     for (let i = 0; i < todo.length; i++) pool.add(todo[i]!, todoPaths[i]!);
     onWalked(index);
@@ -468,7 +473,7 @@ async function sizesOnly(
   await rematchCachedMessages(cwd, index, h.cachedMessageHits, messages);
   onWalked(index);
   const oids = [...blobOids(index), ...index.dangling];
-  const sizes = new Map<string, number>();
+  const sizes = new BlobSizes(index);
   const ask: string[] = [];
   for (const oid of oids) {
     const v = verdicts?.get(oid);
@@ -478,7 +483,7 @@ async function sizesOnly(
   const readSizes = await objectSizes(cwd, ask, HISTORY_ENV);
   for (const [oid, size] of readSizes) sizes.set(oid, size);
   lap('blob sizes');
-  const missing = ask.filter((oid) => !sizes.has(oid));
+  const missing = ask.filter((oid) => sizes.get(oid) === undefined);
   return {
     index,
     partial,
@@ -510,7 +515,8 @@ async function gatherWithIsomorphic(
   // as with git: a range carries the messages of the annotated tags that name one of its commits
   for (const t of h.tags)
     if (!opts.range || (t.target !== undefined && index.findCommit(t.target) >= 0)) messages.tag(t);
-  const sizes = new Map<string, number>();
+  const sizes = new BlobSizes(index);
+  const readSizes = new Map<string, number>();
   const missing: string[] = [];
   const outcomes: BlobOutcome[] = [];
   const scanner = new BlobScanner(ruleset, opts.guardMs ?? 2000);
@@ -527,7 +533,8 @@ async function gatherWithIsomorphic(
       missing.push(oid);
       continue;
     }
-    sizes.set(oid, blob.length);
+    sizes.setAt(b, blob.length);
+    readSizes.set(oid, blob.length);
     if (blob.length > opts.maxContentBytes || !ruleset.contentRules.length) continue;
     outcomes.push(scanner.scan(oid, blob, index.firstPath(b)));
   }
@@ -539,7 +546,7 @@ async function gatherWithIsomorphic(
     missing,
     messages,
     counters: scanner.counters,
-    readSizes: sizes,
+    readSizes,
     revs: [],
     walkReused: false,
     cachedCommits: 0,
@@ -602,36 +609,40 @@ export async function scanHistory(
   }
   // Counted in the order the walk met the blobs (threads answer in whatever order they finish),
   // so the report is the same from run to run, and in the work-tree scan's order of questions.
-  const walked = [...blobOids(index), ...index.dangling];
   const missingSet = new Set(missing);
   let lfs = 0;
-  for (const oid of walked) {
+  const { blobCount } = index;
+  /** Blob number `b` of the index, or (from `blobCount` on) a dangling blob. */
+  const count = (b: number) => {
+    const dangling = b >= blobCount;
+    let hex = dangling ? index.dangling[b - blobCount]! : undefined;
+    const oid = () => (hex ??= index.blobOid(b));
     // the path is looked up only for the few blobs a skip is counted for
-    const where = () => places!.pathOf(oid);
-    if (missingSet.has(oid) || unreadable.has(oid)) {
+    const where = () => places!.pathOf(oid());
+    if ((missingSet.size || unreadable.size) && (missingSet.has(oid()) || unreadable.has(oid()))) {
       countSkip(stats, where(), 'missing');
-      continue;
+      return;
     }
-    const size = sizes.get(oid);
-    if (size === undefined) continue;
+    const size = dangling ? sizes.get(oid()) : sizes.at(b);
+    if (size === undefined) return;
     stats.files++;
-    if (places.allAllowlisted(oid, stage)) {
+    if (stage.hasPlaceAllowlist && places!.allAllowlisted(oid(), stage)) {
       countSkip(stats, where(), 'allowlisted');
-      continue;
+      return;
     }
     if (size > opts.maxContentBytes) {
       countSkip(stats, where(), 'too-large');
-      continue;
+      return;
     }
-    if (!ruleset.contentRules.length) continue;
-    const r = results.get(oid);
+    if (!ruleset.contentRules.length) return;
+    const r = results.size ? results.get(oid()) : undefined;
     if (r?.lfs) {
       lfs++;
-      lfsBlobs.add(oid);
+      lfsBlobs.add(oid());
     }
     if (r?.binary) {
       countSkip(stats, where(), 'binary');
-      continue;
+      return;
     }
     stats.contentScanned++;
     stats.bytesScanned += size;
@@ -639,7 +650,8 @@ export async function scanHistory(
       countSkip(stats, where(), 'timeout');
       stats.warnings.push(timeoutWarning(id, where(), opts.guardMs ?? 2000));
     }
-  }
+  };
+  for (let b = 0; b < blobCount + index.dangling.length; b++) count(b);
   for (const t of g.messages.timeouts) {
     countSkip(stats, t.where, 'timeout');
     stats.warnings.push(timeoutWarning(t.ruleId, t.where, opts.guardMs ?? 2000));
@@ -695,7 +707,12 @@ export async function scanHistory(
   }
   stats.durationMs += Date.now() - started;
 
-  const firstUnreadable = [...unreadable].sort((a, b) => walked.indexOf(a[0]) - walked.indexOf(b[0]))[0];
+  // the first in the order the walk met them
+  const walkOrder = (oid: string) => {
+    const b = index.findBlob(oid);
+    return b >= 0 ? b : blobCount + index.dangling.indexOf(oid);
+  };
+  const firstUnreadable = [...unreadable].sort((a, b) => walkOrder(a[0]) - walkOrder(b[0]))[0];
   if (firstUnreadable && !partial) {
     throw new IncompleteScan(
       { findings, secrets: stage.secrets },
@@ -703,7 +720,7 @@ export async function scanHistory(
     );
   }
   if (missing.length && !partial) {
-    const first = walked.find((oid) => missingSet.has(oid)) ?? missing[0]!;
+    const first = [...missing].sort((a, b) => walkOrder(a) - walkOrder(b))[0]!;
     throw new IncompleteScan(
       { findings, secrets: stage.secrets },
       `${missing.length} blob(s) are missing from the object store (first: ${first} at ${places.pathOf(first)}); the repository may be corrupt (git fsck)`,
@@ -873,15 +890,17 @@ async function pathRules(
 function sizeRules(
   index: HistoryIndex,
   places: PlaceBook,
-  sizes: Map<string, number>,
+  sizes: BlobSizes,
   ruleset: Ruleset,
   stage: FindingsStage,
 ): void {
   const floor = Math.min(...ruleset.pathRules.filter((r) => r.kind === 'size').map((r) => r.minSize ?? 0));
-  for (const [oid, size] of sizes) {
-    if (size < floor) continue;
-    const b = index.findBlob(oid);
-    if (b < 0) continue; // a dangling blob has no path
+  if (floor === Number.POSITIVE_INFINITY) return; // no size rule
+  // a dangling blob has no path: only the index's blobs can match
+  for (let b = 0; b < index.blobCount; b++) {
+    const size = sizes.at(b);
+    if (size === undefined || size < floor) continue;
+    const oid = index.blobOid(b);
     for (let i = index.occStart[b]!; i < index.occStart[b + 1]!; i++) {
       const pid = index.occPairs[2 * i + 1]!;
       const rules = detectPath(ruleset, index.paths[pid]!, size)
