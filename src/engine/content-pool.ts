@@ -31,6 +31,12 @@ const BATCH_COUNT = 48;
 /** Batches sent ahead to a thread: one being scanned, one being read. */
 const AHEAD = 2;
 /**
+ * Batches queued per lane beyond those sent, before the walk is asked to wait: git log lists blobs
+ * far faster than they are scanned, and an unbounded queue would hold every blob of a long history
+ * (ids and paths) at once.
+ */
+const QUEUED_PER_LANE = 16;
+/**
  * A file moves to another lane only when its lane is this much further behind the least loaded
  * one: moving costs one version read without its predecessor, so it must buy real balance.
  */
@@ -114,6 +120,35 @@ export class ContentPool {
     if (lane.pending.oids.length >= BATCH_COUNT || lane.pending.bytes >= BATCH_BYTES) this.flush(lane);
   }
 
+  /**
+   * Undefined while the lanes' queues have room; otherwise a promise that settles once they have
+   * drained to half, for the walk to wait on before it lists more blobs.
+   */
+  backlog(): Promise<void> | undefined {
+    if (this.queued() <= QUEUED_PER_LANE * this.lanes.length) return undefined;
+    return (this.drained ??= new Promise<void>((resolve) => {
+      this.onDrained = resolve;
+    }));
+  }
+
+  private drained: Promise<void> | undefined;
+  private onDrained: (() => void) | undefined;
+
+  private queued(): number {
+    let n = 0;
+    for (const l of this.lanes) n += l.queue.length;
+    return n;
+  }
+
+  /** Lets a waiting walk go on once the queues are down to half. */
+  private release(): void {
+    if (!this.onDrained || this.queued() > (QUEUED_PER_LANE * this.lanes.length) / 2) return;
+    const resolve = this.onDrained;
+    this.onDrained = undefined;
+    this.drained = undefined;
+    resolve();
+  }
+
   /** No more blobs: waits for every lane and returns what carried something. */
   async finish(): Promise<{ outcomes: BlobOutcome[]; counters: Counters }> {
     this.finished = true;
@@ -164,6 +199,7 @@ export class ContentPool {
     }
     this.onBlobs?.(batch.oids.length, bytes);
     this.flush(lane);
+    this.release();
     this.checkIdle();
   }
 
@@ -186,6 +222,7 @@ export class ContentPool {
       l.pending = { oids: [], paths: [], bytes: 0 };
       l.inFlight = 0;
     }
+    this.release();
     this.checkIdle();
   }
 

@@ -93,7 +93,7 @@ export interface ReadHistory {
 export async function readHistory(
   cwd: string,
   opts: Pick<HistoryOptions, 'range' | 'allObjects' | 'shallow'>,
-  onBlob?: (oid: string, path: string, commits: number) => void,
+  onBlob?: (oid: string, path: string, commits: number) => Promise<void> | void,
   onMessage?: (commit: number, text: Buffer) => void,
   loadWalk?: () => CachedWalk | undefined,
 ): Promise<ReadHistory> {
@@ -197,9 +197,10 @@ function timer(): (phase: string) => void {
     const mb = (n: number) => (n / 1048576).toFixed(0);
     // with node --expose-gc, the heap figure is what is live, not what waits for a collection
     (globalThis as { gc?: () => void }).gc?.();
-    const { rss, heapUsed } = process.memoryUsage();
+    const { rss, heapUsed, arrayBuffers } = process.memoryUsage();
+    // the history index lives mostly in typed arrays, which V8 counts apart from its heap
     process.stderr.write(
-      `leakguard timing: ${phase} ${(now - last).toFixed(0)} ms (at ${now.toFixed(0)} ms; rss ${mb(rss)} MB, heap ${mb(heapUsed)} MB${peakRss()})\n`,
+      `leakguard timing: ${phase} ${(now - last).toFixed(0)} ms (at ${now.toFixed(0)} ms; rss ${mb(rss)} MB, heap ${mb(heapUsed)} MB, buffers ${mb(arrayBuffers)} MB${peakRss()})\n`,
     );
     last = now;
   };
@@ -324,6 +325,8 @@ async function gatherWithGit(
       if (!contentScan || cache?.verdicts.has(oid)) return;
       // a walk that was to come from the cache but could not: its blobs stream as without one
       (pool ??= newPool(opts.workers)).add(oid, path);
+      // the walk waits while the threads' queues are full
+      return pool.backlog();
     },
     ruleset.contentRules.length ? (commit, text) => messages.commit(commit, text) : undefined,
     loadWalk,

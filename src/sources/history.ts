@@ -135,7 +135,7 @@ export async function describeCommits(cwd: string, oids: string[]): Promise<Map<
 export function walkHistory(
   cwd: string,
   revs: { stdin?: string[]; args?: string[] },
-  onBlob?: (oid: string, path: string, commits: number) => void,
+  onBlob?: (oid: string, path: string, commits: number) => Promise<void> | void,
   onMessage?: (commit: number, text: Buffer) => void,
 ): Promise<HistoryIndex> {
   const index = new HistoryIndex();
@@ -186,7 +186,9 @@ export function walkHistory(
         return;
       }
       const blob = index.addOccurrenceHex(commit, index.pathId(path), pending, 0, pendingDigits);
-      if (blob >= 0) onBlob?.(index.blobOid(blob), path, commit + 1);
+      if (blob < 0 || !onBlob) return;
+      const wait = onBlob(index.blobOid(blob), path, commit + 1);
+      if (wait) waitFor ??= wait;
     };
     /** A raw entry after its ':': oldmode newmode oldoid newoid status; ids of 40 (SHA-1) or 64 (SHA-256) hex digits. */
     const onRaw = (buf: Buffer, m: number, e: number) => {
@@ -238,6 +240,8 @@ export function walkHistory(
     };
     // what git said that the index could not take (an id of another length mid-walk): the walk stops
     let unreadable: Error | undefined;
+    // what `onBlob` asked the walk to wait for: git's output is not read (and git waits) until then
+    let waitFor: Promise<void> | undefined;
     child.stdout.on('data', (d: Buffer) => {
       if (unreadable) return;
       const buf = rest.length ? Buffer.concat([rest, d]) : d;
@@ -256,6 +260,13 @@ export function walkHistory(
       }
       // only the unfinished token is kept: git's output is never held whole
       rest = Buffer.from(buf.subarray(s));
+      if (waitFor) {
+        child.stdout.pause();
+        void waitFor.then(() => {
+          waitFor = undefined;
+          child.stdout.resume();
+        });
+      }
     });
     child.stderr.on('data', (d: Buffer) => {
       stderr += d.toString('utf8');
