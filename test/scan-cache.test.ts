@@ -4,7 +4,7 @@
  * cache files are damaged on disk or written by two scans at once), and never holds a secret.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ACME_RULE, BIN, checksummedToken, cli, fake, GIT_ENV, Repo, run } from './helpers.js';
@@ -119,6 +119,35 @@ describe('scan cache', () => {
     const before = statSync(join(cacheDir(r), 'walk.bin')).mtimeMs;
     sameAsNoCache(r);
     expect(statSync(join(cacheDir(r), 'walk.bin')).mtimeMs).toBe(before);
+  });
+
+  it('keeps SHA-256 object ids whole: the same report as --no-cache, cold, warm and after new commits', () => {
+    const r = Repo.init();
+    rmSync(join(r.dir, '.git'), { recursive: true, force: true });
+    r.git('init', '-q', '-b', 'main', '--object-format=sha256');
+    r.write('a.txt', 'one\n').add().commit('first');
+    r.write('settings.txt', `GOOGLE_API_KEY=${fake.googleKey()}\n`).add().commit('key');
+    r.git('checkout', '-q', '-b', 'side');
+    r.write('side.txt', 'side\n').add().commit('side');
+    r.git('checkout', '-q', 'main');
+    r.git('rm', '-q', 'settings.txt');
+    r.commit('removed');
+    r.git('merge', '-q', '--no-ff', '-m', 'merge side', 'side');
+    const cold = sameAsNoCache(r);
+    expect(cacheFiles(r)).toEqual(['blobs.bin', 'walk.bin']);
+    expect(cold.findings.map((f: any) => f.ruleId)).toEqual(['google-api-key']);
+    // the commit that introduced it, by its whole SHA-256 id
+    const introduced = r.git('log', '--format=%H', '-1', '--diff-filter=A', '--', 'settings.txt').trim();
+    expect(introduced.length).toBe(64);
+    expect(JSON.stringify(cold.findings[0])).toContain(introduced);
+    expect(cold.stats.commits).toBe(5);
+    sameAsNoCache(r); // warm: the walk read back from the cache
+    const timed = cli(['scan', '--history', '--format', 'json'], r.dir, { ...GIT_ENV, LEAKGUARD_TIMING: '1' });
+    expect(timed.stderr).toContain('(5 commits, 3 blobs, cached)');
+    r.write('later.txt', `aws_access_key_id = ${fake.awsKeyId()}\n`).add().commit('later');
+    const more = sameAsNoCache(r); // the cached walk extended by one commit
+    expect(more.findings.map((f: any) => f.ruleId).sort()).toEqual(['aws-access-key-id', 'google-api-key']);
+    expect(more.stats.commits).toBe(6);
   });
 
   it('never writes a secret into its files, from contents, messages or tags', () => {
