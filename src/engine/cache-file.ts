@@ -150,8 +150,13 @@ function lockAge(lock: string): number | undefined {
 
 /** A growing buffer of unsigned varints, raw bytes and strings. */
 export class BodyWriter {
-  private buf = Buffer.allocUnsafe(1 << 16);
+  private buf: Buffer;
   private at = 0;
+
+  /** `expect`: about how large the body will be, so a large one is not copied as it grows. */
+  constructor(expect = 1 << 16) {
+    this.buf = Buffer.allocUnsafe(Math.max(expect, 1 << 16));
+  }
 
   private room(n: number): void {
     if (this.at + n <= this.buf.length) return;

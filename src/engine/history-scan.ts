@@ -768,7 +768,8 @@ async function saveCache(
   // a full history scan keeps the verdicts of what it walked (a blob no ref reaches any more goes);
   // a range adds its verdicts to those already kept
   let verdicts = learnt;
-  if (!range) {
+  // (with nothing cached before, what this scan learnt is exactly what it walked and read)
+  if (!range && known.size) {
     verdicts = new Verdicts();
     const { blobIds } = g.index;
     const bytes = blobIds.bytes;

@@ -199,7 +199,7 @@ export class ScanCache {
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 2;
 
 function encodeVerdicts(verdicts: Verdicts): Buffer {
-  const w = new BodyWriter();
+  const w = new BodyWriter(verdicts.size * ((verdicts.idBytes || 20) + 8) + 4096);
   w.uint(LITTLE_ENDIAN);
   w.uint(verdicts.idBytes || 20);
   const ruleIds = new Map<string, number>();
@@ -269,9 +269,16 @@ function decodeVerdicts(body: Buffer): Verdicts {
  */
 function encodeWalk(walk: CachedWalk): Buffer {
   const { index } = walk;
-  const w = new BodyWriter();
-  w.uint(LITTLE_ENDIAN);
   const bytes = index.commitIds.bytes || (walk.tips[0] ? walk.tips[0].length >> 1 : 20);
+  // the tables and arrays below, and about 40 bytes a path
+  const w = new BodyWriter(
+    (walk.tips.length + index.commitCount + index.outsideIds.count + index.blobCount) * bytes +
+      index.commitCount * 12 +
+      (index.parentList.length + index.occStart.length + index.occPairs.length + walk.messageHits.size) * 4 +
+      index.paths.length * 40 +
+      4096,
+  );
+  w.uint(LITTLE_ENDIAN);
   w.uint(bytes);
   w.uint(walk.tips.length);
   for (const t of walk.tips) w.hex(t);
