@@ -20,8 +20,32 @@ export function emptyIndex(): HistoryIndex {
   return index;
 }
 
-/** Git must not reach for a promisor remote mid-scan (partial clones). Ignored by older git. */
-export const HISTORY_ENV = { ...process.env, GIT_NO_LAZY_FETCH: '1' };
+/**
+ * Settings for the git processes of a history scan, as environment config (git 2.31+; older git
+ * ignores it). Git maps pack files in windows of up to 1 GB and keeps them mapped up to 8 GB, so a
+ * `git log --raw` over git/git and each `cat-file` reading its blobs held about 400 MB of the pack
+ * resident; mapped in 32 MB windows, 128 MB at most, they peaked at 175 and 207 MB, for about 5%
+ * more of git's CPU time (unmapping and mapping again). The delta base cache is left as it is:
+ * shrinking it cost cat-file 70% more CPU.
+ */
+function withGitConfig(env: NodeJS.ProcessEnv, settings: [string, string][]): NodeJS.ProcessEnv {
+  const count = Number(env.GIT_CONFIG_COUNT) || 0;
+  const out: NodeJS.ProcessEnv = { ...env, GIT_CONFIG_COUNT: String(count + settings.length) };
+  settings.forEach(([key, value], i) => {
+    out[`GIT_CONFIG_KEY_${count + i}`] = key;
+    out[`GIT_CONFIG_VALUE_${count + i}`] = value;
+  });
+  return out;
+}
+
+/**
+ * The environment of a history scan's git processes: git must not reach for a promisor remote
+ * mid-scan (partial clones; ignored by older git), and pack windows are kept small (see above).
+ */
+export const HISTORY_ENV = withGitConfig({ ...process.env, GIT_NO_LAZY_FETCH: '1' }, [
+  ['core.packedGitWindowSize', '32m'],
+  ['core.packedGitLimit', '128m'],
+]);
 
 /**
  * A snapshot of every ref, tags peeled, so refs that move during the scan change nothing.
