@@ -12,6 +12,7 @@ import { CatFileReader } from '../sources/catfile.js';
 import { HISTORY_ENV } from '../sources/history.js';
 import { BlobScanner, scanBatch, SIZE_MISSING, type BatchOutcome, type BlobOutcome } from './blob-scan.js';
 import type { Ruleset } from './compile.js';
+import { ReadSizes } from './blob-sizes.js';
 import { packageRoot } from './rule-pack.js';
 import type { WorkerInit, WorkerReply } from './scan-worker.js';
 
@@ -79,7 +80,7 @@ export class ContentPool {
   private laneOf = new Map<string, Lane>();
   private outcomes: BlobOutcome[] = [];
   /** Every blob's size, as read from git; missing blobs are listed apart. */
-  readonly sizes = new Map<string, number>();
+  readonly sizes = new ReadSizes();
   readonly missing: string[] = [];
   private lastSize = new Map<string, number>();
   private failure: unknown;

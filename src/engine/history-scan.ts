@@ -254,7 +254,7 @@ interface Gathered {
   messages: MessageMatcher;
   counters: { chunks: number; reused: number; hashed: number; bytesMatched: number };
   /** Sizes of the blobs read in this scan (not answered by the cache). */
-  readSizes: Map<string, number>;
+  readSizes: Iterable<[string, number]>;
   /** For the scan cache: the revisions walked, whether the walk came from it, and how many commits it held. */
   revs: string[];
   walkReused: boolean;
