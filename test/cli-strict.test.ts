@@ -73,6 +73,15 @@ describe('strict command line', () => {
     [['scan', '--max-content-size', 'lots', '-o', 'f'], /--max-content-size/],
     [['scan', 'a', 'b'], /unexpected argument 'b' for 'scan'/],
     [['purge', '--plan', '--format', 'xml'], /--format: 'xml' is not one of md, sh, json, text/],
+    // a repeated single-value option was a list the commands never expected (text printed for
+    // --format json --format sarif; an internal error for two --range or --config)
+    [['scan', '--format', 'json', '--format', 'sarif', '-o', 'f'], /--format was given more than once; give it once/],
+    [['scan', '--output', 'f', '-o', 'g'], /--output was given more than once/],
+    [['scan', '--range', 'HEAD~1..HEAD', '--range', 'HEAD..HEAD'], /--range was given more than once/],
+    [['scan', '--history', '--cache', 'd', '--no-cache'], /--cache and --no-cache cannot be combined/],
+    [['purge', '--plan', '--format', 'md', '-f', 'sh'], /--format was given more than once/],
+    // a flag given a value: --staged=yes used to turn the staged scan off
+    [['scan', '--staged=yes', '-o', 'f'], /--staged takes no value \(given 'yes'\)/],
     [['purge'], /purge needs --plan/],
     [['scna'], /unknown command 'scna' \(did you mean scan\?\)/],
     [['rules', 'lst'], /did you mean list\?/],
@@ -107,7 +116,7 @@ describe('strict command line', () => {
   });
 
   it('every option of every command has help text', () => {
-    for (const command of ['scan', 'baseline', 'gitignore', 'purge', 'hook', 'rules', 'import']) {
+    for (const command of ['scan', 'baseline', 'gitignore', 'purge', 'hook', 'rules', 'import', 'cache']) {
       const help = cli([command, '--help'], r.dir).stdout;
       const options = help.split('\n').filter((l) => /^\s+(-\w, )?--[\w-]+/.test(l));
       expect(options.length, command).toBeGreaterThan(0);

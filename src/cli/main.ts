@@ -26,6 +26,7 @@ import {
   SCAN_KEYS,
   type OptionKey,
 } from './options.js';
+import { optionValueError } from './option-values.js';
 import { usageMessage, type CommandShape } from './suggest.js';
 import type { HookName } from '../integrations/hook-commands.js';
 
@@ -523,6 +524,7 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     usageError ??= (e as Error)?.message ?? String(e);
   }
+  usageError ??= pending ? optionValueError(argv) : undefined;
   if (usageError) {
     process.stderr.write(`leakguard: ${usageMessage(usageError, argv, COMMAND_SHAPES)} (see leakguard --help)\n`);
     return EXIT_ERROR;
