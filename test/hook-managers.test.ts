@@ -307,6 +307,9 @@ describe('lefthook', () => {
 
   it('a lefthook.yml layout it cannot edit safely is refused with the snippet, and nothing changes', () => {
     const r = nodeProject();
+    // a plain leakguard hook from before lefthook came: the refusal must not remove it either
+    expect(cli(['hook', 'install', '--hooks', 'pre-commit'], r.dir).code).toBe(0);
+    const plain = readFileSync(join(r.dir, '.git/hooks/pre-commit'), 'utf8');
     const config = 'pre-commit: { commands: { team: { run: "true" } } }\n';
     r.write('lefthook.yml', config);
     const res = cli(['hook', 'install', '--hooks', 'pre-commit'], r.dir);
@@ -314,6 +317,7 @@ describe('lefthook', () => {
     expect(res.stderr.trim().split('\n')).toHaveLength(1);
     expect(res.stderr).toMatch(/cannot add leakguard to lefthook.yml safely/);
     expect(readFileSync(join(r.dir, 'lefthook.yml'), 'utf8')).toBe(config);
+    expect(readFileSync(join(r.dir, '.git/hooks/pre-commit'), 'utf8')).toBe(plain);
   });
 });
 
