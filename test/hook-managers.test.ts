@@ -237,13 +237,15 @@ describe('husky', () => {
     expect(readFileSync(join(r.dir, 'package.json'), 'utf8')).toBe(pkgText);
   });
 
-  it('husky 4 with .huskyrc.json: edited the same way; uninstall gives the bytes back', () => {
+  it('husky 4 with .huskyrc.json: edited the same way (before husky has run: a warning says so); uninstall gives the bytes back', () => {
     const r = nodeProject({ devDependencies: { husky: '4.3.8', leakguard: '*' } }, { husky4: true });
     const rc = '{\n\t"hooks": {}\n}';
     r.write('.huskyrc.json', rc);
-    husky4Install(r);
+    // before husky 4 has written its git hooks: the config is edited, and the user told what is missing
     const inst = cli(['hook', 'install', '--hooks', 'pre-commit,commit-msg'], r.dir);
     expect(inst.code, inst.stderr).toBe(0);
+    expect(inst.stderr).toMatch(/warning: husky 4 has not installed its pre-commit, commit-msg git hooks here yet/);
+    husky4Install(r);
     const edited = readFileSync(join(r.dir, '.huskyrc.json'), 'utf8');
     expect(edited).toMatch(
       /^\{\n\t"hooks": \{\n\t\t"pre-commit": "node_modules\/\.bin\/leakguard scan --staged --quiet",\n\t\t"commit-msg": /,
