@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, fake, Repo, tempDir } from './helpers.js';
+import { BIN, cli, fake, GIT_ENV, Repo, run, tempDir } from './helpers.js';
 
 /** Every file of the work tree and the hooks directory, with its content: what "no side effect" compares. */
 function snapshot(dir: string): Record<string, string> {
@@ -113,6 +113,16 @@ describe('strict command line', () => {
       expect(res.stderr.trim().split('\n')).toHaveLength(1);
       expect(res.stderr).not.toMatch(/\bat \S+:\d+|internal error/);
     }
+  });
+
+  it('a reader that stops early (| head) ends the output quietly, never with a stack trace', () => {
+    // the reader is gone before leakguard (whose start takes longer) writes its first line
+    const res = run('bash', ['-c', `set -o pipefail; node "$BIN" rules list | true`], r.dir, {
+      ...GIT_ENV,
+      BIN,
+    });
+    expect(res.stderr).toBe('');
+    expect(res.status).toBe(0);
   });
 
   it('every option of every command has help text', () => {

@@ -27,6 +27,7 @@ import {
   type OptionKey,
 } from './options.js';
 import { optionValueError } from './option-values.js';
+import { ignoreBrokenPipe } from './broken-pipe.js';
 import { usageMessage, type CommandShape } from './suggest.js';
 import type { HookName } from '../integrations/hook-commands.js';
 
@@ -372,6 +373,7 @@ function checkScan(a: ScanArgs): true {
 export async function main(argv: string[]): Promise<number> {
   let pending: Pending | undefined;
   let usageError: string | undefined;
+  ignoreBrokenPipe();
   const parser = yargs(argv)
     .scriptName('leakguard')
     .usage('$0 <command> [options]')
