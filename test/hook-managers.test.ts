@@ -394,6 +394,21 @@ describe('pre-commit framework', () => {
     },
   );
 
+  it('a .pre-commit-config.yaml leakguard cannot edit safely is refused in one line, and nothing changes', () => {
+    const r = nodeProject();
+    // a plain leakguard hook from before pre-commit came: the refusal must not remove it either
+    expect(cli(['hook', 'install', '--hooks', 'pre-commit'], r.dir).code).toBe(0);
+    const plain = readFileSync(join(r.dir, '.git/hooks/pre-commit'), 'utf8');
+    const config = 'repos: [{repo: local, hooks: [{id: team, name: team, entry: "true", language: system}]}]\n';
+    r.write('.pre-commit-config.yaml', config);
+    const res = cli(['hook', 'install'], r.dir);
+    expect(res.code).toBe(2);
+    expect(res.stderr.trim().split('\n'), res.stderr).toHaveLength(1);
+    expect(res.stderr).toMatch(/cannot add leakguard to \.pre-commit-config\.yaml safely/);
+    expect(readFileSync(join(r.dir, '.pre-commit-config.yaml'), 'utf8')).toBe(config);
+    expect(readFileSync(join(r.dir, '.git/hooks/pre-commit'), 'utf8')).toBe(plain);
+  });
+
   itPreCommitInstall(
     '.pre-commit-hooks.yaml: pre-commit installs leakguard as a node hook (system node) and its hooks block a secret',
     () => {
