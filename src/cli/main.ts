@@ -27,6 +27,8 @@ import {
   SCAN_KEYS,
   type OptionKey,
 } from './options.js';
+import { optionValueError } from './option-values.js';
+import { ignoreBrokenPipe } from './broken-pipe.js';
 import { usageMessage, type CommandShape } from './suggest.js';
 import type { HookName } from '../integrations/hook-commands.js';
 
@@ -402,6 +404,7 @@ interface Parsed {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  ignoreBrokenPipe();
   const fast = hookLineArgs(argv);
   const { run, usageError } = fast ? { run: () => runScan(fast), usageError: undefined } : await parseCommandLine(argv);
   if (usageError) {
@@ -575,6 +578,7 @@ export async function parseCommandLine(argv: string[]): Promise<Parsed> {
   } catch (e) {
     usageError ??= (e as Error)?.message ?? String(e);
   }
+  usageError ??= pending ? optionValueError(argv) : undefined;
   return usageError ? { usageError } : { run: pending, scanArgs };
 }
 
