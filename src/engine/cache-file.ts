@@ -290,12 +290,15 @@ export class BodyReader {
 
   /** `n` 32-bit integers written by `array` (copied: the body is not aligned for a view). */
   int32s(n: number): Int32Array {
+    // bounds first: a count read from the file must not size an allocation the body cannot fill
+    if (this.at + n * 4 > this.buf.length) throw new BadCacheBody('cache body ends early');
     const out = new Int32Array(n);
     new Uint8Array(out.buffer).set(this.raw(n * 4));
     return out;
   }
 
   float64s(n: number): Float64Array {
+    if (this.at + n * 8 > this.buf.length) throw new BadCacheBody('cache body ends early');
     const out = new Float64Array(n);
     new Uint8Array(out.buffer).set(this.raw(n * 8));
     return out;
