@@ -28,7 +28,7 @@ const reader = new CatFileReader(init.cwd, 'batch', HISTORY_ENV);
 
 parentPort!.on('message', async (msg: WorkerRequest) => {
   if (msg.type === 'close') {
-    reader.close();
+    await reader.close(); // its git process exits before this thread does
     parentPort!.postMessage({ type: 'closed', counters: scanner.counters } satisfies WorkerReply);
     return;
   }
