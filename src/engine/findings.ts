@@ -579,12 +579,15 @@ export function redactReport<R extends Pick<ScanReport, 'findings' | 'stats'>>(
   for (const r of report.findings) {
     if (r.secret !== undefined) r.secret = redactedForm(r.secret);
     r.path = scrub(r.path);
+    // a member's path is the end of `path`: a secret in it is found there
+    if (r.member !== undefined) r.member = scrub(r.member);
     if (r.subject !== undefined) r.subject = scrub(r.subject);
     if (r.ref !== undefined) r.ref = scrub(r.ref);
     // ref lists are shared between findings: replaced only where a ref name holds a secret
     if (r.refs?.some((x) => scrub(x) !== x)) r.refs = r.refs.map(scrub);
     for (const o of r.occurrences ?? []) {
       o.path = scrub(o.path);
+      if (o.member !== undefined) o.member = scrub(o.member);
       if (o.ref !== undefined) o.ref = scrub(o.ref);
     }
   }

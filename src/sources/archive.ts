@@ -429,7 +429,7 @@ class ArchiveReader {
     if (why === 'ratio')
       this.problem(
         chain,
-        `${what} inflates more than ${this.limits.maxRatio}x (${input.length} bytes to over ${cap}): suspected decompression bomb, not read (ratio limit)`,
+        `${what} inflates more than ${Math.floor(cap / Math.max(1, input.length))}x (${input.length} bytes to over ${cap}; the limit is ${this.limits.maxRatio}x): suspected decompression bomb, not read (ratio limit)`,
       );
     else
       this.problem(chain, `${what} is larger than ${this.limits.maxMemberBytes} bytes: not read (member size limit)`);
