@@ -71,7 +71,8 @@ describe('archives', () => {
     const worktree = cliJson(['scan'], r.dir);
     const history = cliJson(['scan', '--history', '--no-cache'], r.dir);
     const range = cliJson(['scan', '--range', 'HEAD~1..HEAD', '--no-cache'], r.dir);
-    for (const x of [worktree, history, range]) {
+    const iso = cliJson(['scan', '--history', '--engine', 'isomorphic'], r.dir);
+    for (const x of [worktree, history, range, iso]) {
       expect(x.code).toBe(1);
       expect(places(x.report)).toEqual(EXPECTED);
     }
@@ -79,6 +80,7 @@ describe('archives', () => {
     const prints = (rep: any) => rep.findings.map((f: any) => `${f.path} ${f.fingerprint}`).sort();
     expect(prints(history.report)).toEqual(prints(staged.report));
     expect(prints(range.report)).toEqual(prints(worktree.report));
+    expect(prints(iso.report)).toEqual(prints(history.report));
     const token = history.report.findings.find((f: any) => f.ruleId === 'github-pat');
     expect(token).toMatchObject({ commit: head, secret: 'ghp_********', kind: 'content', line: 1 });
     expect(token.occurrences.map((o: any) => o.member).sort()).toEqual([
