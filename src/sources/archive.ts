@@ -10,7 +10,11 @@
  * a malformed or truncated structure, an encrypted member or an unsupported compression method is
  * reported as a problem, never skipped silently.
  */
-import { gunzipSync, inflateRawSync } from 'node:zlib';
+import { createRequire } from 'node:module';
+
+let zlibModule: typeof import('node:zlib') | undefined;
+/** node:zlib takes milliseconds to load: only a scan that meets a compressed archive pays them (not every pre-commit run). */
+const zlib = () => (zlibModule ??= createRequire(import.meta.url)('node:zlib') as typeof import('node:zlib'));
 
 export interface ArchiveLimits {
   /** Members listed before the listing stops. */
@@ -243,7 +247,7 @@ function listTarGz(data: Buffer, limits: ArchiveLimits): ArchiveListing {
   const cap = Math.min(limits.maxTotalBytes + 1024 * 1024, limits.maxRatio * data.length + 1024 * 1024);
   let tar: Buffer;
   try {
-    tar = gunzipSync(data, { maxOutputLength: cap });
+    tar = zlib().gunzipSync(data, { maxOutputLength: cap });
   } catch (e) {
     const tooBig = (e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError;
     out.stop(
@@ -437,7 +441,9 @@ class ArchiveReader {
   }
 
   private gzip(data: Buffer, chain: string, depth: number, nameHint?: string): void {
-    const out = this.inflate('the gzip stream', chain, data, (max) => gunzipSync(data, { maxOutputLength: max }));
+    const out = this.inflate('the gzip stream', chain, data, (max) =>
+      zlib().gunzipSync(data, { maxOutputLength: max }),
+    );
     if (!out) return;
     if (out.length >= 512 && (out.toString('latin1', 257, 262) === 'ustar' || isTarHeader(out, 0))) {
       this.tar(out, chain, depth); // .tar.gz / .tgz: one level, the tar's members
@@ -587,7 +593,7 @@ class ArchiveReader {
       }
       bytes = raw;
     } else if (method === 8) {
-      bytes = this.inflate(name, chain, raw, (max) => inflateRawSync(raw, { maxOutputLength: max }));
+      bytes = this.inflate(name, chain, raw, (max) => zlib().inflateRawSync(raw, { maxOutputLength: max }));
     } else {
       this.problem(
         chain,
