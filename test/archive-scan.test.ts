@@ -175,17 +175,22 @@ with zipfile.ZipFile('cut.zip', 'w', zipfile.ZIP_DEFLATED) as z:
     z.writestr('second/big.txt', os.urandom(30000).hex())
 data = open('cut.zip', 'rb').read()
 open('cut.zip', 'wb').write(data[: len(data) // 2])
+# a size only a pax record states (as for members of 8 GiB and more), the data cut short
+with tarfile.open('pax.tar', 'w', format=tarfile.PAX_FORMAT) as t:
+    info = tarfile.TarInfo('huge.bin'); info.size = 0; info.pax_headers = {'size': '100000'}
+    t.addfile(info)
 `,
     );
     const r = Repo.init();
-    for (const f of ['enc.zip', 'bz.zip', 'cut.zip']) r.write(f, readFileSync(join(dir, f)));
+    for (const f of ['enc.zip', 'bz.zip', 'cut.zip', 'pax.tar']) r.write(f, readFileSync(join(dir, f)));
     r.write('fake.zip', Buffer.concat([Buffer.from('PK\x03\x04'), Buffer.alloc(60)])).add();
     const { code, report } = cliJson(['scan', '--staged'], r.dir);
     expect(code).toBe(1);
     const why = new Map(
       report.findings.filter((f: any) => f.ruleId === 'archive-incomplete').map((f: any) => [f.path, f.description]),
     );
-    expect([...why.keys()].sort()).toEqual(['bz.zip', 'cut.zip', 'enc.zip', 'fake.zip']);
+    expect([...why.keys()].sort()).toEqual(['bz.zip', 'cut.zip', 'enc.zip', 'fake.zip', 'pax.tar']);
+    expect(why.get('pax.tar')).toMatch(/tar: the member at byte 1024 runs past the end: reading stopped \(truncated\)/);
     expect(why.get('enc.zip')).toMatch(/secret\.txt is encrypted: not read/);
     expect(why.get('bz.zip')).toMatch(/a\.txt uses compression method 12 \(bzip2\), not supported/);
     expect(why.get('cut.zip')).toMatch(/no central directory/);

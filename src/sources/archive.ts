@@ -455,6 +455,8 @@ class ArchiveReader {
   private tar(data: Buffer, chain: string, depth: number): void {
     let at = 0;
     let longName: string | undefined;
+    // a pax header's size for the next member: a size too large for the ustar field is only there
+    let paxSize: number | undefined;
     while (at + 512 <= data.length) {
       if (isZeroBlock(data, at)) return; // end of archive
       if (!isTarHeader(data, at)) {
@@ -462,7 +464,9 @@ class ArchiveReader {
         return;
       }
       const type = String.fromCharCode(data[at + 156]!);
-      const size = octal(data, at + 124, 12);
+      const headerSize = octal(data, at + 124, 12);
+      const size = type === 'L' || type === 'x' || type === 'g' ? headerSize : (paxSize ?? headerSize);
+      paxSize = type === 'x' ? paxSize : undefined;
       const body = at + 512;
       if (!Number.isFinite(size) || body + size > data.length) {
         this.problem(chain, `tar: the member at byte ${at} runs past the end: reading stopped (truncated)`);
@@ -470,8 +474,13 @@ class ArchiveReader {
       }
       const next = body + Math.ceil(size / 512) * 512;
       if (type === 'L' || type === 'x') {
-        // the next member's long name: GNU's 'L', or a pax header's path record
-        longName = type === 'L' ? cString(data, body, size) : (paxPath(data, body, size) ?? longName);
+        // the next member's long name: GNU's 'L', or a pax header's path record (and its size)
+        if (type === 'L') longName = cString(data, body, size);
+        else {
+          const pax = paxRecords(data, body, size);
+          longName = pax.path ?? longName;
+          paxSize = pax.size;
+        }
         at = next;
         continue;
       }
@@ -636,11 +645,12 @@ function isZeroBlock(data: Buffer, at: number): boolean {
   return true;
 }
 
-/** A pax extended header's `path` record ("<len> path=<value>\n"), if it has one. */
-function paxPath(data: Buffer, body: number, size: number): string | undefined {
+/** A pax extended header's `path` and `size` records ("<len> path=<value>\n"), where it has them. */
+function paxRecords(data: Buffer, body: number, size: number): { path?: string; size?: number } {
   const text = data.toString('utf8', body, body + size);
-  const m = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(text);
-  return m?.[1];
+  const path = /(?:^|\n)\d+ path=([^\n]*)\n/.exec(text)?.[1];
+  const bytes = /(?:^|\n)\d+ size=(\d+)\n/.exec(text)?.[1];
+  return { path, size: bytes === undefined ? undefined : Number(bytes) };
 }
 
 /** The original file name gzip stores (FNAME), if it stored one. */
