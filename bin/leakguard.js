@@ -2,20 +2,31 @@
 // The leakguard command. It loads the bundled CLI (dist/cli.cjs, built by `npm run build`) through
 // V8's code cache, so a pre-commit run does not spend its time parsing and compiling the bundle.
 // The cache lives next to the bundle and is only used where the package itself is writable.
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import vm from 'node:vm';
+// This file is CommonJS (bin/package.json says so): an ES module entry point would load node's
+// module loader for ES modules first, a few milliseconds of every run.
+'use strict';
+const { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } = require('node:fs');
+const { createRequire } = require('node:module');
+const { dirname, join } = require('node:path');
+const vm = require('node:vm');
 
-const dist = join(dirname(fileURLToPath(import.meta.url)), '..', 'dist');
+const dist = join(__dirname, '..', 'dist');
 const file = join(dist, 'cli.cjs');
 
-function loadCli() {
+// One cache per kind of run: V8 caches the functions a run has compiled by the time it saves, so
+// a cache made by 'rules check' would leave a pre-commit scan compiling its own functions again.
+const COMMANDS = ['scan', 'baseline', 'gitignore', 'purge', 'hook', 'rules', 'import', 'cache'];
+function runKind(argv) {
+  const command = COMMANDS.includes(argv[0]) ? argv[0] : 'other';
+  return command === 'scan' && argv.includes('--staged') ? 'scan-staged' : command;
+}
+
+function loadCli(kind) {
   let source;
   let st;
   try {
-    source = readFileSync(file, 'utf8');
+    // the bundle is ASCII (esbuild escapes the rest): read as latin1, it needs no UTF-8 decoding
+    source = readFileSync(file, 'latin1');
     st = statSync(file);
   } catch {
     process.stderr.write(`leakguard: ${file} is missing; run 'npm run build' (or reinstall leakguard)\n`);
@@ -24,7 +35,7 @@ function loadCli() {
   const cacheFile = join(
     dist,
     '.cache',
-    `cli-${process.version}-${process.arch}-${st.size}-${Math.floor(st.mtimeMs)}.v8`,
+    `cli-${kind}-${process.version}-${process.arch}-${st.size}-${Math.floor(st.mtimeMs)}.v8`,
   );
   let cachedData;
   try {
@@ -57,6 +68,8 @@ function loadCli() {
   };
 }
 
-const cli = loadCli();
-process.exitCode = await cli.main(process.argv.slice(2));
-cli.saveCache();
+const cli = loadCli(runKind(process.argv.slice(2)));
+cli.main(process.argv.slice(2)).then((code) => {
+  process.exitCode = code;
+  cli.saveCache();
+});

@@ -57,6 +57,11 @@ await build({
   },
 });
 mkdirSync('dist/.cache', { recursive: true });
+// bin/leakguard.js reads the CLI bundle as latin1, which is exact only for ASCII: esbuild escapes
+// strings, but a regex literal keeps what the source wrote (write \u2026, not the character)
+const nonAscii = readFileSync('dist/cli.cjs').findIndex((b) => b > 0x7f);
+if (nonAscii !== -1)
+  throw new Error(`dist/cli.cjs holds a non-ASCII byte at offset ${nonAscii}: escape it in the source`);
 
 // Precompile the shipped rule pack: start-up then reads one JSON file instead of parsing YAML and
 // compiling globs. The pack is validated here too, so a broken rule file fails the build.
@@ -75,4 +80,4 @@ if (existsSync('node_modules')) {
   }
 }
 const pack = lib.precompilePack(await lib.loadDefaultRules(), sample.length ? sample : undefined);
-writeFileSync('dist/rules.json', JSON.stringify(pack));
+writeFileSync('dist/rules.json', lib.packJson(pack));

@@ -1,7 +1,7 @@
 /**
  * The programmatic API. The CLI is a thin layer over these functions.
  */
-import { readFile, stat } from 'node:fs/promises';
+import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { archiveLimits, buildRuleset, loadConfig, type Config } from './config.js';
 import type { ReadLimits } from './sources/archive.js';
@@ -17,8 +17,8 @@ import { worktreeItems } from './sources/worktree.js';
 import { CONFIDENCES, MESSAGE_PATHS, type Confidence, type Finding, type ScanReport, type ScanStats } from './types.js';
 import { git } from './sources/git.js';
 import { effectiveRules } from './config.js';
-import { IncompleteScan, scanHistory, type HistoryOptions } from './engine/history-scan.js';
-import { clearCache, ensureCacheDir } from './engine/scan-cache.js';
+import type { HistoryOptions } from './engine/history-scan.js';
+import { IncompleteScan } from './engine/incomplete.js';
 
 export interface ScanOptions {
   /** Directory or file to scan (work tree mode) or any directory inside the repository. Default: cwd. */
@@ -94,7 +94,12 @@ export async function prepare(opts: ScanOptions): Promise<PreparedScan & { engin
 }
 
 async function existingDir(p: string): Promise<string> {
-  const s = await stat(p).catch(() => undefined);
+  let s;
+  try {
+    s = statSync(p);
+  } catch {
+    s = undefined;
+  }
   if (!s) throw new LeakguardError(`no such file or directory: ${p}`);
   return s.isDirectory() ? p : p.replace(/\/[^/]*$/, '') || '/';
 }
@@ -181,6 +186,11 @@ export async function scan(
     if (opts.staged) throw new LeakguardError('--staged cannot be combined with --history or --range');
     const cwd = p.repo.root ?? p.repo.gitDir;
     const target = { mode: opts.range ? ('range' as const) : ('history' as const), root: p.root, range: opts.range };
+    // loaded here, not with this module: a one-off scan needs neither worker threads nor the cache
+    const [{ scanHistory }, { ensureCacheDir }] = await Promise.all([
+      import('./engine/history-scan.js'),
+      import('./engine/scan-cache.js'),
+    ]);
     try {
       ({ findings, secrets } = await scanHistory(
         cwd,
@@ -197,7 +207,7 @@ export async function scan(
           allow: p.config.allowlist,
           shallow: p.repo.shallow,
           engine: p.engine,
-          cacheDir: p.engine === 'git' ? scanCacheDir(p.repo, opts.cache) : undefined,
+          cacheDir: p.engine === 'git' ? scanCacheDir(p.repo, opts.cache, ensureCacheDir) : undefined,
         },
         stats,
       ));
@@ -236,7 +246,11 @@ export async function scan(
 }
 
 /** Where a history scan keeps its cache: the given directory (which must be usable), else the git directory's. */
-function scanCacheDir(repo: RepoInfo, cache: string | false | undefined): string | undefined {
+function scanCacheDir(
+  repo: RepoInfo,
+  cache: string | false | undefined,
+  ensureCacheDir: (dir: string) => void,
+): string | undefined {
   if (cache === false) return undefined;
   if (cache !== undefined) {
     if (!cache.trim()) throw new LeakguardError('--cache needs a directory');
@@ -266,6 +280,7 @@ export async function clearScanCache(
     opts.cache !== undefined
       ? resolve(opts.cache)
       : defaultCacheDir(await openRepo(await existingDir(resolve(opts.path ?? '.'))));
+  const { clearCache } = await import('./engine/scan-cache.js');
   return { dir, removed: clearCache(dir) };
 }
 
@@ -282,6 +297,17 @@ function withGitleaksIgnore<R extends Pick<ScanReport, 'findings' | 'stats'>>(re
 export type MessageOptions = Pick<ScanOptions, 'path' | 'config' | 'baseline' | 'defaultRules' | 'redact'> &
   ({ file: string; text?: undefined } | { text: string; file?: undefined });
 
+function readMessageFile(file: string): string {
+  try {
+    return readFileSync(resolve(file), 'utf8');
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new LeakguardError(
+      `cannot read ${file}: ${err.code === 'ENOENT' ? 'no such file' : (err.code ?? err.message)}`,
+    );
+  }
+}
+
 /**
  * Scans a commit message with the same rules as a file. Comment lines are blanked as git strips
  * them (so line numbers still match the file) and everything below the scissors line is cut.
@@ -289,14 +315,7 @@ export type MessageOptions = Pick<ScanOptions, 'path' | 'config' | 'baseline' | 
 export async function scanMessage(
   opts: MessageOptions,
 ): Promise<ScanReport & { ruleset: Ruleset; repo: RepoInfo; knownSecrets?: Set<string> }> {
-  const raw =
-    opts.file !== undefined
-      ? await readFile(resolve(opts.file), 'utf8').catch((e: NodeJS.ErrnoException) => {
-          throw new LeakguardError(
-            `cannot read ${opts.file}: ${e.code === 'ENOENT' ? 'no such file' : (e.code ?? e.message)}`,
-          );
-        })
-      : opts.text;
+  const raw = opts.file !== undefined ? readMessageFile(opts.file) : opts.text;
   const p = await prepare(opts);
   const commentChar = (
     await git(['config', '--default', '#', 'core.commentChar'], p.root).catch(() => Buffer.from('#'))

@@ -12,7 +12,7 @@ export {
 export { loadConfig, buildRuleset, effectiveRules, parseConfig, CONFIG_FILE, type Config } from './config.js';
 export { LeakguardError, EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR } from './errors.js';
 export { compileRuleset, compileRule, type Ruleset, type CompiledRule } from './engine/compile.js';
-export { loadDefaultRules, loadRuleFile, defaultRulesDir, precompilePack } from './engine/rule-pack.js';
+export { loadDefaultRules, loadRuleFile, defaultRulesDir, precompilePack, packJson } from './engine/rule-pack.js';
 export { validateRule, rulesFromDocument, type RuleSpec, type RuleExample } from './engine/rule-spec.js';
 export { checkRuleExamples, type ExampleFailure } from './engine/rule-check.js';
 export { Engine, newStats } from './engine/scan.js';

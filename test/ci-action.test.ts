@@ -41,6 +41,23 @@ describe('action.yml', () => {
     expect(readFileSync(join(r.dir, 'leakguard.sarif'), 'utf8')).not.toContain(fake.googleKey());
   });
 
+  it('a push scans the pushed commits (before..after); a new branch, with no before, the whole history', () => {
+    const { r, base } = pullRequestRepo();
+    const after = r.git('rev-parse', 'HEAD').trim();
+    const push = runAction(r.dir, '--event', 'push', '--before', base, '--after', after);
+    expect(push.code, push.log).toBe(1);
+    expect(push.log).toContain(`--range ${base}..${after}`);
+    expect(push.steps[1].outputs['exit-code']).toBe('1');
+    const created = runAction(r.dir, '--event', 'push', '--before', '0'.repeat(40), '--after', after);
+    expect(created.code, created.log).toBe(1);
+    expect(created.log).toMatch(/leakguard scan .*--history/);
+    // a push that adds nothing new passes: only its own commits count
+    r.git('checkout', '-q', 'main');
+    r.write('b.txt', 'b\n').add().commit('clean');
+    const head = r.git('rev-parse', 'HEAD').trim();
+    expect(runAction(r.dir, '--event', 'push', '--before', base, '--after', head).code).toBe(0);
+  });
+
   it('a schedule scans the whole history; a clean one passes, and fail-on-findings false only reports', () => {
     const { r } = pullRequestRepo();
     const reportOnly = runAction(

@@ -2,7 +2,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ACME_RULE, cli, cliJson, fake, Repo } from './helpers.js';
+import { ACME_RULE, cli, cliJson, fake, Repo, tempDir } from './helpers.js';
 
 function incidentRepo(): Repo {
   const r = Repo.init();
@@ -169,7 +169,7 @@ describe('config (.leakguard.yml)', () => {
 
   it('--config names another file', () => {
     const r = Repo.init();
-    const cfg = join(r.dir, '..', `cfg-${Date.now()}.yml`);
+    const cfg = join(tempDir('lg-cfg-'), 'other.yml'); // outside the repository, removed after the run
     writeFileSync(cfg, 'disable: [dotenv-file]\n');
     r.write('.env', 'A=1\n');
     expect(cli(['scan'], r.dir).code).toBe(1);

@@ -2,7 +2,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, fake, Repo, tempDir } from './helpers.js';
+import { BIN, cli, fake, GIT_ENV, Repo, run, tempDir } from './helpers.js';
 
 /** Every file of the work tree and the hooks directory, with its content: what "no side effect" compares. */
 function snapshot(dir: string): Record<string, string> {
@@ -73,6 +73,15 @@ describe('strict command line', () => {
     [['scan', '--max-content-size', 'lots', '-o', 'f'], /--max-content-size/],
     [['scan', 'a', 'b'], /unexpected argument 'b' for 'scan'/],
     [['purge', '--plan', '--format', 'xml'], /--format: 'xml' is not one of md, sh, json, text/],
+    // a repeated single-value option was a list the commands never expected (text printed for
+    // --format json --format sarif; an internal error for two --range or --config)
+    [['scan', '--format', 'json', '--format', 'sarif', '-o', 'f'], /--format was given more than once; give it once/],
+    [['scan', '--output', 'f', '-o', 'g'], /--output was given more than once/],
+    [['scan', '--range', 'HEAD~1..HEAD', '--range', 'HEAD..HEAD'], /--range was given more than once/],
+    [['scan', '--history', '--cache', 'd', '--no-cache'], /--cache and --no-cache cannot be combined/],
+    [['purge', '--plan', '--format', 'md', '-f', 'sh'], /--format was given more than once/],
+    // a flag given a value: --staged=yes used to turn the staged scan off
+    [['scan', '--staged=yes', '-o', 'f'], /--staged takes no value \(given 'yes'\)/],
     [['purge'], /purge needs --plan/],
     [['scna'], /unknown command 'scna' \(did you mean scan\?\)/],
     [['rules', 'lst'], /did you mean list\?/],
@@ -106,8 +115,18 @@ describe('strict command line', () => {
     }
   });
 
+  it('a reader that stops early (| head) ends the output quietly, never with a stack trace', () => {
+    // the reader is gone before leakguard (whose start takes longer) writes its first line
+    const res = run('bash', ['-c', `set -o pipefail; node "$BIN" rules list | true`], r.dir, {
+      ...GIT_ENV,
+      BIN,
+    });
+    expect(res.stderr).toBe('');
+    expect(res.status).toBe(0);
+  });
+
   it('every option of every command has help text', () => {
-    for (const command of ['scan', 'baseline', 'gitignore', 'purge', 'hook', 'rules', 'import']) {
+    for (const command of ['scan', 'baseline', 'gitignore', 'purge', 'hook', 'rules', 'import', 'cache']) {
       const help = cli([command, '--help'], r.dir).stdout;
       const options = help.split('\n').filter((l) => /^\s+(-\w, )?--[\w-]+/.test(l));
       expect(options.length, command).toBeGreaterThan(0);

@@ -16,22 +16,33 @@ const itPreCommit = withTool(hasTool('pre-commit'), "Debian's pre-commit");
  */
 const itPreCommitInstall = process.env.CI || process.env.LEAKGUARD_SLOW_TESTS ? itPreCommit : it.skip;
 
-/** A Node project whose node_modules links the real packages this checkout installed, leakguard among them. */
-function nodeProject(pkg: Record<string, unknown> = {}): Repo {
+/**
+ * A Node project whose node_modules links the real packages this checkout installed, leakguard
+ * among them. `husky4` lays out husky 4.3.8 (this checkout's `husky4` alias) as `husky`, the name
+ * husky 4's hook scripts run it by. `pkgText` is package.json as written, when its layout matters.
+ */
+function nodeProject(pkg: Record<string, unknown> = {}, opts: { husky4?: boolean; pkgText?: string } = {}): Repo {
   const r = Repo.init();
   r.write(
     'package.json',
-    `${JSON.stringify({ name: 'team-app', version: '1.0.0', private: true, ...pkg }, null, 2)}\n`,
+    opts.pkgText ?? `${JSON.stringify({ name: 'team-app', version: '1.0.0', private: true, ...pkg }, null, 2)}\n`,
   ).write('.gitignore', 'node_modules/\n');
   const nm = join(r.dir, 'node_modules');
   mkdirSync(join(nm, '.bin'), { recursive: true });
-  for (const name of ['husky', 'lefthook', 'lefthook-linux-x64', 'simple-git-hooks']) {
-    if (existsSync(join(ROOT, 'node_modules', name))) symlinkSync(join(ROOT, 'node_modules', name), join(nm, name));
+  const links: Record<string, string> = {
+    husky: opts.husky4 ? 'husky4' : 'husky',
+    lefthook: 'lefthook',
+    'lefthook-linux-x64': 'lefthook-linux-x64',
+    'simple-git-hooks': 'simple-git-hooks',
+  };
+  for (const [name, installed] of Object.entries(links)) {
+    if (existsSync(join(ROOT, 'node_modules', installed)))
+      symlinkSync(join(ROOT, 'node_modules', installed), join(nm, name));
   }
   symlinkSync(ROOT, join(nm, 'leakguard'));
   const bins: Record<string, string> = {
     leakguard: '../leakguard/bin/leakguard.js',
-    husky: '../husky/bin.js',
+    ...(opts.husky4 ? { 'husky-run': '../husky/bin/run.js' } : { husky: '../husky/bin.js' }),
     lefthook: '../lefthook/bin/index.js',
     'simple-git-hooks': '../simple-git-hooks/cli.js',
   };
@@ -47,6 +58,24 @@ function projectCopy(): Repo {
     .filter((f) => f && existsSync(join(ROOT, f)));
   for (const f of files) copy.write(f, readFileSync(join(ROOT, f)));
   return copy;
+}
+
+/** husky 4's install script (`node husky install` in its package directory), run the way npm runs it. */
+function husky4Install(r: Repo) {
+  const env: NodeJS.ProcessEnv = {
+    ...GIT_ENV,
+    INIT_CWD: r.dir,
+    npm_lifecycle_event: 'install',
+    npm_config_user_agent: `npm/10 node/${process.version} linux x64`,
+    PATH: `${join(r.dir, 'node_modules', '.bin')}:${process.env.PATH}`,
+  };
+  // husky 4 skips installing on CI (its skipCI default): the fixture is a developer's machine
+  for (const v of ['CI', 'CONTINUOUS_INTEGRATION', 'BUILD_NUMBER', 'RUN_ID', 'GITHUB_ACTIONS', 'GITLAB_CI'])
+    delete env[v];
+  const res = run(process.execPath, ['husky', 'install'], join(r.dir, 'node_modules', 'husky'), env);
+  expect(res.status, res.stdout + res.stderr).toBe(0);
+  expect(res.stdout).toMatch(/husky > Done/);
+  expect(readFileSync(join(r.dir, '.git/hooks/pre-commit'), 'utf8')).toMatch(/^# husky$/m);
 }
 
 /** Runs a tool from the project's node_modules/.bin, as npm scripts do. */
@@ -162,14 +191,96 @@ describe('husky', () => {
     expect(existsSync(join(r.dir, '.husky/commit-msg'))).toBe(false);
   });
 
-  it('husky 4 (package.json husky.hooks): refused with what to do, nothing written', () => {
-    const r = nodeProject({ husky: { hooks: { 'pre-commit': 'echo team' } } });
-    const pkg = readFileSync(join(r.dir, 'package.json'), 'utf8');
-    const res = cli(['hook', 'install'], r.dir);
-    expect(res.code).toBe(2);
-    expect(res.stderr).toMatch(/husky 4/);
-    expect(readFileSync(join(r.dir, 'package.json'), 'utf8')).toBe(pkg);
-    expect(existsSync(join(r.dir, '.git/hooks/pre-commit'))).toBe(false);
+  it("husky 4 (package.json husky.hooks): leakguard first in the team's commands, package.json's layout kept, surviving husky's install, and uninstall gives the bytes back", () => {
+    // four-space indentation, an inline array and object, husky between other keys: all must stay
+    const pkgText = [
+      '{',
+      '    "name": "team-app",',
+      '    "private": true,',
+      '    "files": ["src", "lib"],',
+      '    "husky": {',
+      '        "hooks": {',
+      `            "pre-commit": "echo ran >> ${TEAM_TRACE}",`,
+      '            "post-merge": "true"',
+      '        }',
+      '    },',
+      '    "devDependencies": {"husky": "4.3.8", "leakguard": "*"}',
+      '}',
+      '',
+    ].join('\n');
+    const r = nodeProject({}, { husky4: true, pkgText });
+    husky4Install(r);
+    const inst = cli(['hook', 'install'], r.dir);
+    expect(inst.code, inst.stderr).toBe(0);
+    expect(inst.stderr).toMatch(/leakguard added to husky 4's hooks in package\.json/);
+    expect(inst.stderr).not.toMatch(/warning/);
+    const edited = readFileSync(join(r.dir, 'package.json'), 'utf8');
+    const hooks = JSON.parse(edited).husky.hooks;
+    expect(hooks['pre-commit']).toBe(`node_modules/.bin/leakguard scan --staged --quiet && echo ran >> ${TEAM_TRACE}`);
+    expect(hooks['post-merge']).toBe('true');
+    expect(hooks['commit-msg']).toMatch(/--commit-msg "\$HUSKY_GIT_PARAMS"$/);
+    expect(hooks['pre-push']).toMatch(/HUSKY_GIT_STDIN.*--pre-push/);
+    // only the hooks' lines changed, laid out like their neighbours
+    const changed = edited.split('\n').filter((l) => !pkgText.split('\n').includes(l));
+    expect(changed.every((l) => /^ {12}"(pre-commit|post-merge|pre-merge-commit|commit-msg|pre-push)": /.test(l))).toBe(
+      true,
+    );
+    expect(edited).toMatch(/\n {4}"files": \["src", "lib"\],\n/);
+    expect(edited.endsWith('}\n')).toBe(true);
+    husky4Install(r); // what the next npm install does
+    guardWorks(r, { messages: true, push: true });
+    trackedFilesHoldNoMachinePath(r);
+    expect(cli(['hook', 'install'], r.dir).code).toBe(0); // again: replaced in place, not chained twice
+    expect(readFileSync(join(r.dir, 'package.json'), 'utf8')).toBe(edited);
+    const un = cli(['hook', 'uninstall'], r.dir);
+    expect(un.code, un.stderr).toBe(0);
+    expect(readFileSync(join(r.dir, 'package.json'), 'utf8')).toBe(pkgText);
+  });
+
+  it('husky 4 with .huskyrc.json: edited the same way (before husky has run: a warning says so); uninstall gives the bytes back', () => {
+    const r = nodeProject({ devDependencies: { husky: '4.3.8', leakguard: '*' } }, { husky4: true });
+    const rc = '{\n\t"hooks": {}\n}';
+    r.write('.huskyrc.json', rc);
+    // before husky 4 has written its git hooks: the config is edited, and the user told what is missing
+    const inst = cli(['hook', 'install', '--hooks', 'pre-commit,commit-msg'], r.dir);
+    expect(inst.code, inst.stderr).toBe(0);
+    expect(inst.stderr).toMatch(/warning: husky 4 has not installed its pre-commit, commit-msg git hooks here yet/);
+    husky4Install(r);
+    const edited = readFileSync(join(r.dir, '.huskyrc.json'), 'utf8');
+    expect(edited).toMatch(
+      /^\{\n\t"hooks": \{\n\t\t"pre-commit": "node_modules\/\.bin\/leakguard scan --staged --quiet",\n\t\t"commit-msg": /,
+    );
+    r.write('src/config.js', `export const key = "${fake.googleKey()}";\n`).add('src/config.js');
+    const blocked = commit(r);
+    expect(blocked.status, blocked.stdout + blocked.stderr).not.toBe(0);
+    expect(blocked.stdout + blocked.stderr).toMatch(/google-api-key/);
+    expect(cli(['hook', 'uninstall'], r.dir).code).toBe(0);
+    expect(readFileSync(join(r.dir, '.huskyrc.json'), 'utf8')).toBe(rc);
+  });
+
+  it('husky 4 configured in JavaScript or YAML: refused in one line with what to add, and nothing changes', () => {
+    for (const [name, text] of [
+      ['husky.config.js', "module.exports = { hooks: { 'pre-commit': 'npm test' } };\n"],
+      ['.huskyrc', 'hooks:\n  pre-commit: npm test # the team\n'],
+    ] as const) {
+      const r = nodeProject({ devDependencies: { husky: '4.3.8' } }, { husky4: true });
+      // a plain leakguard hook from before: the refusal must not remove it either
+      expect(cli(['hook', 'install', '--hooks', 'pre-commit'], r.dir).code).toBe(0);
+      const plain = readFileSync(join(r.dir, '.git/hooks/pre-commit'), 'utf8');
+      r.write(name, text);
+      const pkg = readFileSync(join(r.dir, 'package.json'), 'utf8');
+      const res = cli(['hook', 'install'], r.dir);
+      expect(res.code, name).toBe(2);
+      expect(res.stderr.trim().split('\n'), res.stderr).toHaveLength(1);
+      expect(res.stderr).toMatch(
+        new RegExp(
+          `husky 4: ${name.replace('.', '\\.')} is (JavaScript|YAML).*"pre-commit": "node_modules/.bin/leakguard scan --staged --quiet"`,
+        ),
+      );
+      expect(readFileSync(join(r.dir, name), 'utf8')).toBe(text);
+      expect(readFileSync(join(r.dir, 'package.json'), 'utf8')).toBe(pkg);
+      expect(readFileSync(join(r.dir, '.git/hooks/pre-commit'), 'utf8')).toBe(plain);
+    }
   });
 });
 
@@ -198,6 +309,9 @@ describe('lefthook', () => {
 
   it('a lefthook.yml layout it cannot edit safely is refused with the snippet, and nothing changes', () => {
     const r = nodeProject();
+    // a plain leakguard hook from before lefthook came: the refusal must not remove it either
+    expect(cli(['hook', 'install', '--hooks', 'pre-commit'], r.dir).code).toBe(0);
+    const plain = readFileSync(join(r.dir, '.git/hooks/pre-commit'), 'utf8');
     const config = 'pre-commit: { commands: { team: { run: "true" } } }\n';
     r.write('lefthook.yml', config);
     const res = cli(['hook', 'install', '--hooks', 'pre-commit'], r.dir);
@@ -205,6 +319,7 @@ describe('lefthook', () => {
     expect(res.stderr.trim().split('\n')).toHaveLength(1);
     expect(res.stderr).toMatch(/cannot add leakguard to lefthook.yml safely/);
     expect(readFileSync(join(r.dir, 'lefthook.yml'), 'utf8')).toBe(config);
+    expect(readFileSync(join(r.dir, '.git/hooks/pre-commit'), 'utf8')).toBe(plain);
   });
 });
 
@@ -278,6 +393,21 @@ describe('pre-commit framework', () => {
       expect(readFileSync(join(r.dir, '.pre-commit-config.yaml'), 'utf8')).toBe(config);
     },
   );
+
+  it('a .pre-commit-config.yaml leakguard cannot edit safely is refused in one line, and nothing changes', () => {
+    const r = nodeProject();
+    // a plain leakguard hook from before pre-commit came: the refusal must not remove it either
+    expect(cli(['hook', 'install', '--hooks', 'pre-commit'], r.dir).code).toBe(0);
+    const plain = readFileSync(join(r.dir, '.git/hooks/pre-commit'), 'utf8');
+    const config = 'repos: [{repo: local, hooks: [{id: team, name: team, entry: "true", language: system}]}]\n';
+    r.write('.pre-commit-config.yaml', config);
+    const res = cli(['hook', 'install'], r.dir);
+    expect(res.code).toBe(2);
+    expect(res.stderr.trim().split('\n'), res.stderr).toHaveLength(1);
+    expect(res.stderr).toMatch(/cannot add leakguard to \.pre-commit-config\.yaml safely/);
+    expect(readFileSync(join(r.dir, '.pre-commit-config.yaml'), 'utf8')).toBe(config);
+    expect(readFileSync(join(r.dir, '.git/hooks/pre-commit'), 'utf8')).toBe(plain);
+  });
 
   itPreCommitInstall(
     '.pre-commit-hooks.yaml: pre-commit installs leakguard as a node hook (system node) and its hooks block a secret',

@@ -14,11 +14,11 @@
  * V8 flags belong to the whole process: the command line owns its process, so the flag is set
  * here and never by the library API.
  */
-import v8 from 'node:v8';
-
+import { createRequire } from 'node:module';
 const LONG_RUN_BUDGET = 1_000_000;
 
-/** Call before the long work starts (before worker threads are created). */
+/** Call before the long work starts (before worker threads are created). node:v8 loads only here. */
 export function tuneForLongRun(): void {
+  const v8 = createRequire(import.meta.url)('node:v8') as typeof import('node:v8');
   v8.setFlagsFromString(`--interrupt-budget=${LONG_RUN_BUDGET}`);
 }

@@ -5,7 +5,7 @@
 import { chmodSync, existsSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import yargs, { type Argv } from 'yargs';
+import type { Argv } from 'yargs';
 import { EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, LeakguardError } from '../errors.js';
 import { VERSION } from './version.js';
 import type { Format } from './output.js';
@@ -15,6 +15,7 @@ import { parseSize } from '../engine/units.js';
 import { tuneForLongRun } from './jit.js';
 import {
   BASELINE_KEYS,
+  OPTIONS,
   CACHE_KEYS,
   flagNames,
   GITIGNORE_KEYS,
@@ -26,6 +27,8 @@ import {
   SCAN_KEYS,
   type OptionKey,
 } from './options.js';
+import { optionValueError } from './option-values.js';
+import { ignoreBrokenPipe } from './broken-pipe.js';
 import { usageMessage, type CommandShape } from './suggest.js';
 import type { HookName } from '../integrations/hook-commands.js';
 
@@ -69,7 +72,7 @@ async function runScan(a: ScanArgs): Promise<number> {
       import('../api.js'),
       import('./output.js'),
       import('./progress.js'),
-      import('../engine/history-scan.js'),
+      import('../engine/incomplete.js'),
     ]);
   const history = a.history || a.range !== undefined || a['pre-push'] !== undefined;
   if (history) tuneForLongRun();
@@ -312,7 +315,9 @@ async function runImport(file: string | undefined, a: { output?: string; force: 
 async function runRulesCheck(files: string[]): Promise<number> {
   const { loadRuleFile, loadDefaultRules } = await import('../engine/rule-pack.js');
   const { checkRuleExamples } = await import('../engine/rule-check.js');
-  const specs = files.length ? (await Promise.all(files.map((f) => loadRuleFile(f)))).flat() : await loadDefaultRules();
+  const specs = files.length
+    ? (await Promise.all(files.map((f) => loadRuleFile(f)))).flat()
+    : await loadDefaultRules(undefined, { examples: true });
   const failures = checkRuleExamples(specs);
   for (const f of failures) process.stdout.write(`${f.source ?? ''}: ${f.ruleId}: ${f.problem}\n`);
   process.stdout.write(
@@ -368,8 +373,57 @@ function checkScan(a: ScanArgs): true {
   return true;
 }
 
+/**
+ * The exact command lines the installed hooks run (see integrations/hook-commands.ts), read without
+ * yargs: loading it, and the help text it builds for every command it runs, would be a sizeable
+ * part of a pre-commit run. Any other line, even the same flags in another order, goes through
+ * yargs; a test holds both readings of these lines to the same arguments.
+ */
+const HOOK_LINES: Record<string, Partial<ScanArgs>> = {
+  'scan\0--staged\0--quiet': { staged: true, quiet: true },
+  'scan\0--staged': { staged: true },
+};
+
+/** The scan arguments of a hook's command line, defaults from the option table; else undefined. */
+export function hookLineArgs(argv: string[]): ScanArgs | undefined {
+  const given = HOOK_LINES[argv.join('\0')];
+  if (!given) return undefined;
+  const defaults: Record<string, unknown> = {};
+  for (const key of SCAN_KEYS) {
+    const d = (OPTIONS[key] as { default?: unknown }).default;
+    if (d !== undefined) defaults[key] = d;
+  }
+  return { ...defaults, ...given } as unknown as ScanArgs;
+}
+
+interface Parsed {
+  run?: Pending;
+  usageError?: string;
+  /** What the scan command was given, when it was the command (for the test of hookLineArgs). */
+  scanArgs?: ScanArgs;
+}
+
 export async function main(argv: string[]): Promise<number> {
+  ignoreBrokenPipe();
+  const fast = hookLineArgs(argv);
+  const { run, usageError } = fast ? { run: () => runScan(fast), usageError: undefined } : await parseCommandLine(argv);
+  if (usageError) {
+    process.stderr.write(`leakguard: ${usageMessage(usageError, argv, COMMAND_SHAPES)} (see leakguard --help)\n`);
+    return EXIT_ERROR;
+  }
+  if (!run) return EXIT_CLEAN; // --help or --version
+  try {
+    return await run();
+  } catch (e) {
+    return reportError(e);
+  }
+}
+
+/** The whole command line through yargs; nothing runs until all of it is known to be valid. */
+export async function parseCommandLine(argv: string[]): Promise<Parsed> {
+  const { default: yargs } = await import('yargs');
   let pending: Pending | undefined;
+  let scanArgs: ScanArgs | undefined;
   let usageError: string | undefined;
   const parser = yargs(argv)
     .scriptName('leakguard')
@@ -385,7 +439,8 @@ export async function main(argv: string[]): Promise<number> {
           })
           .check((a) => checkScan(a as unknown as ScanArgs)),
       (a) => {
-        pending = () => runScan(a as unknown as ScanArgs);
+        scanArgs = a as unknown as ScanArgs;
+        pending = () => runScan(scanArgs!);
       },
     )
     .command(
@@ -523,16 +578,8 @@ export async function main(argv: string[]): Promise<number> {
   } catch (e) {
     usageError ??= (e as Error)?.message ?? String(e);
   }
-  if (usageError) {
-    process.stderr.write(`leakguard: ${usageMessage(usageError, argv, COMMAND_SHAPES)} (see leakguard --help)\n`);
-    return EXIT_ERROR;
-  }
-  if (!pending) return EXIT_CLEAN; // --help or --version
-  try {
-    return await pending();
-  } catch (e) {
-    return reportError(e);
-  }
+  usageError ??= pending ? optionValueError(argv) : undefined;
+  return usageError ? { usageError } : { run: pending, scanArgs };
 }
 
 function reportError(e: unknown): number {

@@ -5,14 +5,17 @@
  * findings); collecting now and then keeps the process near what it holds. Ordinary scans, with
  * far fewer matches and findings, never call it.
  */
-import v8 from 'node:v8';
-import vm from 'node:vm';
+import { createRequire } from 'node:module';
 
 let gc: (() => void) | null | undefined;
 
 export function collectGarbage(): void {
   if (gc === undefined) {
     try {
+      // node:v8 and node:vm load only here: most runs never collect, and a pre-commit run pays for every module it loads
+      const require = createRequire(import.meta.url);
+      const v8 = require('node:v8') as typeof import('node:v8');
+      const vm = require('node:vm') as typeof import('node:vm');
       // the collector's entry point, asked for once; without it (a host that forbids flags) nothing happens
       v8.setFlagsFromString('--expose-gc');
       gc = vm.runInNewContext('gc') as () => void;

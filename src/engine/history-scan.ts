@@ -10,6 +10,7 @@ import { LeakguardError } from '../errors.js';
 import type { CompiledRule, Ruleset } from './compile.js';
 import { detectPath } from './detect.js';
 import { countSkip, timeoutWarning } from './scan.js';
+import { IncompleteScan } from './incomplete.js';
 import { ContentPool, type BlobOutcome } from './content-pool.js';
 import { BlobScanner, matchCount, matchesOf, spotsOf, type BlobMatch, type BlobResult } from './blob-scan.js';
 import { FindingsStage, type Place } from './findings.js';
@@ -892,16 +893,6 @@ function sizeRules(
 }
 
 /** Raised after a scan that could not read everything: the findings are real, the all-clear is not. */
-export class IncompleteScan extends LeakguardError {
-  /** Filled in by the API: the report to print before the error. */
-  report?: import('../types.js').ScanReport & { ruleset: Ruleset };
-  readonly findings: Finding[];
-  readonly secrets: Set<string>;
-  constructor(found: HistoryFindings, message: string) {
-    super(`scan incomplete: ${message}`);
-    this.findings = found.findings;
-    this.secrets = found.secrets;
-  }
-}
+export { IncompleteScan };
 
 export type { RefInfo, BlobOutcome, BlobMatch };

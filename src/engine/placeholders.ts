@@ -15,7 +15,7 @@ import type { CompiledRule } from './compile.js';
  * is matched both as text and as its UTF-8 bytes read one by one (history text is read that way).
  */
 const TEMPLATE =
-  /\$\{|\{\{|<[a-z_ -]*>|x{5,}|X{5,}|\*{5,}|^\*+$|\.\.\.|…|\u00e2\u0080\u00a6|^\$[A-Za-z_][A-Za-z0-9_]*$|^%\(?[A-Za-z_]+\)?s?%?$|^__[A-Z_]+__$/;
+  /\$\{|\{\{|<[a-z_ -]*>|x{5,}|X{5,}|\*{5,}|^\*+$|\.\.\.|\u2026|\u00e2\u0080\u00a6|^\$[A-Za-z_][A-Za-z0-9_]*$|^%\(?[A-Za-z_]+\)?s?%?$|^__[A-Z_]+__$/;
 
 /** Key names whose "token" is a cursor or a public value: `NextToken`, `VerificationToken`, `csrf_token`. */
 const NON_SECRET_KEY =

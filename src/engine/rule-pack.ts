@@ -1,6 +1,6 @@
 /** Loading rule files: the shipped pack under `rules/`, and any YAML rule file a user names. */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, isAbsolute, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LeakguardError } from '../errors.js';
 import { rulesFromDocument, type RuleSpec } from './rule-spec.js';
@@ -49,9 +49,15 @@ export async function loadRuleFile(file: string, builtin = false): Promise<RuleS
   return specs;
 }
 
-let cachedDefaults: RuleSpec[] | undefined;
+/** The shipped pack as read once per process: with its examples (from YAML), or without (the build's copy). */
+let cachedDefaults: { specs: RuleSpec[]; examples: boolean } | undefined;
 
-/** The build's precompiled copy of the pack: validated specs plus glob regexes (see scripts/build.mjs). */
+/**
+ * The build's precompiled copy of the pack: validated specs plus glob regexes (see scripts/build.mjs).
+ * It leaves out the rules' examples (two fifths of the pack's bytes, read by `rules check` and the
+ * tests from the YAML files), names each rule's file relative to the package, and is ASCII, so
+ * start-up reads it without decoding UTF-8.
+ */
 export const PACK_FILE = 'dist/rules.json';
 
 export interface CompiledPack {
@@ -78,8 +84,12 @@ export function precompilePack(specs: RuleSpec[], sample?: Uint8Array[]): Compil
   const globs = new Set<string>();
   for (const s of specs)
     for (const g of [...(s.paths ?? []), ...(s.exclude_paths ?? []), ...(s.allowlist?.paths ?? [])]) globs.add(g);
+  const root = packageRoot();
   return {
-    specs,
+    specs: specs.map(({ examples: _e, negative_examples: _n, ...spec }) => ({
+      ...spec,
+      source: spec.source && isAbsolute(spec.source) ? relative(root, spec.source) : spec.source,
+    })),
     globs: [...globs].map((g) => {
       const re = globToRegex(g, `rules: glob ${g}`);
       return [g, re.source, re.flags];
@@ -99,20 +109,35 @@ function readPrecompiled(dir: string): RuleSpec[] | undefined {
     return undefined;
   }
   for (const f of readdirSync(dir)) if (statSync(join(dir, f)).mtimeMs > packTime) return undefined;
-  const pack = JSON.parse(readFileSync(file, 'utf8')) as CompiledPack;
+  const pack = JSON.parse(readFileSync(file, 'latin1')) as CompiledPack;
   seedGlobCache(pack.globs);
   if (pack.trie) seedKeywordTrie(...pack.trie);
   if (pack.anchors) seedAnchors(pack.anchors);
+  const root = packageRoot();
+  for (const spec of pack.specs) if (spec.source && !isAbsolute(spec.source)) spec.source = join(root, spec.source);
   return pack.specs;
 }
 
-/** The shipped rule pack, one YAML file per family. */
-export async function loadDefaultRules(dir = defaultRulesDir()): Promise<RuleSpec[]> {
+/** The pack as JSON text in ASCII only (what readPrecompiled reads as latin1). */
+export function packJson(pack: CompiledPack): string {
+  return JSON.stringify(pack).replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * The shipped rule pack, one YAML file per family. `examples`: with each rule's examples and
+ * negative examples, which only checking the rules needs (they are read from the YAML files then;
+ * a scan reads the build's copy without them).
+ */
+export async function loadDefaultRules(
+  dir = defaultRulesDir(),
+  opts: { examples?: boolean } = {},
+): Promise<RuleSpec[]> {
   const isDefault = dir === defaultRulesDir();
-  if (isDefault && cachedDefaults) return cachedDefaults.map((s) => ({ ...s }));
-  const pre = isDefault ? readPrecompiled(dir) : undefined;
+  if (isDefault && cachedDefaults && (cachedDefaults.examples || !opts.examples))
+    return cachedDefaults.specs.map((s) => ({ ...s }));
+  const pre = isDefault && !opts.examples ? readPrecompiled(dir) : undefined;
   if (pre) {
-    cachedDefaults = pre;
+    cachedDefaults = { specs: pre, examples: false };
     return pre.map((s) => ({ ...s }));
   }
   const files = readdirSync(dir)
@@ -128,6 +153,6 @@ export async function loadDefaultRules(dir = defaultRulesDir()): Promise<RuleSpe
       specs.push(s);
     }
   }
-  if (dir === defaultRulesDir()) cachedDefaults = specs;
+  if (isDefault) cachedDefaults = { specs, examples: true };
   return specs.map((s) => ({ ...s }));
 }

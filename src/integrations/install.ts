@@ -11,12 +11,13 @@ import { DEFAULT_HOOKS, type HookName } from './hook-commands.js';
 import { hooksDir, installHooks as installPlainHooks, uninstallHooks as uninstallPlainHooks } from './hook.js';
 import { LOCAL_RUNNER, readText, type HookManager, type ManagerContext } from './managers/context.js';
 import { husky } from './managers/husky.js';
+import { husky4 } from './managers/husky4.js';
 import { lefthook } from './managers/lefthook.js';
 import { preCommit } from './managers/pre-commit.js';
 import { simpleGitHooks } from './managers/simple-git-hooks.js';
 
 /** In the order they are looked for: the one that owns core.hooksPath first. */
-export const MANAGERS: HookManager[] = [husky, lefthook, preCommit, simpleGitHooks];
+export const MANAGERS: HookManager[] = [husky, husky4, lefthook, preCommit, simpleGitHooks];
 
 async function context(cwd: string): Promise<ManagerContext & { dir: string }> {
   const repo = await openRepo(cwd);
@@ -28,11 +29,6 @@ async function context(cwd: string): Promise<ManagerContext & { dir: string }> {
     pkg = pkgText ? JSON.parse(pkgText) : undefined;
   } catch {
     pkg = undefined;
-  }
-  if (pkg && pkg.husky && typeof pkg.husky === 'object' && 'hooks' in (pkg.husky as object)) {
-    throw new LeakguardError(
-      "package.json configures husky 4 (husky.hooks), which leakguard does not edit; move to husky 9 (npx husky init) and run 'leakguard hook install' again",
-    );
   }
   return {
     root: repo.root,
@@ -69,6 +65,7 @@ export async function installHooks(
       ),
     };
   }
+  manager.check?.(ctx, hooks);
   // plain hooks from an earlier install would run twice (or be renamed away by the manager)
   const dropped = await uninstallPlainHooks(ctx.root, ctx.dir);
   const change = await manager.install(ctx, hooks);

@@ -1,7 +1,8 @@
 /**
  * The work tree: tracked files plus untracked files that are not ignored, as they are on disk now.
  */
-import { lstat, readFile, readlink } from 'node:fs/promises';
+// fs.promises is read at each call: node loads that module on first use, which a staged scan never makes
+import { promises as fsp } from 'node:fs';
 import { LeakguardError } from '../errors.js';
 import type { SkipReason, SourceItem } from '../types.js';
 import { git, splitNul } from './git.js';
@@ -15,7 +16,7 @@ export type SkipSink = (path: string, reason: SkipReason) => void;
 export async function* worktreeItems(root: string, dir: string, onSkip: SkipSink): AsyncGenerator<SourceItem> {
   let cwd = dir;
   let pathspec: string[] = [];
-  const st = await lstat(dir).catch(() => undefined);
+  const st = await fsp.lstat(dir).catch(() => undefined);
   if (!st) throw new LeakguardError(`no such file or directory: ${dir}`);
   if (!st.isDirectory()) {
     const slash = dir.lastIndexOf('/');
@@ -34,14 +35,14 @@ export async function* worktreeItems(root: string, dir: string, onSkip: SkipSink
     seen.add(key);
     const path = raw.toString('utf8');
     const abs = Buffer.concat([rootBuf, raw]);
-    const s = await lstat(abs).catch(() => undefined);
+    const s = await fsp.lstat(abs).catch(() => undefined);
     if (!s) {
       onSkip(path, 'missing');
       continue;
     }
     if (s.isSymbolicLink()) {
       // never followed (it may point outside the repository); its target text is what git stores
-      yield { path, size: s.size, read: async () => Buffer.from(await readlink(abs, { encoding: 'buffer' })) };
+      yield { path, size: s.size, read: async () => Buffer.from(await fsp.readlink(abs, { encoding: 'buffer' })) };
       continue;
     }
     if (s.isDirectory()) {
@@ -52,6 +53,6 @@ export async function* worktreeItems(root: string, dir: string, onSkip: SkipSink
       onSkip(path, 'unreadable');
       continue;
     }
-    yield { path, size: s.size, read: () => readFile(abs) };
+    yield { path, size: s.size, read: () => fsp.readFile(abs) };
   }
 }

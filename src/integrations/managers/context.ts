@@ -26,6 +26,11 @@ export interface ManagerChange {
 export interface HookManager {
   name: string;
   detect(ctx: ManagerContext): boolean;
+  /**
+   * Throws when this repository's configuration cannot take leakguard, before anything is
+   * written (install drops plain hooks and runs the manager's own install only after it).
+   */
+  check?(ctx: ManagerContext, hooks: readonly HookName[]): void;
   install(ctx: ManagerContext, hooks: readonly HookName[]): Promise<ManagerChange>;
   /** Undefined when this manager's files hold nothing of leakguard's. */
   uninstall(ctx: ManagerContext): Promise<ManagerChange | undefined>;

@@ -66,34 +66,45 @@ function lefthookInstall(ctx: ManagerContext): string {
   return "ran 'lefthook install'";
 }
 
+/** lefthook.yml with leakguard's commands for `hooks`, checked by parsing it back; throws when that cannot be done safely. */
+function withCommands(ctx: ManagerContext, file: string, original: string, hooks: readonly HookName[]): string {
+  let text = removeBlocks(original).text;
+  for (const hook of hooks) {
+    const doc = safeLoad(text, file) as Record<string, any> | undefined;
+    if (doc?.[hook]?.commands?.[COMMAND] !== undefined) {
+      throw new LeakguardError(
+        `${basename(file)} already has a '${COMMAND}' command under ${hook} that leakguard did not add; remove it or rename it first`,
+      );
+    }
+    const unsafe = () =>
+      new LeakguardError(
+        `cannot add leakguard to ${basename(file)} safely (its ${hook} section has a layout leakguard does not edit); add under ${hook}: commands: ${COMMAND}: ${commandBody(ctx, hook).join(', ')}`,
+      );
+    text = addCommand(text, hook, commandBody(ctx, hook));
+    let check: Record<string, any> | undefined;
+    try {
+      check = yaml.load(text) as typeof check;
+    } catch {
+      throw unsafe();
+    }
+    if (check?.[hook]?.commands?.[COMMAND]?.run !== commandBody(ctx, hook)[0]!.slice('run: '.length)) throw unsafe();
+  }
+  return text;
+}
+
 export const lefthook: HookManager = {
   name: 'lefthook',
   detect: (ctx) => configFile(ctx) !== undefined,
 
+  check(ctx, hooks) {
+    const file = configFile(ctx)!;
+    withCommands(ctx, file, readText(file)!, hooks);
+  },
+
   async install(ctx, hooks) {
     const file = configFile(ctx)!;
     const original = readText(file)!;
-    let text = removeBlocks(original).text;
-    for (const hook of hooks) {
-      const doc = safeLoad(text, file) as Record<string, any> | undefined;
-      if (doc?.[hook]?.commands?.[COMMAND] !== undefined) {
-        throw new LeakguardError(
-          `${basename(file)} already has a '${COMMAND}' command under ${hook} that leakguard did not add; remove it or rename it first`,
-        );
-      }
-      const unsafe = () =>
-        new LeakguardError(
-          `cannot add leakguard to ${basename(file)} safely (its ${hook} section has a layout leakguard does not edit); add under ${hook}: commands: ${COMMAND}: ${commandBody(ctx, hook).join(', ')}`,
-        );
-      text = addCommand(text, hook, commandBody(ctx, hook));
-      let check: Record<string, any> | undefined;
-      try {
-        check = yaml.load(text) as typeof check;
-      } catch {
-        throw unsafe();
-      }
-      if (check?.[hook]?.commands?.[COMMAND]?.run !== commandBody(ctx, hook)[0]!.slice('run: '.length)) throw unsafe();
-    }
+    const text = withCommands(ctx, file, original, hooks);
     writeFileSync(file, text);
     const ran = lefthookInstall(ctx);
     return {

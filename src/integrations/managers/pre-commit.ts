@@ -91,25 +91,35 @@ function preCommitInstall(ctx: ManagerContext, hooks: readonly HookName[]): stri
   return `ran 'pre-commit install ${types.join(' ')}'`;
 }
 
+/** The config with leakguard's entry, checked by parsing it back; throws when that cannot be done safely. */
+function withEntry(ctx: ManagerContext, original: string, hooks: readonly HookName[]): string {
+  const text = addEntry(removeBlocks(original).text, entry(ctx, hooks));
+  let doc: { repos?: Array<{ repo?: string; hooks?: Array<{ id?: string }> }> };
+  try {
+    doc = yaml.load(text) as typeof doc;
+  } catch {
+    throw new LeakguardError(`${CONFIG}: invalid YAML; fix it before installing`);
+  }
+  const ours = doc?.repos?.find((r) => r?.repo === 'local' && r.hooks?.some((h) => h?.id?.startsWith('leakguard')));
+  if (!ours)
+    throw new LeakguardError(
+      `cannot add leakguard to ${CONFIG} safely; add this entry under repos: ${entry(ctx, hooks).join(' ')}`,
+    );
+  return text;
+}
+
 export const preCommit: HookManager = {
   name: 'pre-commit',
   detect: (ctx) => existsSync(join(ctx.root, CONFIG)),
 
+  check(ctx, hooks) {
+    withEntry(ctx, readText(join(ctx.root, CONFIG))!, hooks);
+  },
+
   async install(ctx, hooks) {
     const file = join(ctx.root, CONFIG);
     const original = readText(file)!;
-    const text = addEntry(removeBlocks(original).text, entry(ctx, hooks));
-    let doc: { repos?: Array<{ repo?: string; hooks?: Array<{ id?: string }> }> };
-    try {
-      doc = yaml.load(text) as typeof doc;
-    } catch {
-      throw new LeakguardError(`${CONFIG}: invalid YAML; fix it before installing`);
-    }
-    const ours = doc?.repos?.find((r) => r?.repo === 'local' && r.hooks?.some((h) => h?.id?.startsWith('leakguard')));
-    if (!ours)
-      throw new LeakguardError(
-        `cannot add leakguard to ${CONFIG} safely; add this entry under repos: ${entry(ctx, hooks).join(' ')}`,
-      );
+    const text = withEntry(ctx, original, hooks);
     writeFileSync(file, text);
     return {
       messages: [

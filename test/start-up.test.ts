@@ -1,0 +1,107 @@
+/**
+ * What keeps the pre-commit run short: the hook's command line read without yargs (and read the
+ * same as yargs reads it), a scan-time rule pack without examples, in ASCII, and no module loaded
+ * that only history scans need.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { hookLineArgs, parseCommandLine } from '../src/cli/main.js';
+import { HOOK_COMMANDS } from '../src/integrations/hook-commands.js';
+import { BIN, cli, fake, GIT_ENV, Repo, ROOT, run, tempDir } from './helpers.js';
+
+describe('the hook command lines', () => {
+  const lines = [...new Set(Object.values(HOOK_COMMANDS).map((h) => h.args.join(' ')))]
+    .map((l) => l.split(' '))
+    .filter((argv) => argv.includes('--staged'));
+
+  it('every staged line the hooks install takes the fast path', () => {
+    expect(lines.length).toBeGreaterThan(0);
+    for (const argv of lines) expect(hookLineArgs(argv), argv.join(' ')).toBeDefined();
+  });
+
+  it('reads each of them exactly as yargs does', async () => {
+    for (const argv of [...lines, ['scan', '--staged']]) {
+      const fast = hookLineArgs(argv)!;
+      const parsed = await parseCommandLine(argv);
+      expect(parsed.usageError).toBeUndefined();
+      const slow = parsed.scanArgs as unknown as Record<string, unknown>;
+      // yargs adds aliases (q, f, ...), '_' and '$0'; every long option it set must be the same
+      for (const key of Object.keys(slow).filter((k) => /^[a-z][a-z-]+$/.test(k)))
+        expect((fast as unknown as Record<string, unknown>)[key], `${argv.join(' ')}: ${key}`).toEqual(slow[key]);
+      for (const key of Object.keys(fast))
+        expect(slow[key], `${argv.join(' ')}: ${key}`).toEqual((fast as unknown as Record<string, unknown>)[key]);
+    }
+  });
+
+  it('any other line goes through yargs, typos included', () => {
+    for (const argv of [
+      ['scan', '--quiet', '--staged'],
+      ['scan', '--staged', '--quiet', '-q'],
+      ['scan', '--stagd'],
+    ])
+      expect(hookLineArgs(argv)).toBeUndefined();
+  });
+
+  it('the fast path blocks a staged secret and passes a clean commit', () => {
+    const r = Repo.init();
+    r.write('ok.txt', 'nothing here\n').commit('init');
+    r.write('ok.txt', 'still nothing\n');
+    r.git('add', 'ok.txt');
+    expect(cli(['scan', '--staged', '--quiet'], r.dir).code).toBe(0);
+    r.write('key.txt', `token = ${fake.githubPat()}\n`);
+    r.git('add', 'key.txt');
+    const bad = cli(['scan', '--staged', '--quiet'], r.dir);
+    expect(bad.code).toBe(1);
+    expect(bad.stdout).toContain('key.txt');
+  });
+});
+
+describe('the scan-time rule pack', () => {
+  const text = readFileSync(join(ROOT, 'dist', 'rules.json'));
+  const pack = JSON.parse(text.toString('latin1')) as { specs: Record<string, unknown>[] };
+
+  it('is ASCII, so reading it as latin1 is exact', () => {
+    expect(text.findIndex((b) => b > 0x7f)).toBe(-1);
+  });
+
+  it('leaves the examples to the YAML files, and rules check still counts them all', () => {
+    expect(pack.specs.length).toBeGreaterThan(200);
+    for (const s of pack.specs) {
+      expect(s.examples, String(s.id)).toBeUndefined();
+      expect(s.negative_examples, String(s.id)).toBeUndefined();
+    }
+    const check = cli(['rules', 'check'], ROOT);
+    expect(check.code).toBe(0);
+    const [, rules, examples] = /(\d+) rules, (\d+) examples/.exec(check.stdout) ?? [];
+    expect(Number(rules)).toBe(pack.specs.length);
+    expect(Number(examples)).toBeGreaterThan(2 * pack.specs.length);
+  });
+
+  it('names rule files relative to the package, never the build machine', () => {
+    for (const s of pack.specs) expect(String(s.source), String(s.id)).toMatch(/^rules\/[\w.-]+\.ya?ml$/);
+    expect(text.toString('latin1')).not.toContain(ROOT);
+  });
+});
+
+describe('a staged scan loads only what it uses', () => {
+  it('no worker threads, no node:v8, no fs/promises', () => {
+    const r = Repo.init();
+    r.write('a.txt', 'hello\n').commit('init');
+    r.write('a.txt', 'hello again\n');
+    r.git('add', 'a.txt');
+    const dir = tempDir('lg-modules-');
+    const out = join(dir, 'modules.txt');
+    const preload = join(dir, 'record.cjs');
+    writeFileSync(
+      preload,
+      `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, process.moduleLoadList.join('\\n')));\n`,
+    );
+    const res = run(process.execPath, ['--require', preload, BIN, 'scan', '--staged', '--quiet'], r.dir, GIT_ENV);
+    expect(res.status, res.stderr).toBe(0);
+    const loaded = readFileSync(out, 'utf8').split('\n');
+    for (const m of ['worker_threads', 'v8', 'fs/promises', 'internal/modules/esm/translators'])
+      expect(loaded, m).not.toContain(`NativeModule ${m}`);
+    expect(loaded).toContain('NativeModule child_process'); // the record itself works
+  });
+});
