@@ -19,6 +19,7 @@ import { LeakguardError } from '../errors.js';
 import type { Commit, HistoryIndex } from '../sources/history.js';
 import { addOccurrence, emptyIndex } from '../sources/history.js';
 import type { AllowlistSpec, RuleSpec } from './rule-spec.js';
+import type { ReadLimits } from './archive-scan.js';
 import { nodeCrypto } from './fingerprint.js';
 import {
   BadCacheBody,
@@ -52,6 +53,11 @@ export interface BlobVerdict {
   lfs: boolean;
   /** Empty for a blob where no rule matched: it is never read again. */
   spots: MatchSpot[];
+  /**
+   * An archive with members that carry something (rules that fire, matches) or parts that could
+   * not be read: read again by every scan, as a blob with spots is. A clean archive is just its size.
+   */
+  archive: boolean;
 }
 
 /**
@@ -66,8 +72,8 @@ export function verdictSize(v: Verdict): number {
 }
 
 /** The compact form of a verdict. */
-export function verdict(size: number, binary: boolean, lfs: boolean, spots: MatchSpot[]): Verdict {
-  return binary || lfs || spots.length ? { size, binary, lfs, spots } : size;
+export function verdict(size: number, binary: boolean, lfs: boolean, spots: MatchSpot[], archive = false): Verdict {
+  return binary || lfs || archive || spots.length ? { size, binary, lfs, spots, archive } : size;
 }
 
 /** The walk as cached: a history index of its own, the revisions it started from, and message hits. */
@@ -84,6 +90,8 @@ export interface CacheKeyParts {
   allow?: AllowlistSpec;
   maxContentBytes: number;
   guardMs: number;
+  /** The archive limits: another limit may read (or stop at) other members. */
+  archives?: ReadLimits;
 }
 
 /**
@@ -110,6 +118,7 @@ export function cacheKey(parts: CacheKeyParts, extra = ''): Buffer {
         allow: parts.allow ?? null,
         maxContentBytes: parts.maxContentBytes,
         guardMs: parts.guardMs,
+        archives: parts.archives ?? null,
         extra,
       }),
     )
@@ -250,7 +259,7 @@ function encodeVerdicts(verdicts: Verdicts): Buffer {
       continue;
     }
     w.uint(v.size);
-    w.uint((v.binary ? 1 : 0) | (v.lfs ? 2 : 0));
+    w.uint((v.binary ? 1 : 0) | (v.lfs ? 2 : 0) | (v.archive ? 4 : 0));
     w.uint(v.spots.length);
     for (const s of v.spots) {
       w.uint(ruleIds.get(s.ruleId)!);
@@ -276,12 +285,12 @@ function decodeVerdicts(body: Buffer): Verdicts {
   for (let n = 0; n < count; n++) {
     const oid = ids.slice(n * hexLen, (n + 1) * hexLen);
     const size = r.uint();
-    const flags = r.below(4);
+    const flags = r.below(8);
     const count = r.uint();
     const spots: MatchSpot[] = count ? [] : none;
     for (let i = 0; i < count; i++)
       spots.push({ ruleId: rules[r.below(rules.length)]!, start: r.uint(), end: r.uint(), line: r.uint() });
-    out.set(oid, { size, binary: (flags & 1) !== 0, lfs: (flags & 2) !== 0, spots });
+    out.set(oid, { size, binary: (flags & 1) !== 0, lfs: (flags & 2) !== 0, spots, archive: (flags & 4) !== 0 });
   }
   r.end();
   return out;
