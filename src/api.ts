@@ -3,7 +3,8 @@
  */
 import { readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { buildRuleset, loadConfig, type Config } from './config.js';
+import { archiveLimits, buildRuleset, loadConfig, type Config } from './config.js';
+import type { ReadLimits } from './sources/archive.js';
 import { LeakguardError } from './errors.js';
 import { readBaseline } from './engine/baseline.js';
 import type { Ruleset } from './engine/compile.js';
@@ -52,6 +53,8 @@ export interface ScanOptions {
   cache?: string | false;
   /** Drop findings below this confidence (counted in `stats.suppressed.confidence`). Default: keep all. */
   minConfidence?: Confidence;
+  /** Archive limits over the config's (`archives:` in .leakguard.yml), or false: archives are not entered. */
+  archives?: Partial<ReadLimits> | false;
 }
 
 export interface PreparedScan {
@@ -150,14 +153,15 @@ export async function scan(
   const listing = opts.staged ? settle(stagedEntries(await existingDir(resolve(opts.path ?? '.')))) : undefined;
   const p = await prepare(opts);
   const stats = newStats(p.ruleset.rules.length);
-  const engine = new Engine(
-    p.ruleset,
-    {
-      maxContentBytes: opts.maxContentBytes ?? p.config.maxContentBytes,
-      baseline: p.baseline,
-    },
-    stats,
-  );
+  const maxContentBytes = opts.maxContentBytes ?? p.config.maxContentBytes;
+  const archives =
+    opts.archives === false
+      ? undefined
+      : archiveLimits(
+          { ...p.config, archives: p.config.archives && { ...p.config.archives, ...opts.archives } },
+          maxContentBytes,
+        );
+  const engine = new Engine(p.ruleset, { maxContentBytes, baseline: p.baseline, archives }, stats);
   const onSkip = (path: string, reason: Parameters<typeof countSkip>[2]) => {
     stats.files++;
     countSkip(stats, path, reason);
@@ -196,7 +200,8 @@ export async function scan(
           allObjects: opts.allObjects,
           workers: opts.workers,
           onProgress: opts.onProgress,
-          maxContentBytes: opts.maxContentBytes ?? p.config.maxContentBytes,
+          maxContentBytes,
+          archives,
           baseline: p.baseline,
           specs: await effectiveRules(p.config, { defaultRules: opts.defaultRules }),
           allow: p.config.allowlist,

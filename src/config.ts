@@ -9,6 +9,7 @@ import { compileRuleset, type Ruleset } from './engine/compile.js';
 import { loadDefaultRules, parseYamlFile } from './engine/rule-pack.js';
 import { checkShape, validateRule, type AllowlistSpec, type RuleSpec } from './engine/rule-spec.js';
 import { parseSize } from './engine/units.js';
+import { DEFAULT_READ_LIMITS, type ReadLimits } from './sources/archive.js';
 
 export const CONFIG_FILE = '.leakguard.yml';
 export const DEFAULT_MAX_CONTENT = 25 * 1000 * 1000;
@@ -23,12 +24,73 @@ export interface Config {
   maxContentBytes: number;
   /** Baseline file (relative to the repository root) applied to every scan. */
   baseline?: string;
+  /** `archives:` limits the config sets (the rest are defaults), or false: archives are not entered. */
+  archives: Partial<ReadLimits> | false;
 }
 
-const CONFIG_KEYS = new Set(['default_rules', 'disable', 'rules', 'allowlist', 'max_content_size', 'baseline']);
+const CONFIG_KEYS = new Set([
+  'default_rules',
+  'disable',
+  'rules',
+  'allowlist',
+  'max_content_size',
+  'baseline',
+  'archives',
+]);
+
+/** `archives:` keys, and the limit each sets. */
+const ARCHIVE_KEYS: Record<string, { limit: keyof ReadLimits; size: boolean }> = {
+  max_depth: { limit: 'maxDepth', size: false },
+  max_members: { limit: 'maxMembers', size: false },
+  max_total_size: { limit: 'maxTotalBytes', size: true },
+  max_ratio: { limit: 'maxRatio', size: false },
+  max_member_size: { limit: 'maxMemberBytes', size: true },
+};
+
+function parseArchives(v: unknown, file: string): Partial<ReadLimits> | false {
+  if (v === false) return false;
+  if (v === true || v === null) return {};
+  if (typeof v !== 'object' || Array.isArray(v))
+    throw new LeakguardError(
+      `${file}: 'archives' must be false or a mapping of ${Object.keys(ARCHIVE_KEYS).join(', ')}`,
+    );
+  const out: Partial<ReadLimits> = {};
+  for (const [k, raw] of Object.entries(v as Record<string, unknown>)) {
+    const key = ARCHIVE_KEYS[k];
+    if (!key)
+      throw new LeakguardError(
+        `${file}: unknown key 'archives.${k}' (expected ${Object.keys(ARCHIVE_KEYS).join(', ')})`,
+      );
+    const n = key.size ? parseSize(raw, `${file}: archives.${k}`) : Number(raw);
+    if (!Number.isInteger(n) || n < (k === 'max_depth' ? 0 : 1))
+      throw new LeakguardError(
+        `${file}: 'archives.${k}' must be a whole number${k === 'max_depth' ? '' : ' of 1 or more'}`,
+      );
+    out[key.limit] = n;
+  }
+  return out;
+}
+
+/**
+ * The limits archives are read under: the defaults, a member limit of the content limit, and
+ * what the config sets; undefined when the config turns archives off (`archives: false`) or sets
+ * a depth of 0.
+ */
+export function archiveLimits(cfg: Config, maxContentBytes: number): ReadLimits | undefined {
+  if (cfg.archives === false) return undefined;
+  const limits: ReadLimits = { ...DEFAULT_READ_LIMITS, maxMemberBytes: maxContentBytes, ...cfg.archives };
+  return limits.maxDepth > 0 ? limits : undefined;
+}
 
 export function parseConfig(doc: unknown, file: string): Config {
-  const cfg: Config = { file, defaultRules: true, disable: [], rules: [], maxContentBytes: DEFAULT_MAX_CONTENT };
+  const cfg: Config = {
+    file,
+    defaultRules: true,
+    disable: [],
+    rules: [],
+    maxContentBytes: DEFAULT_MAX_CONTENT,
+    archives: {},
+  };
   if (doc === null || doc === undefined) return cfg;
   if (typeof doc !== 'object' || Array.isArray(doc))
     throw new LeakguardError(`${file}: expected a mapping at the top level`);
@@ -57,6 +119,7 @@ export function parseConfig(doc: unknown, file: string): Config {
   }
   if (o.max_content_size !== undefined)
     cfg.maxContentBytes = parseSize(o.max_content_size, `${file}: max_content_size`);
+  if (o.archives !== undefined) cfg.archives = parseArchives(o.archives, file);
   if (o.baseline !== undefined) {
     if (typeof o.baseline !== 'string') throw new LeakguardError(`${file}: 'baseline' must be a file path`);
     cfg.baseline = o.baseline;

@@ -71,6 +71,11 @@ export interface Finding {
   /** tag-message: the annotated tag's ref (`refs/tags/v1`); note: the notes ref (`refs/notes/commits`). */
   ref?: string;
   confidence?: Confidence;
+  /**
+   * Set when the finding is inside an archive: the member's path inside it (`config/.env`, nested
+   * `inner.tar!config/.env`). `path` is then `<archive path>!<member>`; see `archivePathOf`.
+   */
+  member?: string;
 }
 
 /** Where a history finding occurs; `fingerprint` is what a baseline records for that path. */
@@ -83,6 +88,15 @@ export interface Occurrence {
   /** As on Finding: absent for files. */
   source?: TextSource;
   ref?: string;
+  /** As on Finding: the path inside the archive, for an archive member. */
+  member?: string;
+}
+
+/** The repository file a finding or occurrence is in: for an archive member, the archive's own path. */
+export function archivePathOf(at: { path: string; member?: string }): string {
+  return at.member !== undefined && at.path.endsWith(`!${at.member}`)
+    ? at.path.slice(0, at.path.length - at.member.length - 1)
+    : at.path;
 }
 
 export interface ScanStats {

@@ -2,7 +2,7 @@
 import { chmodSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ACME_RULE, cli, cliJson, fake, Repo, run, tempDir } from './helpers.js';
+import { ACME_RULE, BIN, cli, cliJson, fake, GIT_ENV, Repo, run, tempDir } from './helpers.js';
 import { hasTool, withTool } from './helpers.js';
 
 const itTime = withTool(hasTool('/usr/bin/time', ['true']), 'GNU time');
@@ -454,5 +454,28 @@ describe('progress', () => {
     expect(tty.stdout).toMatch(/reading history|scanning blobs · \d+ commits · \d+\/\d+ blobs/);
     const quiet = run('script', ['-qec', `${process.execPath} ${bin} scan --history --quiet`, '/dev/null'], r.dir, env);
     expect(quiet.stdout).not.toMatch(/blobs/);
+  });
+});
+
+describe('a history scan ends with its git processes', () => {
+  it('leaves no process behind in its group, cat-file of the worker threads included', async () => {
+    const { spawn, execFileSync } = await import('node:child_process');
+    const r = Repo.init();
+    for (let i = 0; i < 30; i++) r.write(`f${i % 7}.txt`, `line ${i}\n`).commit(`c${i}`);
+    for (let round = 0; round < 3; round++) {
+      // its own process group, so what it leaves is found by group id
+      const child = spawn(process.execPath, [BIN, 'scan', '--range', 'HEAD~25..HEAD', '--workers', '2', '--quiet'], {
+        cwd: r.dir,
+        env: GIT_ENV,
+        detached: true,
+        stdio: 'ignore',
+      });
+      const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+      expect(code).toBe(0);
+      const left = execFileSync('ps', ['-eo', 'pgid=,stat=,args='], { encoding: 'utf8' })
+        .split('\n')
+        .filter((l) => l.trim().split(/\s+/)[0] === String(child.pid));
+      expect(left, `round ${round}`).toEqual([]);
+    }
   });
 });

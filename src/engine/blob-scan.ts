@@ -17,6 +17,7 @@ import { KeywordFilter } from './keyword-filter.js';
 import { collectGarbage } from './heap.js';
 import { editHasKeyword } from './edit-regions.js';
 import { MissingObject, TooLarge } from '../sources/catfile.js';
+import { archiveMagic, scanArchive, type ArchiveFindings, type ArchiveMagic, type ReadLimits } from './archive-scan.js';
 
 export interface BlobMatch {
   ruleId: string;
@@ -44,6 +45,8 @@ export interface BlobResult {
   packed: PackedMatches | undefined;
   /** Rules that exceeded their time limit on this blob. */
   timeouts: string[] | undefined;
+  /** An archive's members that carry something, and what of it could not be read (see archive-scan.ts). */
+  archive: ArchiveFindings | undefined;
 }
 
 /**
@@ -318,13 +321,13 @@ export async function scanBatch(
 
 /** The result with its matches in columns: what crosses threads and waits for the findings stage. */
 function packed(r: BlobResult): BlobResult {
-  const { oid, bytes, binary, lfs, timeouts } = r;
-  return { oid, bytes, binary, lfs, matches: NO_MATCHES, packed: packMatches(r.matches), timeouts };
+  const { oid, bytes, binary, lfs, timeouts, archive } = r;
+  return { oid, bytes, binary, lfs, matches: NO_MATCHES, packed: packMatches(r.matches), timeouts, archive };
 }
 
 /** Clean blobs are the vast majority: only results that carry something travel back. */
 export function carriesSomething(r: BlobResult | { error: string }): boolean {
-  return 'error' in r || matchCount(r) > 0 || r.binary || r.lfs || r.timeouts !== undefined;
+  return 'error' in r || matchCount(r) > 0 || r.binary || r.lfs || r.timeouts !== undefined || r.archive !== undefined;
 }
 
 export function isLfsPointer(buf: Buffer): boolean {
@@ -350,11 +353,14 @@ export class BlobScanner {
   /**
    * `reuse`: remember chunks across blobs (history, where versions share most of their text). A
    * one-off scan of a few files turns it off, and so never loads node:crypto for the hashes.
+   * `archives`: the limits archive members are read under; undefined reads no archive (an
+   * archive is then a binary file, as any other).
    */
   constructor(
     private readonly ruleset: Ruleset,
     private readonly guardMs = 2000,
     private readonly reuse = true,
+    private readonly archives?: ReadLimits,
   ) {}
 
   private ruleByIdBuilt: ReadonlyMap<string, CompiledRule> | undefined;
@@ -374,19 +380,13 @@ export class BlobScanner {
       matches: 'fields' in matches || !matches.length ? NO_MATCHES : matches,
       packed: 'fields' in matches && matches.secrets.length ? matches : undefined,
       timeouts: timeouts?.length ? timeouts : undefined,
+      archive: undefined,
     });
+    // an archive is known by its first bytes: a non-archive pays a few byte comparisons
+    const magic = this.archives && archiveMagic(buf);
+    if (magic) return this.scanArchiveBlob(oid, buf, magic, path);
     const timeouts: string[] = [];
-    const opts = () => ({
-      allCandidates: true,
-      // a long-lived scan has the keyword index optimised soon; a one-off keeps the native regex
-      keywordIndex: this.reuse,
-      guardMs: this.guardMs,
-      disabled: this.disabled,
-      onTimeout: (r: { id: string }) => {
-        this.disabled.add(r.id);
-        timeouts.push(r.id);
-      },
-    });
+    const opts = () => this.contentOptions(timeouts);
     // A one-off scan (work tree, index: a few files, a process that lives 50 ms) gains nothing from
     // chunks, and building the byte filter costs more than it saves (measured on 20 staged lodash
     // files: its table alone is about 21M instructions of cold code, and the files that hold a
@@ -414,6 +414,52 @@ export class BlobScanner {
     if ('binary' in d) return done([], true);
     this.counters.bytesMatched += buf.length;
     return done(detectContent(this.ruleset, undefined, d.text, opts()).map(toMatch), false, timeouts);
+  }
+
+  private contentOptions(timeouts: string[]): Parameters<typeof detectContent>[3] {
+    return {
+      allCandidates: true,
+      // a long-lived scan has the keyword index optimised soon; a one-off keeps the native regex
+      keywordIndex: this.reuse,
+      guardMs: this.guardMs,
+      disabled: this.disabled,
+      onTimeout: (r: { id: string }) => {
+        this.disabled.add(r.id);
+        timeouts.push(r.id);
+      },
+    };
+  }
+
+  /**
+   * An archive: its members are matched one at a time, inflated under the limits, each as a
+   * whole text (members are bounded by the member size limit, and share no chunks with the
+   * history's other versions). The archive itself is not binary: it was scanned.
+   */
+  private scanArchiveBlob(oid: string, buf: Buffer, magic: ArchiveMagic, path?: string): BlobResult {
+    const timeouts: string[] = [];
+    const archive = scanArchive(
+      this.ruleset,
+      buf,
+      magic,
+      this.archives!,
+      (data) => {
+        const d = decode(data);
+        if ('binary' in d) return undefined;
+        this.counters.bytesMatched += data.length;
+        return detectContent(this.ruleset, undefined, d.text, this.contentOptions(timeouts)).map(toMatch);
+      },
+      path,
+    );
+    return {
+      oid,
+      bytes: buf.length,
+      binary: false,
+      lfs: false,
+      matches: NO_MATCHES,
+      packed: undefined,
+      timeouts: timeouts.length ? timeouts : undefined,
+      archive,
+    };
   }
 
   /**

@@ -275,7 +275,7 @@ export class ContentPool {
   }
 
   private localLane(): Lane {
-    const scanner = new BlobScanner(this.ruleset, this.init.guardMs);
+    const scanner = new BlobScanner(this.ruleset, this.init.guardMs, true, this.init.archives);
     let reader: CatFileReader | undefined;
     const lane: Lane = {
       owed: 0,

@@ -34,6 +34,7 @@ import { resolveOverlaps } from './detect.js';
 import type { BlobMatch } from './blob-scan.js';
 import { fingerprint, redact } from './fingerprint.js';
 import { collectGarbage } from './heap.js';
+import { archiveIncompleteRule, memberRulePath, type ArchiveFindings } from './archive-scan.js';
 
 /** Where a text appears. */
 export interface Place {
@@ -48,6 +49,13 @@ export interface Place {
   ref?: string;
   /** The path is not known (a blob no commit holds): path-scoped rules are given the benefit of the doubt. */
   anyPath?: boolean;
+  /** An archive member: its chain inside the archive, the end of `path` after the archive's own path and `!`. */
+  member?: string;
+}
+
+/** The path rules' globs test: a member's path inside its archive (see `memberRulePath`), else the place's path. */
+function rulePathOf(place: Place): string {
+  return place.member !== undefined ? memberRulePath(place.member) : place.path;
 }
 
 interface Occ extends Place {
@@ -167,7 +175,7 @@ export class FindingsStage {
     for (const m of matches) {
       const rule = this.ruleById.get(m.ruleId);
       if (!rule) continue;
-      if (rule.matchPath && !place.anyPath && (place.source || !rule.matchPath(place.path))) continue;
+      if (rule.matchPath && !place.anyPath && (place.source || !rule.matchPath(rulePathOf(place)))) continue;
       candidates.push({ m, rule, start: m.start, end: m.end });
     }
     return resolveOverlaps(candidates);
@@ -175,7 +183,7 @@ export class FindingsStage {
 
   private addMatch(m: BlobMatch, rule: CompiledRule, place: Place): void {
     const key = `${rule.id}\0${place.path}\0${m.secret}`;
-    if (allowedValue(this.ruleset.globalAllow, m.secret) || (!place.source && rule.allow.paths?.(place.path))) {
+    if (allowedValue(this.ruleset.globalAllow, m.secret) || (!place.source && rule.allow.paths?.(rulePathOf(place)))) {
       this.suppressed.allowlist.add(key);
       return;
     }
@@ -200,6 +208,49 @@ export class FindingsStage {
     const row = bySecret.get(m.secret);
     if (row !== undefined) this.rows.addPlace(row, place, m.line, m.column);
     else bySecret.set(m.secret, this.rows.add(rule, m, description, place));
+  }
+
+  /**
+   * An archive blob's members and problems at every place the archive appears: a member becomes a
+   * place of its own, `<archive path>!<member>`, with the archive's commit; what could not be read
+   * becomes an `archive-incomplete` finding at the archive (or the nested archive) it was in.
+   * A place the global allowlist covers is skipped, as a file at that path would be.
+   */
+  addArchive(archive: ArchiveFindings, places: readonly Place[]): void {
+    const ruleById = this.ruleById;
+    const files = places.filter((p) => !p.source && !this.placeAllowed(p.path));
+    if (!files.length) return;
+    for (const m of archive.members) {
+      const at = files.map((p): Place => ({ ...p, path: `${p.path}!${m.path}`, member: m.path, anyPath: undefined }));
+      const rules = m.pathRules.map((id) => ruleById.get(id)).filter((r): r is CompiledRule => r !== undefined);
+      if (rules.length) for (const p of at) this.addPathHits(rules, p, m.size);
+      if (m.matches.length) this.addMatches(m.matches, at);
+    }
+    if (!archive.problems.length) return;
+    const rule = archiveIncompleteRule();
+    const byPath = new Map<string, string[]>();
+    for (const pr of archive.problems) {
+      const list = byPath.get(pr.path);
+      if (list) list.push(pr.reason);
+      else byPath.set(pr.path, [pr.reason]);
+    }
+    for (const [inner, reasons] of byPath) {
+      const shown = reasons.slice(0, 3).join('; ') + (reasons.length > 3 ? `; and ${reasons.length - 3} more` : '');
+      const description = `${rule.description}: ${shown}`;
+      for (const p of files) {
+        const place: Place = inner ? { ...p, path: `${p.path}!${inner}`, member: inner } : p;
+        if (inner && this.placeAllowed(place.path)) continue;
+        const key = `${rule.id}\0${place.path}`;
+        if (this.baselined(key, rule.id, place.path)) {
+          this.suppressed.baseline.add(key);
+          continue;
+        }
+        const g = this.group(key, rule, 'path', undefined, description, rule.severity, rule.confidence);
+        // one archive blob at many commits: one description; another version's reasons are added once
+        if (!g.description.includes(shown)) g.description = `${g.description}; ${shown}`;
+        g.occ.push(place);
+      }
+    }
   }
 
   private baselined(key: string, ruleId: string, path: string, secret?: string): boolean {
@@ -445,6 +496,7 @@ function toFinding(g: Group, attribution: Attribution | undefined): Finding {
           subject: c?.subject,
           occurrences: undefined,
           refs: undefined,
+          member: first.member,
         }
       : {
           ruleId: g.rule.id,
@@ -469,6 +521,7 @@ function toFinding(g: Group, attribution: Attribution | undefined): Finding {
           occurrences: undefined,
           refs: undefined,
           refsTotal: undefined,
+          member: first.member,
         };
   const occurrence = (o: Occ, commit: string | undefined): Occurrence =>
     o.source
@@ -480,7 +533,9 @@ function toFinding(g: Group, attribution: Attribution | undefined): Finding {
           source: o.source,
           ref: o.ref,
         }
-      : { commit, path: o.path, blobId: o.blob || undefined, fingerprint: fingerprintAt(o.path) };
+      : o.member !== undefined
+        ? { commit, path: o.path, blobId: o.blob || undefined, fingerprint: fingerprintAt(o.path), member: o.member }
+        : { commit, path: o.path, blobId: o.blob || undefined, fingerprint: fingerprintAt(o.path) };
   let occurrences: Occurrence[];
   if (g.occ.length === 1) {
     // the common case, and with a million findings the one that counts: no set, no key, an exact array
@@ -524,12 +579,15 @@ export function redactReport<R extends Pick<ScanReport, 'findings' | 'stats'>>(
   for (const r of report.findings) {
     if (r.secret !== undefined) r.secret = redactedForm(r.secret);
     r.path = scrub(r.path);
+    // a member's path is the end of `path`: a secret in it is found there
+    if (r.member !== undefined) r.member = scrub(r.member);
     if (r.subject !== undefined) r.subject = scrub(r.subject);
     if (r.ref !== undefined) r.ref = scrub(r.ref);
     // ref lists are shared between findings: replaced only where a ref name holds a secret
     if (r.refs?.some((x) => scrub(x) !== x)) r.refs = r.refs.map(scrub);
     for (const o of r.occurrences ?? []) {
       o.path = scrub(o.path);
+      if (o.member !== undefined) o.member = scrub(o.member);
       if (o.ref !== undefined) o.ref = scrub(o.ref);
     }
   }

@@ -29,6 +29,7 @@ import {
   type MatchSpot,
 } from './scan-cache.js';
 import type { AllowlistSpec, RuleSpec } from './rule-spec.js';
+import type { ReadLimits } from './archive-scan.js';
 import {
   completenessWarnings,
   describeCommits,
@@ -59,6 +60,8 @@ export interface HistoryOptions {
   engine?: 'git' | 'isomorphic';
   /** The scan cache's directory (git engine only); undefined: no cache. */
   cacheDir?: string;
+  /** Limits archive members are read under; undefined: archives are not entered. */
+  archives?: ReadLimits;
   onProgress?: (p: {
     phase: string;
     commits?: number;
@@ -303,7 +306,13 @@ async function gatherWithGit(
     new ContentPool(
       cwd,
       ruleset,
-      { specs: opts.specs, allow: opts.allow, guardMs: opts.guardMs ?? 2000, maxContentBytes: opts.maxContentBytes },
+      {
+        specs: opts.specs,
+        allow: opts.allow,
+        guardMs: opts.guardMs ?? 2000,
+        maxContentBytes: opts.maxContentBytes,
+        archives: opts.archives,
+      },
       threads,
       (count, bytes) => {
         done += count;
@@ -375,6 +384,7 @@ async function gatherWithGit(
             matches: [],
             packed: undefined,
             timeouts: undefined,
+            archive: undefined,
           });
       } else if (v || !streamed) {
         todo.push(oid);
@@ -421,6 +431,8 @@ function textNeeded(ruleset: Ruleset, index: HistoryIndex): (blob: number, v: Bl
   const inScope = new Map<string, boolean>();
   const { occStart, occPairs } = index;
   return (blob, v) => {
+    // an archive whose members carry something: its verdict covers them, and they are read again with it
+    if (v.archive) return true;
     if (!v.spots.length) return false;
     if (blob < 0) return true; // a dangling blob: every rule is given the benefit of the doubt
     for (const spot of v.spots) {
@@ -523,7 +535,7 @@ async function gatherWithIsomorphic(
   const readSizes = new Map<string, number>();
   const missing: string[] = [];
   const outcomes: BlobOutcome[] = [];
-  const scanner = new BlobScanner(ruleset, opts.guardMs ?? 2000);
+  const scanner = new BlobScanner(ruleset, opts.guardMs ?? 2000, true, opts.archives);
   for (let b = 0; b < index.blobCount; b++) {
     const oid = index.blobOid(b);
     let blob: Buffer | undefined;
@@ -587,7 +599,13 @@ export async function scanHistory(
     opts.cacheDir !== undefined && opts.engine !== 'isomorphic'
       ? ScanCache.open(
           opts.cacheDir,
-          { specs: opts.specs, allow: opts.allow, maxContentBytes: opts.maxContentBytes, guardMs },
+          {
+            specs: opts.specs,
+            allow: opts.allow,
+            maxContentBytes: opts.maxContentBytes,
+            guardMs,
+            archives: opts.archives,
+          },
           `${opts.shallow ? 'shallow' : 'complete'}${opts.allObjects ? '+all-objects' : ''}`,
         )
       : undefined;
@@ -677,6 +695,7 @@ export async function scanHistory(
   lap('path and size rules');
   // content rules: a blob's matches hold at every place the blob appears, each place in scope or not
   for (const r of results.values()) {
+    if (r.archive) stage.addArchive(r.archive, places.of(r.oid));
     if (!matchCount(r)) continue;
     stage.addMatches(matchesOf(r), places.of(r.oid), r.packed?.otherSecrets);
     // the stage holds what it needs; a blob with a hundred thousand matches is let go of
@@ -744,7 +763,7 @@ function verdictsOf(g: Gathered, results: Map<string, BlobResult>, unreadable: M
     const r = results.get(oid);
     // matches come packed from the threads (see `PackedMatches`): their spots are read from the columns
     const spots: MatchSpot[] = r && matchCount(r) ? spotsOf(r) : [];
-    verdicts.set(oid, verdict(size, r?.binary ?? false, r?.lfs ?? false, spots));
+    verdicts.set(oid, verdict(size, r?.binary ?? false, r?.lfs ?? false, spots, r?.archive !== undefined));
   }
   return verdicts;
 }

@@ -19,6 +19,7 @@ import { LeakguardError } from '../errors.js';
 import { HistoryIndex } from '../sources/history.js';
 import { Verdicts, type BlobVerdict, type MatchSpot } from './verdicts.js';
 import type { AllowlistSpec, RuleSpec } from './rule-spec.js';
+import type { ReadLimits } from './archive-scan.js';
 import { nodeCrypto } from './fingerprint.js';
 import {
   BadCacheBody,
@@ -54,6 +55,8 @@ export interface CacheKeyParts {
   allow?: AllowlistSpec;
   maxContentBytes: number;
   guardMs: number;
+  /** The archive limits: another limit may read (or stop at) other members. */
+  archives?: ReadLimits;
 }
 
 /**
@@ -80,6 +83,7 @@ export function cacheKey(parts: CacheKeyParts, extra = ''): Buffer {
         allow: parts.allow ?? null,
         maxContentBytes: parts.maxContentBytes,
         guardMs: parts.guardMs,
+        archives: parts.archives ?? null,
         extra,
       }),
     )
@@ -224,7 +228,7 @@ function encodeVerdicts(verdicts: Verdicts): Buffer {
   for (const n of detailed) {
     const v = verdicts.nth(n) as BlobVerdict;
     w.uint(n);
-    w.uint((v.binary ? 1 : 0) | (v.lfs ? 2 : 0));
+    w.uint((v.binary ? 1 : 0) | (v.lfs ? 2 : 0) | (v.archive ? 4 : 0));
     w.uint(v.spots.length);
     for (const s of v.spots) {
       w.uint(ruleIds.get(s.ruleId)!);
@@ -253,11 +257,17 @@ function decodeVerdicts(body: Buffer): Verdicts {
   const detail = new Map<number, BlobVerdict>();
   for (let d = r.uint(); d > 0; d--) {
     const n = r.below(count);
-    const flags = r.below(4);
+    const flags = r.below(8);
     const spots: MatchSpot[] = [];
     for (let i = r.uint(); i > 0; i--)
       spots.push({ ruleId: rules[r.below(rules.length)]!, start: r.uint(), end: r.uint(), line: r.uint() });
-    detail.set(n, { size: sizes[n]!, binary: (flags & 1) !== 0, lfs: (flags & 2) !== 0, spots });
+    detail.set(n, {
+      size: sizes[n]!,
+      binary: (flags & 1) !== 0,
+      lfs: (flags & 2) !== 0,
+      spots,
+      archive: (flags & 4) !== 0,
+    });
   }
   r.end();
   return Verdicts.fromColumns(bytes, ids, sizes, detail);

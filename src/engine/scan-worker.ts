@@ -9,6 +9,7 @@ import { BlobScanner, scanBatch, type BatchOutcome } from './blob-scan.js';
 import { CatFileReader } from '../sources/catfile.js';
 import { HISTORY_ENV } from '../sources/history.js';
 import type { AllowlistSpec, RuleSpec } from './rule-spec.js';
+import type { ReadLimits } from './archive-scan.js';
 
 export interface WorkerInit {
   cwd: string;
@@ -17,18 +18,20 @@ export interface WorkerInit {
   guardMs: number;
   /** Blobs larger than this are sized from git's header and not read. */
   maxContentBytes: number;
+  /** Limits archive members are read under (inflation runs here, in the thread); undefined: not entered. */
+  archives?: ReadLimits;
 }
 export type WorkerRequest = { type: 'scan'; id: number; oids: string[]; paths: string[] } | { type: 'close' };
 export type WorkerReply =
   ({ type: 'results'; id: number } & BatchOutcome) | { type: 'closed'; counters: BlobScanner['counters'] };
 
 const init = workerData as WorkerInit;
-const scanner = new BlobScanner(compileRuleset(init.specs, init.allow), init.guardMs);
+const scanner = new BlobScanner(compileRuleset(init.specs, init.allow), init.guardMs, true, init.archives);
 const reader = new CatFileReader(init.cwd, 'batch', HISTORY_ENV);
 
 parentPort!.on('message', async (msg: WorkerRequest) => {
   if (msg.type === 'close') {
-    reader.close();
+    await reader.close(); // its git process exits before this thread does
     parentPort!.postMessage({ type: 'closed', counters: scanner.counters } satisfies WorkerReply);
     return;
   }

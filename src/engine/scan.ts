@@ -9,6 +9,7 @@ import type { Ruleset } from './compile.js';
 import { detectPath } from './detect.js';
 import { BlobScanner, matchesOf, type BlobResult } from './blob-scan.js';
 import { FindingsStage, type Place } from './findings.js';
+import type { ReadLimits } from './archive-scan.js';
 
 export interface EngineOptions {
   maxContentBytes: number;
@@ -18,6 +19,8 @@ export interface EngineOptions {
   baseline?: Set<string>;
   /** Items read at once. */
   concurrency?: number;
+  /** Limits archive members are read under; undefined: archives are not entered. */
+  archives?: ReadLimits;
 }
 
 const EXAMPLES_PER_REASON = 5;
@@ -59,7 +62,7 @@ export class Engine {
     stats?: ScanStats,
   ) {
     this.stats = stats ?? newStats(ruleset.rules.length);
-    this.scanner = new BlobScanner(ruleset, opts.guardMs ?? 2000, false);
+    this.scanner = new BlobScanner(ruleset, opts.guardMs ?? 2000, false, opts.archives);
     this.stage = this.newStage();
   }
 
@@ -99,7 +102,7 @@ export class Engine {
     if (!ruleset.contentRules.length) return;
     const buf = await this.read(item);
     if (!buf) return;
-    const r: BlobResult = this.scanner.scan(place.blob, buf);
+    const r: BlobResult = this.scanner.scan(place.blob, buf, item.path);
     if (r.lfs) this.lfs.add(item.path);
     if (r.binary) {
       countSkip(stats, item.path, 'binary');
@@ -112,6 +115,7 @@ export class Engine {
       stats.warnings.push(timeoutWarning(id, item.path, this.opts.guardMs ?? 2000));
     }
     stage.addMatches(matchesOf(r), [place], r.packed?.otherSecrets);
+    if (r.archive) stage.addArchive(r.archive, [place]);
   }
 
   private async read(item: SourceItem): Promise<Buffer | undefined> {

@@ -19,6 +19,11 @@ export interface BlobVerdict {
   lfs: boolean;
   /** Empty for a blob where no rule matched: it is never read again. */
   spots: MatchSpot[];
+  /**
+   * An archive with members that carry something (rules that fire, matches) or parts that could
+   * not be read: read again by every scan, as a blob with spots is. A clean archive is just its size.
+   */
+  archive: boolean;
 }
 
 /** A verdict: a clean text blob (most of them) is just its size. */
@@ -29,8 +34,8 @@ export function verdictSize(v: Verdict): number {
 }
 
 /** The compact form of a verdict. */
-export function verdict(size: number, binary: boolean, lfs: boolean, spots: MatchSpot[]): Verdict {
-  return binary || lfs || spots.length ? { size, binary, lfs, spots } : size;
+export function verdict(size: number, binary: boolean, lfs: boolean, spots: MatchSpot[], archive = false): Verdict {
+  return binary || lfs || archive || spots.length ? { size, binary, lfs, spots, archive } : size;
 }
 
 export class Verdicts {

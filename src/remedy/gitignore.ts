@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import ignore, { type Ignore } from 'ignore';
 import type { Finding } from '../types.js';
 import type { Ruleset } from '../engine/compile.js';
+import { archivesOf, filePathsOf } from './plan.js';
 import { git, splitNul } from '../sources/git.js';
 
 export const BLOCK_START =
@@ -60,9 +61,11 @@ export function entriesFor(findings: Finding[], ruleset: Ruleset): IgnoreEntry[]
   const byId = new Map(ruleset.rules.map((r) => [r.id, r]));
   const holders = ruleset.rules.filter((r) => r.spec.ignore_when_found && r.matchPath);
   for (const f of findings) {
+    // a finding inside an archive: the archive is what must not be committed again
+    for (const a of archivesOf(f)) add(`/${escapeIgnore(a)}`, `${f.ruleId}: inside this archive`, a);
     const rule = byId.get(f.ruleId);
     if (!rule) continue;
-    const paths = [...new Set([f.path, ...(f.occurrences ?? []).map((o) => o.path)])];
+    const paths = filePathsOf(f);
     if (f.kind === 'size') {
       for (const p of paths) add(`/${escapeIgnore(p)}`, `${rule.id}: large file`, p);
       continue;

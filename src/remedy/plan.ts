@@ -4,7 +4,8 @@
  * It holds neither the secrets nor any hash of them (a hash of a short password next to its rule and
  * path is undone by a dictionary): the script finds them again at run time with a fresh scan.
  */
-import type { Finding, TextSource } from '../types.js';
+import { archivePathOf, type Finding, type TextSource } from '../types.js';
+import { ARCHIVE_INCOMPLETE, archiveIncompleteRule } from '../engine/archive-scan.js';
 import type { Ruleset } from '../engine/compile.js';
 import { redact } from '../engine/fingerprint.js';
 import { git, gitRaw } from '../sources/git.js';
@@ -78,7 +79,15 @@ export function removalTargets(findings: Finding[], ruleset: Ruleset): PathTarge
   const holders = ruleset.rules.filter((r) => r.spec.ignore_when_found && r.matchPath);
   for (const f of findings) {
     if (f.source && f.source !== 'file') continue; // a message has no path to remove
-    const paths = [...new Set([f.path, ...(f.occurrences ?? []).map((o) => o.path)])];
+    // inside an archive, whatever the finding: the archive goes (its bytes are compressed, so a
+    // secret in it cannot be replaced, and a member cannot be removed on its own)
+    for (const a of archivesOf(f))
+      addFile(
+        a,
+        f.ruleId,
+        `archive holding ${f.ruleId === ARCHIVE_INCOMPLETE ? 'what could not be scanned' : (byId.get(f.ruleId)?.description ?? f.ruleId)}`,
+      );
+    const paths = filePathsOf(f);
     if (f.kind === 'content') {
       for (const p of paths) {
         const holder = holders.find((h) => h.matchPath!(p));
@@ -95,18 +104,38 @@ export function removalTargets(findings: Finding[], ruleset: Ruleset): PathTarge
               .find((d) => d && `/${p}`.includes(`/${d}/`))
           : undefined;
       if (dirGlob) add(`regex:(^|/)${escapeRegex(dirGlob)}(/|$)`, f.ruleId, `${dirGlob}/ at any depth`, p);
-      // filter-repo reads one rule a line: a path with a line break (or one that looks like a rule) becomes an anchored regex
-      else if (/[\x00-\x1f\x7f]/.test(p) || /^(literal|regex|glob):/.test(p))
-        add(
-          `regex:^${escapeRegex(p).replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}$`,
-          f.ruleId,
-          f.kind === 'size' ? 'large file' : (rule?.description ?? f.ruleId),
-          p,
-        );
-      else add(`literal:${p}`, f.ruleId, f.kind === 'size' ? 'large file' : (rule?.description ?? f.ruleId), p);
+      else addFile(p, f.ruleId, f.kind === 'size' ? 'large file' : (rule?.description ?? f.ruleId));
     }
   }
   return [...targets.values()];
+
+  function addFile(p: string, ruleId: string, reason: string): void {
+    // filter-repo reads one rule a line: a path with a line break (or one that looks like a rule) becomes an anchored regex
+    if (/[\x00-\x1f\x7f]/.test(p) || /^(literal|regex|glob):/.test(p))
+      add(
+        `regex:^${escapeRegex(p).replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`)}$`,
+        ruleId,
+        reason,
+        p,
+      );
+    else add(`literal:${p}`, ruleId, reason, p);
+  }
+}
+
+/** The paths of a finding's occurrences that are files of their own (not archive members). */
+export function filePathsOf(f: Finding): string[] {
+  const out = new Set<string>();
+  if (f.member === undefined) out.add(f.path);
+  for (const o of f.occurrences ?? []) if (o.member === undefined) out.add(o.path);
+  return [...out];
+}
+
+/** The archives (repository paths) a finding sits inside, at any of its occurrences; none for a plain file. */
+export function archivesOf(f: Finding): string[] {
+  const out = new Set<string>();
+  if (f.member !== undefined) out.add(archivePathOf(f));
+  for (const o of f.occurrences ?? []) if (o.member !== undefined) out.add(archivePathOf(o));
+  return [...out];
 }
 
 /** Whether filter-repo removes `path` under these targets (`regex:` searched, `literal:` exact). */
@@ -125,7 +154,8 @@ export function replacementsFor(findings: Finding[], removePaths: Pick<PathTarge
   for (const f of findings) {
     if (f.kind !== 'content' || f.secret === undefined) continue;
     const inText = f.source && f.source !== 'file';
-    const paths = [...new Set([f.path, ...(f.occurrences ?? []).map((o) => o.path)])];
+    // a secret inside an archive is never replaced: its archive is removed (see removalTargets)
+    const paths = inText ? [...new Set([f.path, ...(f.occurrences ?? []).map((o) => o.path)])] : filePathsOf(f);
     const kept = inText ? paths : paths.filter((p) => !removedBy(removePaths, p));
     if (!kept.length) continue;
     const r = bySecret.get(f.secret) ?? {
@@ -149,7 +179,7 @@ export async function buildPlan(root: string, findings: Finding[], ruleset: Rule
   const removePaths = removalTargets(findings, ruleset);
   const credentials: Credential[] = [];
   for (const f of findings) {
-    const rule = byId.get(f.ruleId);
+    const rule = byId.get(f.ruleId) ?? (f.ruleId === ARCHIVE_INCOMPLETE ? archiveIncompleteRule() : undefined);
     const paths = [...new Set([f.path, ...(f.occurrences ?? []).map((o) => o.path)])];
     const isCredential = f.kind === 'content' || !rule?.spec.tags?.includes('artifact');
     if (isCredential) {

@@ -1,4 +1,5 @@
 /** SARIF 2.1.0 as GitHub code scanning accepts it: rules, locations, partialFingerprints. */
+import { ARCHIVE_INCOMPLETE, archiveIncompleteRule } from '../engine/archive-scan.js';
 import type { Confidence, Finding, ScanReport, Severity } from '../types.js';
 import type { CompiledRule } from '../engine/compile.js';
 import type { Extent, Extents } from './extent.js';
@@ -105,6 +106,9 @@ export function* sarifChunks(
   const used = new Map<string, number>();
   const present = new Set(report.findings.map((f) => f.ruleId));
   const ruleList = rules.filter((r) => present.has(r.id));
+  // the engine's own rule for archives it could not read fully is in no rule file
+  if (present.has(ARCHIVE_INCOMPLETE) && !ruleList.some((r) => r.id === ARCHIVE_INCOMPLETE))
+    ruleList.push(archiveIncompleteRule());
   ruleList.forEach((r, i) => used.set(r.id, i));
   const sarif = {
     $schema: 'https://json.schemastore.org/sarif-2.1.0.json',

@@ -123,8 +123,17 @@ export class CatFileReader {
     return this.request(oid, false) as Promise<ObjectInfo | undefined>;
   }
 
-  close(): void {
-    this.child.stdin.end();
+  /**
+   * Ends git's input; resolves once the process has exited. A worker thread awaits it before it
+   * ends: a child a thread leaves running is no one's to reap, and stays a zombie until the process
+   * exits.
+   */
+  close(): Promise<void> {
+    const child = this.child;
+    if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+    const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+    child.stdin.end();
+    return exited;
   }
 
   private start(): void {
@@ -254,7 +263,8 @@ export class CatFileReader {
 export interface ObjectSource {
   sizes(oids: string[]): Promise<Map<string, number>>;
   read(oid: string): Promise<Buffer>;
-  close(): void;
+  /** Resolves once the git processes have exited. */
+  close(): Promise<void>;
 }
 
 /**
@@ -285,9 +295,8 @@ export function openObjects(cwd: string): ObjectSource {
     read(oid) {
       return cmd ? cmd.read(oid) : (legacy ??= new CatFileReader(cwd, 'batch')).read(oid);
     },
-    close() {
-      cmd?.close();
-      legacy?.close();
+    async close() {
+      await Promise.all([cmd?.close(), legacy?.close()]);
     },
   };
 }
