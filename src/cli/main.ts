@@ -15,6 +15,7 @@ import { parseSize } from '../engine/units.js';
 import { tuneForLongRun } from './jit.js';
 import {
   BASELINE_KEYS,
+  COMMAND_KEYS,
   OPTIONS,
   CACHE_KEYS,
   flagNames,
@@ -346,16 +347,19 @@ type Pending = () => Promise<number>;
 
 const withOptions = (y: Argv, keys: OptionKey[]) => y.options(pick(keys));
 
-const COMMAND_SHAPES: Record<string, CommandShape> = {
-  scan: { options: flagNames(SCAN_KEYS) },
-  baseline: { options: flagNames(BASELINE_KEYS) },
-  gitignore: { options: flagNames(GITIGNORE_KEYS) },
-  purge: { options: flagNames(PURGE_KEYS) },
-  hook: { options: flagNames(HOOK_KEYS), choices: { action: HOOK_ACTIONS } },
-  rules: { options: flagNames(RULES_KEYS), choices: { action: ['list', 'check'] } },
-  import: { options: flagNames(IMPORT_KEYS), choices: { tool: IMPORT_TOOLS } },
-  cache: { options: flagNames(CACHE_KEYS), choices: { action: CACHE_ACTIONS } },
+/** Each command's choices for its positional arguments, beside its options, for suggestions. */
+const CHOICES: Record<string, CommandShape['choices']> = {
+  hook: { action: HOOK_ACTIONS },
+  rules: { action: ['list', 'check'] },
+  import: { tool: IMPORT_TOOLS },
+  cache: { action: CACHE_ACTIONS },
 };
+const COMMAND_SHAPES: Record<string, CommandShape> = Object.fromEntries(
+  Object.entries(COMMAND_KEYS).map(([command, keys]) => [
+    command,
+    CHOICES[command] ? { options: flagNames(keys), choices: CHOICES[command] } : { options: flagNames(keys) },
+  ]),
+);
 
 /** Conflicts between scan modes, checked before anything runs. */
 function checkScan(a: ScanArgs): true {

@@ -5,29 +5,7 @@
  * a flag given a value (`--staged=yes` turned the staged scan off).
  */
 import type { Options } from 'yargs';
-import {
-  BASELINE_KEYS,
-  CACHE_KEYS,
-  GITIGNORE_KEYS,
-  HOOK_KEYS,
-  IMPORT_KEYS,
-  pick,
-  PURGE_KEYS,
-  RULES_KEYS,
-  SCAN_KEYS,
-  type OptionKey,
-} from './options.js';
-
-const KEYS_OF: Record<string, OptionKey[]> = {
-  scan: SCAN_KEYS,
-  baseline: BASELINE_KEYS,
-  gitignore: GITIGNORE_KEYS,
-  purge: PURGE_KEYS,
-  hook: HOOK_KEYS,
-  rules: RULES_KEYS,
-  import: IMPORT_KEYS,
-  cache: CACHE_KEYS,
-};
+import { COMMAND_KEYS, pick } from './options.js';
 
 /** Options that are lists (a repeat adds to them). */
 const LISTS = new Set(['hooks']);
@@ -35,7 +13,7 @@ const LISTS = new Set(['hooks']);
 /** The usage error in `argv`, or undefined. Run after yargs accepted the command line. */
 export function optionValueError(argv: string[]): string | undefined {
   const command = argv.find((a) => !a.startsWith('-'));
-  const keys = command ? KEYS_OF[command] : undefined;
+  const keys = command ? COMMAND_KEYS[command] : undefined;
   if (!keys) return undefined;
   const byName = new Map<string, [string, Options]>();
   for (const [flag, decl] of Object.entries(pick(keys))) {

@@ -181,6 +181,18 @@ export const CACHE_KEYS: OptionKey[] = ['cache'];
 export const RULES_KEYS: OptionKey[] = ['config', 'default-rules'];
 export const IMPORT_KEYS: OptionKey[] = ['import-output', 'force'];
 
+/** Each command's options: what yargs declares for it, what suggestions and repeat checks read. */
+export const COMMAND_KEYS: Record<string, OptionKey[]> = {
+  scan: SCAN_KEYS,
+  baseline: BASELINE_KEYS,
+  gitignore: GITIGNORE_KEYS,
+  purge: PURGE_KEYS,
+  hook: HOOK_KEYS,
+  rules: RULES_KEYS,
+  import: IMPORT_KEYS,
+  cache: CACHE_KEYS,
+};
+
 /** Flag names (with aliases) a command accepts, for the nearest-spelling suggestion. */
 export function flagNames(keys: OptionKey[]): string[] {
   return [...Object.keys(pick(keys)), 'help', 'version'];
