@@ -202,10 +202,23 @@ export class ScanCache {
 /** Typed arrays are written as they lie in memory: a cache from a machine of the other byte order reads as absent. */
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 1 : 2;
 
+/** What every body starts with: the byte order it was written in, and the object id length. */
+function writeHeader(w: BodyWriter, idBytes: number): void {
+  w.uint(LITTLE_ENDIAN);
+  w.uint(idBytes);
+}
+
+/** Reads writeHeader's fields; returns the id length (20 or 32 bytes). */
+function readHeader(r: BodyReader): number {
+  if (r.uint() !== LITTLE_ENDIAN) throw new BadCacheBody('written on a machine of the other byte order');
+  const bytes = r.uint();
+  if (bytes !== 20 && bytes !== 32) throw new BadCacheBody('unknown object id length');
+  return bytes;
+}
+
 function encodeVerdicts(verdicts: Verdicts): Buffer {
   const w = new BodyWriter(verdicts.size * ((verdicts.idBytes || 20) + 8) + 4096);
-  w.uint(LITTLE_ENDIAN);
-  w.uint(verdicts.idBytes || 20);
+  writeHeader(w, verdicts.idBytes || 20);
   const ruleIds = new Map<string, number>();
   const detailed: number[] = [];
   const sizes = new Float64Array(verdicts.size);
@@ -242,9 +255,7 @@ function encodeVerdicts(verdicts: Verdicts): Buffer {
 
 function decodeVerdicts(body: Buffer): Verdicts {
   const r = new BodyReader(body);
-  if (r.uint() !== LITTLE_ENDIAN) throw new BadCacheBody('written on a machine of the other byte order');
-  const bytes = r.uint();
-  if (bytes !== 20 && bytes !== 32) throw new BadCacheBody('unknown object id length');
+  const bytes = readHeader(r);
   const rules: string[] = [];
   for (let n = r.uint(); n > 0; n--) rules.push(r.str());
   const count = r.uint();
@@ -288,8 +299,7 @@ function encodeWalk(walk: CachedWalk): Buffer {
       index.paths.length * 40 +
       4096,
   );
-  w.uint(LITTLE_ENDIAN);
-  w.uint(bytes);
+  writeHeader(w, bytes);
   w.uint(walk.tips.length);
   for (const t of walk.tips) w.hex(t);
   const n = index.commitCount;
@@ -317,9 +327,7 @@ function encodeWalk(walk: CachedWalk): Buffer {
 
 function decodeWalk(body: Buffer): CachedWalk {
   const r = new BodyReader(body);
-  if (r.uint() !== LITTLE_ENDIAN) throw new BadCacheBody('written on a machine of the other byte order');
-  const bytes = r.uint();
-  if (bytes !== 20 && bytes !== 32) throw new BadCacheBody('unknown object id length');
+  const bytes = readHeader(r);
   const tips: string[] = [];
   for (let n = r.uint(); n > 0; n--) tips.push(r.hex(bytes));
   const n = r.uint();
