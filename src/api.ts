@@ -7,11 +7,13 @@ import { archiveLimits, buildRuleset, loadConfig, type Config } from './config.j
 import type { ReadLimits } from './sources/archive.js';
 import { LeakguardError } from './errors.js';
 import { readBaseline } from './engine/baseline.js';
+import { loadDefaultRules } from './engine/rule-pack.js';
 import type { Ruleset } from './engine/compile.js';
 import { redactReport } from './engine/findings.js';
 import { GitleaksIgnore } from './engine/gitleaks-compat.js';
 import { countSkip, Engine, newStats } from './engine/scan.js';
 import { GitNotFound, openRepo, openRepoWithoutGit, type RepoInfo } from './sources/git.js';
+import { openObjects } from './sources/catfile.js';
 import { stagedEntries, stagedItems } from './sources/staged.js';
 import { worktreeItems } from './sources/worktree.js';
 import { CONFIDENCES, MESSAGE_PATHS, type Confidence, type Finding, type ScanReport, type ScanStats } from './types.js';
@@ -104,6 +106,20 @@ async function existingDir(p: string): Promise<string> {
   return s.isDirectory() ? p : p.replace(/\/[^/]*$/, '') || '/';
 }
 
+/**
+ * The git processes a pre-commit scan needs, started before anything else: git lists the index and
+ * opens the object store on another core while this one reads the rule pack (read here, after the
+ * spawns, for that reason; prepare() then finds it parsed).
+ */
+async function startStaged(opts: ScanOptions) {
+  const dir = await existingDir(resolve(opts.path ?? '.'));
+  // an error in the listing waits until prepare() has had the chance to say something clearer (not a repository)
+  const listing = settle(stagedEntries(dir));
+  const objects = openObjects(dir);
+  if (opts.defaultRules !== false) await loadDefaultRules().catch(() => undefined); // prepare() reports it
+  return { listing, objects };
+}
+
 type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
 const settle = <T>(p: Promise<T>): Promise<Settled<T>> =>
   p.then(
@@ -150,8 +166,14 @@ export async function scan(
       `invalid minimum confidence '${String(opts.minConfidence)}' (expected ${CONFIDENCES.join(', ')})`,
     );
   }
-  const listing = opts.staged ? settle(stagedEntries(await existingDir(resolve(opts.path ?? '.')))) : undefined;
-  const p = await prepare(opts);
+  const early = opts.staged ? await startStaged(opts) : undefined;
+  let p: Awaited<ReturnType<typeof prepare>>;
+  try {
+    p = await prepare(opts);
+  } catch (e) {
+    void early?.objects.close();
+    throw e;
+  }
   const stats = newStats(p.ruleset.rules.length);
   const maxContentBytes = opts.maxContentBytes ?? p.config.maxContentBytes;
   const archives =
@@ -225,11 +247,14 @@ export async function scan(
   }
   if (opts.staged) {
     if (!p.repo.root) throw new LeakguardError('--staged needs a work tree; this is a bare repository');
-    const { items, close } = await stagedItems(p.repo.root, onSkip, listing!.then(unsettle));
+    const { items, close } = await stagedItems(p.repo.root, onSkip, {
+      listed: early!.listing.then(unsettle),
+      objects: early!.objects,
+    });
     try {
       findings = await engine.scanAll(items);
     } finally {
-      close();
+      void close();
     }
   } else {
     if (!p.repo.root) throw new LeakguardError('a bare repository has no work tree to scan; use --history');

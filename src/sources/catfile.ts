@@ -88,6 +88,8 @@ export class CatFileReader {
   private answered = 0;
   private failed: Error | undefined;
   private stderr = '';
+  /** close() was called: the process is expected to end. */
+  private closing = false;
 
   constructor(
     private readonly cwd: string,
@@ -129,6 +131,7 @@ export class CatFileReader {
    * exits.
    */
   close(): Promise<void> {
+    this.closing = true;
     const child = this.child;
     if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
     const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
@@ -155,7 +158,9 @@ export class CatFileReader {
       if (child === this.child) this.fail(new LeakguardError(`could not run git cat-file: ${e.message}`));
     });
     child.on('close', (code) => {
-      if (child !== this.child || !this.queue.length) return;
+      // also with nothing asked yet (a reader started early, before its first request): the
+      // requests that come later must fail at once, not wait for an answer that never comes
+      if (child !== this.child || (!this.queue.length && this.closing)) return;
       if (this.mode === 'command' && this.answered === 0 && code === 129) this.fail(new BatchCommandUnsupported());
       else this.fail(new LeakguardError(`git cat-file exited (${code}) early: ${gitComplaint(this.stderr)}`));
     });

@@ -27,22 +27,25 @@ export function gitRaw(
   opts: { cwd: string; input?: string | Buffer; env?: NodeJS.ProcessEnv },
 ): Promise<GitResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('git', args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    // no stdin pipe unless there is input: one stream fewer to set up per call
+    const stdin = opts.input === undefined ? 'ignore' : 'pipe';
+    const child = spawn('git', args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: [stdin, 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.stdout!.on('data', (d: Buffer) => out.push(d));
+    child.stderr!.on('data', (d: Buffer) => err.push(d));
     child.on('error', (e: NodeJS.ErrnoException) => {
       reject(e.code === 'ENOENT' ? new GitNotFound() : new LeakguardError(`could not run git: ${e.message}`));
     });
     child.on('close', (code) =>
       resolve({ stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8'), code: code ?? 1 }),
     );
-    child.stdin.on('error', () => {
-      /* git exited early; its exit code tells */
-    });
-    if (opts.input !== undefined) child.stdin.end(opts.input);
-    else child.stdin.end();
+    if (opts.input !== undefined) {
+      child.stdin!.on('error', () => {
+        /* git exited early; its exit code tells */
+      });
+      child.stdin!.end(opts.input);
+    }
   });
 }
 
