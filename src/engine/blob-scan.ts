@@ -420,7 +420,6 @@ export class BlobScanner {
     return {
       allCandidates: true,
       // a long-lived scan has the keyword index optimised soon; a one-off keeps the native regex
-      keywordIndex: this.reuse,
       guardMs: this.guardMs,
       disabled: this.disabled,
       onTimeout: (r: { id: string }) => {

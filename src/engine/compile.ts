@@ -393,6 +393,10 @@ export function escapeRegex(s: string): string {
  * the longest keyword there, as the longest-first alternation did.
  */
 export function keywordTrie(words: string[]): string {
+  if (seededTrie) {
+    trieCache.set(trieKey(seededTrie[0]), seededTrie[1]);
+    seededTrie = undefined;
+  }
   const key = trieKey(words);
   let source = trieCache.get(key);
   if (source === undefined) {
@@ -405,9 +409,11 @@ export function keywordTrie(words: string[]): string {
 /** Keyword set -> trie source; the build seeds it for the shipped pack, so start-up skips building it. */
 const trieCache = new Map<string, string>();
 const trieKey = (words: string[]) => [...words].sort().join('\n');
+/** The shipped pack's trie, keyed only when a scan asks for the regex (most never do: see detect.ts). */
+let seededTrie: [words: string[], source: string] | undefined;
 
 export function seedKeywordTrie(words: string[], source: string): void {
-  trieCache.set(trieKey(words), source);
+  seededTrie = [words, source];
 }
 
 function buildTrie(words: string[]): string {
@@ -480,12 +486,12 @@ export function compileRuleset(specs: RuleSpec[], globalAllow?: AllowlistSpec, g
     rules,
     pathRules: rules.filter((r) => r.kind !== 'content'),
     contentRules,
-    // built on first use, like the index: a scan of path rules alone never needs it
+    // built on first use, and only where the index cannot hold a keyword (see keywordHits)
     get prefilter() {
       if (keys.length && !prefilter) prefilter = new RegExp(keywordTrie(keys), 'gi');
       return prefilter;
     },
-    // built on first use: only long-lived scans use it, and a pre-commit run should not pay for it
+    // built on first use: a scan of path rules alone never needs it
     get keywordIndex() {
       if (keys.length && !index) index = new KeywordIndex(keys);
       return index;
