@@ -63,9 +63,11 @@ const loadMicromatch = () =>
 
 /** Glob -> regex, shared by every rule; the build seeds it for the shipped pack so start-up skips micromatch. */
 const globCache = new Map<string, RegExp>();
+/** The shipped pack's globs as regex sources, made RegExps on first use: most take a fast shape (see fastGlob). */
+const seededGlobs = new Map<string, [source: string, flags: string]>();
 
 export function seedGlobCache(entries: [glob: string, source: string, flags: string][]): void {
-  for (const [g, source, flags] of entries) if (!globCache.has(g)) globCache.set(g, new RegExp(source, flags));
+  for (const [g, source, flags] of entries) if (!seededGlobs.has(g)) seededGlobs.set(g, [source, flags]);
 }
 
 /**
@@ -74,6 +76,11 @@ export function seedGlobCache(entries: [glob: string, source: string, flags: str
  */
 export function globToRegex(g: string, where: string): RegExp {
   let re = globCache.get(g);
+  const seeded = re ? undefined : seededGlobs.get(g);
+  if (seeded) {
+    re = new RegExp(seeded[0], seeded[1]);
+    globCache.set(g, re);
+  }
   if (!re) {
     try {
       const mm = loadMicromatch().makeRe(g, MM_OPTIONS);
@@ -393,10 +400,6 @@ export function escapeRegex(s: string): string {
  * the longest keyword there, as the longest-first alternation did.
  */
 export function keywordTrie(words: string[]): string {
-  if (seededTrie) {
-    trieCache.set(trieKey(seededTrie[0]), seededTrie[1]);
-    seededTrie = undefined;
-  }
   const key = trieKey(words);
   let source = trieCache.get(key);
   if (source === undefined) {
@@ -406,15 +409,13 @@ export function keywordTrie(words: string[]): string {
   return source;
 }
 
-/** Keyword set -> trie source; the build seeds it for the shipped pack, so start-up skips building it. */
+/**
+ * Keyword set -> trie source. Only keywords the index cannot hold need the regex (see keywordHits),
+ * never the shipped pack's alone, so the pack carries no trie.
+ */
 const trieCache = new Map<string, string>();
 const trieKey = (words: string[]) => [...words].sort().join('\n');
-/** The shipped pack's trie, keyed only when a scan asks for the regex (most never do: see detect.ts). */
-let seededTrie: [words: string[], source: string] | undefined;
 
-export function seedKeywordTrie(words: string[], source: string): void {
-  seededTrie = [words, source];
-}
 
 function buildTrie(words: string[]): string {
   interface Node {
