@@ -68,7 +68,11 @@ export interface PreparedScan {
 }
 
 /** Opens the repository and compiles the rules: everything a scan needs before reading any file. */
-export async function prepare(opts: ScanOptions): Promise<PreparedScan & { engine: 'git' | 'isomorphic' }> {
+export async function prepare(
+  opts: ScanOptions,
+  /** The repository, when the caller started looking for it already (see startStaged). */
+  opening?: Promise<RepoInfo>,
+): Promise<PreparedScan & { engine: 'git' | 'isomorphic' }> {
   const dir = await existingDir(resolve(opts.path ?? '.'));
   const historyMode = Boolean(opts.history || opts.range);
   let engine: 'git' | 'isomorphic' = opts.engine ?? 'git';
@@ -78,7 +82,7 @@ export async function prepare(opts: ScanOptions): Promise<PreparedScan & { engin
     repo = openRepoWithoutGit(dir);
   } else {
     try {
-      repo = await openRepo(dir);
+      repo = await (opening ?? openRepo(dir));
     } catch (e) {
       if (!(e instanceof GitNotFound) || !historyMode || opts.engine === 'git') throw e;
       // no git binary: history can still be read, by isomorphic-git
@@ -107,17 +111,19 @@ async function existingDir(p: string): Promise<string> {
 }
 
 /**
- * The git processes a pre-commit scan needs, started before anything else: git lists the index and
- * opens the object store on another core while this one reads the rule pack (read here, after the
- * spawns, for that reason; prepare() then finds it parsed).
+ * The git processes a pre-commit scan needs, started before anything else: git finds the
+ * repository, lists the index and opens the object store on another core while this one reads the
+ * rule pack (read here, after the spawns, for that reason; prepare() then finds it parsed).
  */
 async function startStaged(opts: ScanOptions) {
   const dir = await existingDir(resolve(opts.path ?? '.'));
-  // an error in the listing waits until prepare() has had the chance to say something clearer (not a repository)
+  // prepare() awaits the repository first and reports its error; the others' errors wait for it
+  const repo = openRepo(dir);
+  repo.catch(() => undefined);
   const listing = settle(stagedEntries(dir));
   const objects = openObjects(dir);
   if (opts.defaultRules !== false) await loadDefaultRules().catch(() => undefined); // prepare() reports it
-  return { listing, objects };
+  return { repo, listing, objects };
 }
 
 type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
@@ -169,7 +175,7 @@ export async function scan(
   const early = opts.staged ? await startStaged(opts) : undefined;
   let p: Awaited<ReturnType<typeof prepare>>;
   try {
-    p = await prepare(opts);
+    p = await prepare(opts, early?.repo);
   } catch (e) {
     void early?.objects.close();
     throw e;

@@ -90,6 +90,8 @@ export class CatFileReader {
   private stderr = '';
   /** close() was called: the process is expected to end. */
   private closing = false;
+  /** Request lines not yet written to git (see send). */
+  private unsent = '';
 
   constructor(
     private readonly cwd: string,
@@ -115,7 +117,7 @@ export class CatFileReader {
           this.queue.push({ oid, content: true, limit, resolve: resolve as Pending['resolve'], reject });
         }),
     );
-    this.child.stdin.write(this.lines(this.queue.slice(this.queue.length - oids.length)));
+    this.send(this.lines(this.queue.slice(this.queue.length - oids.length)));
     return out;
   }
 
@@ -135,6 +137,7 @@ export class CatFileReader {
     const child = this.child;
     if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
     const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+    this.flush(); // requests made just before still get their answers
     child.stdin.end();
     return exited;
   }
@@ -175,6 +178,7 @@ export class CatFileReader {
     this.start();
     old.kill();
     this.buf = Buffer.alloc(0);
+    this.unsent = ''; // every queued request, sent or not, goes to the new process now
     if (this.queue.length) this.child.stdin.write(this.lines(this.queue));
   }
 
@@ -196,9 +200,25 @@ export class CatFileReader {
         reject,
       };
       this.queue.push(p);
-      this.child.stdin.write(this.lines([p]));
+      this.send(this.lines([p]));
     });
   }
+
+  /**
+   * Requests go to git together: those made in one turn of the event loop (a scan asks for each of
+   * twenty staged files' sizes, then for several contents, each from its own promise) become one
+   * write, where a write each cost a system call and a wake-up of git.
+   */
+  private send(lines: string): void {
+    if (this.unsent === '') process.nextTick(this.flush);
+    this.unsent += lines;
+  }
+
+  private readonly flush = (): void => {
+    const lines = this.unsent;
+    this.unsent = '';
+    if (lines) this.child.stdin.write(lines);
+  };
 
   private fail(e: Error): void {
     this.failed ??= e;
