@@ -461,26 +461,34 @@ export function compileRuleset(specs: RuleSpec[], globalAllow?: AllowlistSpec, g
       byKeyword.set(k, list);
     }
   }
+  // The regex's side tables, only for keywords the index cannot hold (see keywordHits): a
+  // pre-commit run of the shipped pack never builds them.
+  let longestFirst: string[] | undefined;
+  let withPrefixes: Map<string, CompiledRule[]> | undefined;
   // Longest keywords first, so a keyword that contains another is still reported.
-  const keys = [...byKeyword.keys()].sort((a, b) => b.length - a.length);
-  // (keywords are at least two characters, so a prefix shares the first two; group by them)
-  const byStart = new Map<string, string[]>();
-  for (const k of keys) {
-    const list = byStart.get(k.slice(0, 2));
-    if (list) list.push(k);
-    else byStart.set(k.slice(0, 2), [k]);
-  }
-  const byKeywordAndPrefixes = new Map<string, CompiledRule[]>();
-  for (const k of keys) {
-    const prefixes = byStart.get(k.slice(0, 2))!.filter((p) => p.length < k.length && k.startsWith(p));
-    if (!prefixes.length) {
-      byKeywordAndPrefixes.set(k, byKeyword.get(k)!);
-      continue;
+  const keys = () => (longestFirst ??= [...byKeyword.keys()].sort((a, b) => b.length - a.length));
+  const prefixTable = () => {
+    if (withPrefixes) return withPrefixes;
+    // (keywords are at least two characters, so a prefix shares the first two; group by them)
+    const byStart = new Map<string, string[]>();
+    for (const k of keys()) {
+      const list = byStart.get(k.slice(0, 2));
+      if (list) list.push(k);
+      else byStart.set(k.slice(0, 2), [k]);
     }
-    const rules = new Set(byKeyword.get(k));
-    for (const p of prefixes) for (const r of byKeyword.get(p)!) rules.add(r);
-    byKeywordAndPrefixes.set(k, [...rules]);
-  }
+    withPrefixes = new Map<string, CompiledRule[]>();
+    for (const k of keys()) {
+      const prefixes = byStart.get(k.slice(0, 2))!.filter((p) => p.length < k.length && k.startsWith(p));
+      if (!prefixes.length) {
+        withPrefixes.set(k, byKeyword.get(k)!);
+        continue;
+      }
+      const rules = new Set(byKeyword.get(k));
+      for (const p of prefixes) for (const r of byKeyword.get(p)!) rules.add(r);
+      withPrefixes.set(k, [...rules]);
+    }
+    return withPrefixes;
+  };
   let index: KeywordIndex | undefined;
   let prefilter: RegExp | undefined;
   return {
@@ -489,16 +497,18 @@ export function compileRuleset(specs: RuleSpec[], globalAllow?: AllowlistSpec, g
     contentRules,
     // built on first use, and only where the index cannot hold a keyword (see keywordHits)
     get prefilter() {
-      if (keys.length && !prefilter) prefilter = new RegExp(keywordTrie(keys), 'gi');
+      if (byKeyword.size && !prefilter) prefilter = new RegExp(keywordTrie(keys()), 'gi');
       return prefilter;
     },
     // built on first use: a scan of path rules alone never needs it
     get keywordIndex() {
-      if (keys.length && !index) index = new KeywordIndex(keys);
+      if (byKeyword.size && !index) index = new KeywordIndex(keys());
       return index;
     },
     byKeyword,
-    byKeywordAndPrefixes,
+    get byKeywordAndPrefixes() {
+      return prefixTable();
+    },
     unkeyed,
     globalAllow: compileAllow(globalAllow, globalWhere),
   };
