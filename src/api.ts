@@ -12,7 +12,7 @@ import type { Ruleset } from './engine/compile.js';
 import { redactReport } from './engine/findings.js';
 import { GitleaksIgnore } from './engine/gitleaks-compat.js';
 import { countSkip, Engine, newStats } from './engine/scan.js';
-import { GitNotFound, openRepo, openRepoWithoutGit, type RepoInfo } from './sources/git.js';
+import { GitNotFound, openRepo, openRepoWithoutGit, repoAtTop, type RepoInfo } from './sources/git.js';
 import { openObjects } from './sources/catfile.js';
 import { stagedEntries, stagedItems } from './sources/staged.js';
 import { worktreeItems } from './sources/worktree.js';
@@ -118,7 +118,9 @@ async function existingDir(p: string): Promise<string> {
 async function startStaged(opts: ScanOptions) {
   const dir = await existingDir(resolve(opts.path ?? '.'));
   // prepare() awaits the repository first and reports its error; the others' errors wait for it
-  const repo = openRepo(dir);
+  // the hook runs at the top of the work tree, where the file system can say what git would
+  const atTop = opts.path === undefined ? repoAtTop(dir) : undefined;
+  const repo = atTop ? Promise.resolve(atTop) : openRepo(dir);
   repo.catch(() => undefined);
   const listing = settle(stagedEntries(dir));
   const objects = openObjects(dir);

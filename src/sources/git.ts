@@ -129,6 +129,33 @@ export async function openRepo(dir: string): Promise<RepoInfo> {
 }
 
 /**
+ * The repository whose work tree starts at `dir`, read from the file system where that is certain,
+ * so a pre-commit run (which git starts at the top of the work tree) skips one `git rev-parse`
+ * process. Certain means: `dir/.git` is a directory, no GIT_DIR, GIT_WORK_TREE or GIT_COMMON_DIR in
+ * the environment (git sets GIT_DIR for a hook in a linked worktree), and no `worktree` or true
+ * `bare` setting in its config that could move the work tree or say there is none. Anything else is undefined: ask git.
+ */
+export function repoAtTop(dir: string, env: NodeJS.ProcessEnv = process.env): RepoInfo | undefined {
+  if (env.GIT_DIR !== undefined || env.GIT_WORK_TREE !== undefined || env.GIT_COMMON_DIR !== undefined)
+    return undefined;
+  const gitDir = join(dir, '.git');
+  let config: string;
+  try {
+    if (!statSync(gitDir).isDirectory()) return undefined;
+    config = readFileSync(join(gitDir, 'config'), 'latin1');
+  } catch {
+    return undefined;
+  }
+  if (
+    /^\s*worktree\s*=/im.test(config) ||
+    /^\s*bare\s*=\s*(true|yes|on|1)\s*$/im.test(config) ||
+    existsSync(join(gitDir, 'commondir'))
+  )
+    return undefined;
+  return { root: dir, gitDir, commonDir: gitDir, bare: false, shallow: existsSync(join(gitDir, 'shallow')) };
+}
+
+/**
  * Finds the repository containing `dir` from the file system alone, for the isomorphic engine
  * where no git binary may exist: a `.git` directory or file, or a bare repository.
  */
