@@ -87,13 +87,18 @@ describe('keyword filter and index', () => {
     for (let n = 0; n < 400; n++) {
       const text = Array.from({ length: Math.floor(r() * 40) }, () => PIECES[Math.floor(r() * PIECES.length)]).join('');
       const want = naive(text, KEYWORDS);
-      for (const ix of [index, jsIndex]) {
+      const buf = Buffer.from(text, 'latin1');
+      // the string, and the bytes it was decoded from (copied in, not written out)
+      for (const [ix, bytes] of [
+        [index, undefined],
+        [index, buf],
+        [jsIndex, undefined],
+      ] as const) {
         const got: [number, string][] = [];
-        ix.each(text, text.length, (at, w) => got.push([at, w]));
+        ix.each(text, text.length, (at, w) => got.push([at, w]), bytes);
         got.sort((a, b) => a[0] - b[0] || a[1].localeCompare(b[1]));
         expect(got, JSON.stringify(text)).toEqual(want);
       }
-      const buf = Buffer.from(text, 'latin1');
       expect(filter.any(buf, 0, buf.length), JSON.stringify(text)).toBe(want.length > 0);
     }
   });

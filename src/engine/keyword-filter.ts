@@ -145,17 +145,20 @@ const codesOf = (word: string) => {
 /** The bit table both classes below share: each keyword marked at its anchor. */
 function anchorTable(keywords: Iterable<string>, onSkipped: (word: string) => void): AnchorTable {
   const bits = new Uint8Array(1 << (TABLE_BITS - 3));
-  const quads = new Map<number, Anchored[]>();
-  const triples = new Map<number, Anchored[]>();
+  // The bits are set now; the hash -> keywords maps, which only a set bit's comparison reads, wait
+  // for the first one: a pre-commit run of a few short files often never compares anything.
+  const anchors: Anchored[] = [];
+  const xs: number[] = [];
+  const onQuad: boolean[] = [];
   let longest = 0;
-  const mark = (into: Map<number, Anchored[]>, x: number, k: Anchored) => {
+  const mark = (x: number, k: Anchored, quad: boolean) => {
     const h = hashOf(x);
     bits[h >>> 3]! |= 1 << (h & 7);
     const h2 = secondHashOf(x);
     bits[h2 >>> 3]! |= 1 << (h2 & 7);
-    const list = into.get(h);
-    if (!list) into.set(h, [k]);
-    else if (!list.some((y) => y.word === k.word)) list.push(k);
+    anchors.push(k);
+    xs.push(x);
+    onQuad.push(quad);
   };
   for (const raw of keywords) {
     const word = raw.toLowerCase();
@@ -169,16 +172,39 @@ function anchorTable(keywords: Iterable<string>, onSkipped: (word: string) => vo
     }
     const k = { word, off: 0 };
     if (word.length === 2) {
-      for (let c = 0; c < 256; c++) if (FOLD[c] === c) mark(triples, (code(0) << 16) | (code(1) << 8) | c, k);
+      for (let c = 0; c < 256; c++) if (FOLD[c] === c) mark((code(0) << 16) | (code(1) << 8) | c, k, false);
     } else if (word.length === 3) {
-      mark(triples, (code(0) << 16) | (code(1) << 8) | code(2), k);
+      mark((code(0) << 16) | (code(1) << 8) | code(2), k, false);
     } else {
       k.off = anchorOf(word);
       const o = k.off;
-      mark(quads, ((code(o) << 24) | (code(o + 1) << 16) | (code(o + 2) << 8) | code(o + 3)) >>> 0, k);
+      mark(((code(o) << 24) | (code(o + 1) << 16) | (code(o + 2) << 8) | code(o + 3)) >>> 0, k, true);
     }
   }
-  return { bits, quads, triples, longest };
+  let maps: { quads: Map<number, Anchored[]>; triples: Map<number, Anchored[]> } | undefined;
+  const build = () => {
+    const quads = new Map<number, Anchored[]>();
+    const triples = new Map<number, Anchored[]>();
+    for (let i = 0; i < anchors.length; i++) {
+      const k = anchors[i]!;
+      const into = onQuad[i] ? quads : triples;
+      const h = hashOf(xs[i]!);
+      const list = into.get(h);
+      if (!list) into.set(h, [k]);
+      else if (!list.some((y) => y.word === k.word)) list.push(k);
+    }
+    return { quads, triples };
+  };
+  return {
+    bits,
+    get quads() {
+      return (maps ??= build()).quads;
+    },
+    get triples() {
+      return (maps ??= build()).triples;
+    },
+    longest,
+  };
 }
 
 /**
@@ -310,9 +336,10 @@ export class KeywordIndex {
 
   /**
    * Calls `found` for every keyword occurrence in text[0, end), ordered by where each keyword's
-   * anchor ends (close to text order; the detector's windows do not depend on it).
+   * anchor ends (close to text order; the detector's windows do not depend on it). `bytes`: the
+   * text as bytes, one per character, copied in instead of the string written out.
    */
-  each(text: string, end: number, found: (at: number, word: string) => void): void {
+  each(text: string, end: number, found: (at: number, word: string) => void, bytes?: Uint8Array): void {
     if (end < 2) return;
     const fold = (j: number) => {
       const d = text.charCodeAt(j);
@@ -323,11 +350,13 @@ export class KeywordIndex {
       return false; // every occurrence, not just the first
     };
     if (this.native) {
-      this.native.text(text, end, (i) => {
+      const candidate = (i: number) => {
         const q =
           ((i >= 3 ? fold(i - 3) : 0) << 24) | (fold(i - 2) << 16) | (fold(i - 1) << 8) | (i < end ? fold(i) : 0);
         return confirmAt(this.table, q, i, 0, end, fold, report);
-      });
+      };
+      if (bytes && bytes.length >= end) this.native.bytes(bytes, 0, end, candidate);
+      else this.native.text(text, end, candidate);
       return;
     }
     const bits = this.table.bits;
