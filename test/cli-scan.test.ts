@@ -75,6 +75,19 @@ describe('leakguard scan (work tree)', () => {
     expect(res.stdout).not.toMatch(/\x1b\[/); // no colour when not a TTY
   });
 
+  it('--color and --no-color decide the colour whatever the terminal and NO_COLOR say', () => {
+    const r = incidentRepo();
+    // the test environment sets NO_COLOR and is no terminal: the flag still wins
+    const forced = cli(['scan', '--color'], r.dir);
+    expect(forced.code).toBe(1);
+    expect(forced.stdout).toMatch(/\x1b\[31m\d+ findings?/);
+    expect(forced.stdout).not.toContain(fake.googleKey());
+    const never = cli(['scan', '--no-color'], r.dir);
+    expect(never.code).toBe(1);
+    expect(never.stdout).not.toMatch(/\x1b\[/);
+    expect(cli(['scan', '--color=always'], r.dir).code).toBe(2);
+  });
+
   it('SARIF 2.1.0 has rules, locations and partial fingerprints', () => {
     const r = incidentRepo();
     r.write('dir with space/ü.txt', `k=${fake.awsKeyId()}\n`);

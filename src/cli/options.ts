@@ -59,6 +59,10 @@ export const OPTIONS = {
     'Largest file whose content is scanned (e.g. 25MB); larger ones get path and size rules only',
   ),
   quiet: flag('Print nothing when there are no findings', false, { alias: 'q' }),
+  color: {
+    type: 'boolean',
+    describe: 'Colour the text report (default: on a terminal, unless NO_COLOR is set or TERM=dumb; --no-color: never)',
+  },
   // scan
   format: text('Report format', { alias: 'f', choices: SCAN_FORMATS, default: 'text' }),
   output: text('Write the report to FILE instead of stdout', { alias: 'o' }),
@@ -157,6 +161,7 @@ export const SCAN_KEYS: OptionKey[] = [
   'output',
   'baseline',
   'redact',
+  'color',
   ...COMMON_SCAN,
 ];
 export const BASELINE_KEYS: OptionKey[] = ['baseline-output', 'baseline-history', ...COMMON_SCAN];

@@ -27,6 +27,8 @@ export interface ScanArgs {
   baseline?: string;
   redact: boolean;
   quiet: boolean;
+  /** Colour the text report: true or false when given (--color, --no-color), else decided by the terminal. */
+  color?: boolean;
   'default-rules': boolean;
   'max-content-size'?: string;
   'commit-msg'?: string;
@@ -62,7 +64,7 @@ export async function runScan(a: ScanArgs): Promise<number> {
     const silent = a.quiet && a.format === 'text' && report.findings.length === 0;
     const text = render(report, report.ruleset.rules, a.format, {
       quiet: a.quiet,
-      color: !silent && !a.output && useColor(),
+      color: !silent && (a.color ?? (!a.output && useColor())),
       redact: a.redact,
       headCommit,
     });
