@@ -14,6 +14,7 @@ import type { CompiledRule, Ruleset } from './compile.js';
 import { detectContent, type RawFinding } from './detect.js';
 import { decode } from './text.js';
 import { KeywordFilter } from './keyword-filter.js';
+import { ChunkCache } from './chunk-cache.js';
 import { collectGarbage } from './heap.js';
 import { editHasKeyword } from './edit-regions.js';
 import { MissingObject, TooLarge } from '../sources/catfile.js';
@@ -69,6 +70,12 @@ export interface PackedMatches {
   fields: Int32Array;
 }
 const PACKED_FIELDS = 9;
+/**
+ * The columns of a packer that holds no match. Most packers never hold one (a history scan makes
+ * one per chunked blob), and a typed array of a few kilobytes lives outside the heap: each one
+ * counts toward the thread's next full collection as much as its bytes would in the heap.
+ */
+const NO_FIELDS = new Int32Array(0);
 
 /** Builds packed matches as they are found, chunk by chunk, so a blob's matches are never objects all at once. */
 class MatchPacker {
@@ -76,7 +83,7 @@ class MatchPacker {
   private readonly indexOf = new Map<string, number>();
   private readonly secrets: string[] = [];
   private readonly otherSecrets: string[] = [];
-  private fields = new Int32Array(64 * PACKED_FIELDS);
+  private fields = NO_FIELDS;
   /** The furthest any match pushed so far reaches, in the blob. */
   private reachedTo = 0;
 
@@ -154,7 +161,7 @@ class MatchPacker {
   push(m: BlobMatch, lines = 0, offset = 0): void {
     let at = this.secrets.length * PACKED_FIELDS;
     if (at + PACKED_FIELDS > this.fields.length) {
-      const grown = new Int32Array(this.fields.length * 2);
+      const grown = new Int32Array(Math.max(64 * PACKED_FIELDS, this.fields.length * 2));
       grown.set(this.fields);
       this.fields = grown;
     }
@@ -176,7 +183,7 @@ class MatchPacker {
       strings: this.strings,
       secrets: this.secrets,
       otherSecrets: this.otherSecrets,
-      fields: this.fields.slice(0, this.secrets.length * PACKED_FIELDS),
+      fields: this.secrets.length ? this.fields.slice(0, this.secrets.length * PACKED_FIELDS) : NO_FIELDS,
     };
   }
 }
@@ -335,7 +342,7 @@ export function isLfsPointer(buf: Buffer): boolean {
 }
 
 export class BlobScanner {
-  private cache = new Map<string, readonly BlobMatch[]>();
+  private cache = new ChunkCache<readonly BlobMatch[]>([CLEAN, NONE]);
   private cachedMatches = 0;
   /** The last version scanned of each recent path, with its chunks: path -> version. */
   private recent = new Map<string, Version>();
