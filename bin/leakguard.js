@@ -69,7 +69,16 @@ function loadCli(kind) {
 }
 
 const cli = loadCli(runKind(process.argv.slice(2)));
+// Until the command says how it ended, the exit code is an error's: if a bug ever left the command
+// waiting for something that cannot happen, node would run out of work and exit 0, an all-clear
+// nobody gave.
+process.exitCode = 2;
+let settled = false;
+process.on('exit', () => {
+  if (!settled) process.stderr.write('leakguard: internal error: the command ended without a result\n');
+});
 cli.main(process.argv.slice(2)).then((code) => {
+  settled = true;
   process.exitCode = code;
   cli.saveCache();
 });

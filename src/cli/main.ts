@@ -82,9 +82,11 @@ async function runScan(a: ScanArgs): Promise<number> {
   const scanRedacted = a.redact && !needsSecretExtent(a.format);
   const headCommit = a.format === 'gitlab' ? process.env.CI_COMMIT_SHA || (await currentCommit(a.path)) : undefined;
   const write = async (report: ScanReport & { ruleset: CompiledRuleset }) => {
+    // a quiet text report of nothing prints nothing: stdout is then never created (see main)
+    const silent = a.quiet && a.format === 'text' && report.findings.length === 0;
     const text = render(report, report.ruleset.rules, a.format, {
       quiet: a.quiet,
-      color: !a.output && useColor(),
+      color: !silent && !a.output && useColor(),
       redact: a.redact,
       headCommit,
     });
@@ -408,8 +410,10 @@ interface Parsed {
 }
 
 export async function main(argv: string[]): Promise<number> {
-  ignoreBrokenPipe();
   const fast = hookLineArgs(argv);
+  // the hook's scan writes stdout only through emit(), which handles a reader that goes away
+  // itself; not touching process.stdout before then saves a clean pre-commit run creating it
+  if (!fast) ignoreBrokenPipe();
   const { run, usageError } = fast ? { run: () => runScan(fast), usageError: undefined } : await parseCommandLine(argv);
   if (usageError) {
     process.stderr.write(`leakguard: ${usageMessage(usageError, argv, COMMAND_SHAPES)} (see leakguard --help)\n`);
