@@ -422,7 +422,8 @@ export class BlobScanner {
       const d = decode(buf);
       if ('binary' in d) return done([], true);
       this.counters.bytesMatched += buf.length;
-      return done(detectContent(this.ruleset, undefined, d.text, withBytes(opts(), d)).map(toMatch), false, timeouts);
+      const one = { ...withBytes(opts(), d), scopePath: path };
+      return done(detectContent(this.ruleset, undefined, d.text, one).map(toMatch), false, timeouts);
     }
     // Plain single-byte text is chunked; UTF-16, and rules without keywords (they may match across
     // a blank line), read the whole blob.

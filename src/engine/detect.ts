@@ -58,6 +58,12 @@ export interface ContentOptions {
   /** Set to true when a rule whose matches span lines had a keyword hit. */
   seen?: { multiline: boolean };
   /**
+   * The one path the text has (a one-off scan's file): rules scoped elsewhere are skipped here,
+   * before their regexes are compiled, instead of being dropped by the findings stage's scope step.
+   * Their path allowlists stay with the stage, which counts what they suppress.
+   */
+  scopePath?: string;
+  /**
    * Find keywords with the regex alternation, not the hashed index: the way for keywords the index
    * cannot hold (one character, or beyond ASCII), which the tests hold to the same answers.
    */
@@ -196,7 +202,8 @@ export function detectContent(
   for (const [rule, windows] of jobs) {
     if (opts.disabled?.has(rule.id)) continue;
     // without a path (a history blob seen under several), scoped rules run and the caller filters
-    if (path !== undefined && rule.matchPath && !rule.matchPath(path)) continue;
+    const scoped = path ?? opts.scopePath;
+    if (scoped !== undefined && rule.matchPath && !rule.matchPath(scoped)) continue;
     for (const [ws, we] of windows) {
       const slice = ws === 0 && we === text.length ? text : text.slice(ws, we);
       let matches: MatchTuple[];
