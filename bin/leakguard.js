@@ -11,7 +11,6 @@ const { dirname, join } = require('node:path');
 const vm = require('node:vm');
 
 const dist = join(__dirname, '..', 'dist');
-const file = join(dist, 'cli.cjs');
 
 // One cache per kind of run: V8 caches the functions a run has compiled by the time it saves, so
 // a cache made by 'rules check' would leave a pre-commit scan compiling its own functions again.
@@ -21,7 +20,9 @@ function runKind(argv) {
   return command === 'scan' && argv.includes('--staged') ? 'scan-staged' : command;
 }
 
-function loadCli(kind) {
+/** A bundle in dist/ (cli.cjs, or hook.cjs: the pre-commit hook's exact lines only), with its cache. */
+function loadBundle(name, kind) {
+  const file = join(dist, name);
   let source;
   let st;
   try {
@@ -35,7 +36,7 @@ function loadCli(kind) {
   const cacheFile = join(
     dist,
     '.cache',
-    `cli-${kind}-${process.version}-${process.arch}-${st.size}-${Math.floor(st.mtimeMs)}.v8`,
+    `${name.replace(/\.cjs$/, '')}-${kind}-${process.version}-${process.arch}-${st.size}-${Math.floor(st.mtimeMs)}.v8`,
   );
   let cachedData;
   try {
@@ -68,8 +69,36 @@ function loadCli(kind) {
   };
 }
 
-const cli = loadCli(runKind(process.argv.slice(2)));
+/**
+ * What runs: a staged scan starts with the hook's bundle, which hands any line other than the
+ * hooks' own to the full CLI (loaded then); everything else loads the full CLI.
+ */
+function loadCli(argv) {
+  const kind = runKind(argv);
+  if (kind !== 'scan-staged') return loadBundle('cli.cjs', kind);
+  const hook = loadBundle('hook.cjs', kind);
+  let full;
+  return {
+    main: (args) => hook.main(args, (rest) => (full = loadBundle('cli.cjs', kind)).main(rest)),
+    // only the bundle that ran the command: a hook cache saved after a hand-over would hold little
+    // more than the line check, and a later hook run would accept it and compile the rest itself
+    saveCache() {
+      (full ?? hook).saveCache();
+    },
+  };
+}
+
+const cli = loadCli(process.argv.slice(2));
+// Until the command says how it ended, the exit code is an error's: if a bug ever left the command
+// waiting for something that cannot happen, node would run out of work and exit 0, an all-clear
+// nobody gave.
+process.exitCode = 2;
+let settled = false;
+process.on('exit', () => {
+  if (!settled) process.stderr.write('leakguard: internal error: the command ended without a result\n');
+});
 cli.main(process.argv.slice(2)).then((code) => {
+  settled = true;
   process.exitCode = code;
   cli.saveCache();
 });

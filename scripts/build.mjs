@@ -36,10 +36,11 @@ const common = {
   logLevel: 'warning',
   define: { __LEAKGUARD_VERSION__: JSON.stringify(pkg.version), __LEAKGUARD_BUILD__: JSON.stringify(buildId) },
 };
-// The CLI, and the file the history scan's worker threads load.
+// The CLI, the pre-commit hook's smaller entry (its exact scan lines only), and the file the history
+// scan's worker threads load.
 await build({
   ...common,
-  entryPoints: { cli: 'src/cli/main.ts', 'scan-worker': 'src/engine/scan-worker.ts' },
+  entryPoints: { cli: 'src/cli/main.ts', hook: 'src/cli/hook-main.ts', 'scan-worker': 'src/engine/scan-worker.ts' },
   format: 'cjs',
   outExtension: { '.js': '.cjs' },
   outdir: 'dist',
@@ -59,9 +60,11 @@ await build({
 mkdirSync('dist/.cache', { recursive: true });
 // bin/leakguard.js reads the CLI bundle as latin1, which is exact only for ASCII: esbuild escapes
 // strings, but a regex literal keeps what the source wrote (write \u2026, not the character)
-const nonAscii = readFileSync('dist/cli.cjs').findIndex((b) => b > 0x7f);
-if (nonAscii !== -1)
-  throw new Error(`dist/cli.cjs holds a non-ASCII byte at offset ${nonAscii}: escape it in the source`);
+for (const bundle of ['dist/cli.cjs', 'dist/hook.cjs']) {
+  const nonAscii = readFileSync(bundle).findIndex((b) => b > 0x7f);
+  if (nonAscii !== -1)
+    throw new Error(`${bundle} holds a non-ASCII byte at offset ${nonAscii}: escape it in the source`);
+}
 
 // Precompile the shipped rule pack: start-up then reads one JSON file instead of parsing YAML and
 // compiling globs. The pack is validated here too, so a broken rule file fails the build.

@@ -7,11 +7,13 @@ import { archiveLimits, buildRuleset, loadConfig, type Config } from './config.j
 import type { ReadLimits } from './sources/archive.js';
 import { LeakguardError } from './errors.js';
 import { readBaseline } from './engine/baseline.js';
+import { loadDefaultRules } from './engine/rule-pack.js';
 import type { Ruleset } from './engine/compile.js';
 import { redactReport } from './engine/findings.js';
 import { GitleaksIgnore } from './engine/gitleaks-compat.js';
 import { countSkip, Engine, newStats } from './engine/scan.js';
-import { GitNotFound, openRepo, openRepoWithoutGit, type RepoInfo } from './sources/git.js';
+import { GitNotFound, openRepo, openRepoWithoutGit, repoAtTop, type RepoInfo } from './sources/git.js';
+import { openObjects } from './sources/catfile.js';
 import { stagedEntries, stagedItems } from './sources/staged.js';
 import { worktreeItems } from './sources/worktree.js';
 import { CONFIDENCES, MESSAGE_PATHS, type Confidence, type Finding, type ScanReport, type ScanStats } from './types.js';
@@ -66,7 +68,11 @@ export interface PreparedScan {
 }
 
 /** Opens the repository and compiles the rules: everything a scan needs before reading any file. */
-export async function prepare(opts: ScanOptions): Promise<PreparedScan & { engine: 'git' | 'isomorphic' }> {
+export async function prepare(
+  opts: ScanOptions,
+  /** The repository, when the caller started looking for it already (see startStaged). */
+  opening?: Promise<RepoInfo>,
+): Promise<PreparedScan & { engine: 'git' | 'isomorphic' }> {
   const dir = await existingDir(resolve(opts.path ?? '.'));
   const historyMode = Boolean(opts.history || opts.range);
   let engine: 'git' | 'isomorphic' = opts.engine ?? 'git';
@@ -76,7 +82,7 @@ export async function prepare(opts: ScanOptions): Promise<PreparedScan & { engin
     repo = openRepoWithoutGit(dir);
   } else {
     try {
-      repo = await openRepo(dir);
+      repo = await (opening ?? openRepo(dir));
     } catch (e) {
       if (!(e instanceof GitNotFound) || !historyMode || opts.engine === 'git') throw e;
       // no git binary: history can still be read, by isomorphic-git
@@ -102,6 +108,24 @@ async function existingDir(p: string): Promise<string> {
   }
   if (!s) throw new LeakguardError(`no such file or directory: ${p}`);
   return s.isDirectory() ? p : p.replace(/\/[^/]*$/, '') || '/';
+}
+
+/**
+ * The git processes a pre-commit scan needs, started before anything else: git finds the
+ * repository, lists the index and opens the object store on another core while this one reads the
+ * rule pack (read here, after the spawns, for that reason; prepare() then finds it parsed).
+ */
+async function startStaged(opts: ScanOptions) {
+  const dir = await existingDir(resolve(opts.path ?? '.'));
+  // prepare() awaits the repository first and reports its error; the others' errors wait for it
+  // the hook runs at the top of the work tree, where the file system can say what git would
+  const atTop = opts.path === undefined ? repoAtTop(dir) : undefined;
+  const repo = atTop ? Promise.resolve(atTop) : openRepo(dir);
+  repo.catch(() => undefined);
+  const listing = settle(stagedEntries(dir));
+  const objects = openObjects(dir);
+  if (opts.defaultRules !== false) await loadDefaultRules().catch(() => undefined); // prepare() reports it
+  return { repo, listing, objects };
 }
 
 type Settled<T> = { ok: true; value: T } | { ok: false; error: unknown };
@@ -150,8 +174,14 @@ export async function scan(
       `invalid minimum confidence '${String(opts.minConfidence)}' (expected ${CONFIDENCES.join(', ')})`,
     );
   }
-  const listing = opts.staged ? settle(stagedEntries(await existingDir(resolve(opts.path ?? '.')))) : undefined;
-  const p = await prepare(opts);
+  const early = opts.staged ? await startStaged(opts) : undefined;
+  let p: Awaited<ReturnType<typeof prepare>>;
+  try {
+    p = await prepare(opts, early?.repo);
+  } catch (e) {
+    void early?.objects.close();
+    throw e;
+  }
   const stats = newStats(p.ruleset.rules.length);
   const maxContentBytes = opts.maxContentBytes ?? p.config.maxContentBytes;
   const archives =
@@ -225,11 +255,14 @@ export async function scan(
   }
   if (opts.staged) {
     if (!p.repo.root) throw new LeakguardError('--staged needs a work tree; this is a bare repository');
-    const { items, close } = await stagedItems(p.repo.root, onSkip, listing!.then(unsettle));
+    const { items, close } = await stagedItems(p.repo.root, onSkip, {
+      listed: early!.listing.then(unsettle),
+      objects: early!.objects,
+    });
     try {
       findings = await engine.scanAll(items);
     } finally {
-      close();
+      void close();
     }
   } else {
     if (!p.repo.root) throw new LeakguardError('a bare repository has no work tree to scan; use --history');

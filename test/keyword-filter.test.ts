@@ -87,13 +87,18 @@ describe('keyword filter and index', () => {
     for (let n = 0; n < 400; n++) {
       const text = Array.from({ length: Math.floor(r() * 40) }, () => PIECES[Math.floor(r() * PIECES.length)]).join('');
       const want = naive(text, KEYWORDS);
-      for (const ix of [index, jsIndex]) {
+      const buf = Buffer.from(text, 'latin1');
+      // the string, and the bytes it was decoded from (copied in, not written out)
+      for (const [ix, bytes] of [
+        [index, undefined],
+        [index, buf],
+        [jsIndex, undefined],
+      ] as const) {
         const got: [number, string][] = [];
-        ix.each(text, text.length, (at, w) => got.push([at, w]));
+        ix.each(text, text.length, (at, w) => got.push([at, w]), bytes);
         got.sort((a, b) => a[0] - b[0] || a[1].localeCompare(b[1]));
         expect(got, JSON.stringify(text)).toEqual(want);
       }
-      const buf = Buffer.from(text, 'latin1');
       expect(filter.any(buf, 0, buf.length), JSON.stringify(text)).toBe(want.length > 0);
     }
   });
@@ -146,12 +151,12 @@ describe('keyword filter and index', () => {
   it('a keyword that contains another wakes both rules: the generic rule still sees SECRET_KEY', async () => {
     const ruleset = compileRuleset(await loadDefaultRules());
     const value = ['Jq7', 'vX2m', 'Lp9w', 'Rt4z', 'Nc8k'].join('');
-    // both ways of finding keywords: the regex alternation (one-off scans) and the index (history)
-    for (const keywordIndex of [false, true]) {
-      const found = detectContent(ruleset, 'settings.py', `SECRET_KEY = "${value}"\n`, { guardMs: 2000, keywordIndex });
+    // both ways of finding keywords: the index, and the regex alternation (for keywords it cannot hold)
+    for (const keywordRegex of [false, true]) {
+      const found = detectContent(ruleset, 'settings.py', `SECRET_KEY = "${value}"\n`, { guardMs: 2000, keywordRegex });
       expect(
         found.map((f) => f.rule.id),
-        `keywordIndex ${keywordIndex}`,
+        `keywordRegex ${keywordRegex}`,
       ).toContain('generic-secret-assignment');
     }
   });

@@ -3,7 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cli, cliJson, fake, GIT_ENV, Repo, tempDir } from './helpers.js';
+import { openRepo, repoAtTop } from '../src/sources/git.js';
+import { cli, cliJson, fake, GIT_ENV, Repo, run, tempDir } from './helpers.js';
 
 const ids = (report: any) => report.findings.map((f: any) => `${f.ruleId} ${f.path}`).sort();
 
@@ -117,5 +118,30 @@ describe('older git without cat-file --batch-command', () => {
         .findings.map((f: any) => f.ruleId)
         .sort(),
     ).toEqual(['dotenv-file', 'google-api-key']);
+  });
+});
+
+describe('the repository at the top of the work tree, read without git', () => {
+  it('says what git rev-parse says, or nothing', async () => {
+    const r = Repo.init();
+    r.write('a.txt', 'a\n').commit('init');
+    expect(repoAtTop(r.dir)).toEqual(await openRepo(r.dir));
+    const shallow = tempDir('lg-shallow-');
+    run('git', ['clone', '-q', '--depth', '1', `file://${r.dir}`, shallow], r.dir);
+    expect(repoAtTop(shallow)).toEqual(await openRepo(shallow));
+    expect(repoAtTop(shallow)?.shallow).toBe(true);
+    // where it cannot be sure, it leaves the question to git
+    mkdirSync(join(r.dir, 'sub'));
+    expect(repoAtTop(join(r.dir, 'sub'))).toBeUndefined();
+    expect(repoAtTop(r.dir, { GIT_DIR: join(r.dir, '.git') })).toBeUndefined();
+    const linked = join(tempDir('lg-linked-'), 'wt');
+    r.git('worktree', 'add', '-q', linked);
+    expect(repoAtTop(linked)).toBeUndefined();
+    r.git('config', 'core.worktree', linked);
+    expect(repoAtTop(r.dir)).toBeUndefined();
+    r.git('config', '--unset', 'core.worktree');
+    expect(repoAtTop(r.dir)).toEqual(await openRepo(r.dir));
+    r.git('config', 'core.bare', 'true');
+    expect(repoAtTop(r.dir)).toBeUndefined();
   });
 });

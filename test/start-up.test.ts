@@ -3,7 +3,7 @@
  * same as yargs reads it), a scan-time rule pack without examples, in ASCII, and no module loaded
  * that only history scans need.
  */
-import { readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { hookLineArgs, parseCommandLine } from '../src/cli/main.js';
@@ -103,5 +103,47 @@ describe('a staged scan loads only what it uses', () => {
     for (const m of ['worker_threads', 'v8', 'fs/promises', 'internal/modules/esm/translators'])
       expect(loaded, m).not.toContain(`NativeModule ${m}`);
     expect(loaded).toContain('NativeModule child_process'); // the record itself works
+  });
+});
+
+describe('the command line entry point', () => {
+  // bin/leakguard.js with a bundle whose command never settles: node runs out of work and would
+  // exit 0 unless the entry point says otherwise
+  it('a command that ends without a result exits 2, never 0', () => {
+    const dir = tempDir('lg-bin-');
+    mkdirSync(join(dir, 'bin'));
+    mkdirSync(join(dir, 'dist'));
+    copyFileSync(BIN, join(dir, 'bin', 'leakguard.js'));
+    copyFileSync(join(ROOT, 'bin', 'package.json'), join(dir, 'bin', 'package.json'));
+    writeFileSync(join(dir, 'dist', 'cli.cjs'), 'exports.main = () => new Promise(() => {});\n');
+    const stuck = run(process.execPath, [join(dir, 'bin', 'leakguard.js'), 'scan'], dir);
+    expect(stuck.status).toBe(2);
+    expect(stuck.stderr).toBe('leakguard: internal error: the command ended without a result\n');
+    writeFileSync(join(dir, 'dist', 'cli.cjs'), 'exports.main = async () => 0;\n');
+    const clean = run(process.execPath, [join(dir, 'bin', 'leakguard.js'), 'scan'], dir);
+    expect(clean.status).toBe(0);
+    expect(clean.stderr).toBe('');
+  });
+});
+
+describe('the hook bundle', () => {
+  // a package whose full CLI is a stub: the hook's lines must run without it, any other line reaches it
+  it("runs the hooks' own lines by itself and hands every other line to the full CLI", () => {
+    const pkg = tempDir('lg-pkg-');
+    for (const d of ['bin', 'dist']) mkdirSync(join(pkg, d));
+    for (const f of ['bin/leakguard.js', 'bin/package.json', 'package.json', 'dist/hook.cjs', 'dist/rules.json'])
+      copyFileSync(join(ROOT, f), join(pkg, f));
+    symlinkSync(join(ROOT, 'rules'), join(pkg, 'rules'));
+    writeFileSync(join(pkg, 'dist', 'cli.cjs'), 'exports.main = async () => 7;\n');
+    const r = Repo.init();
+    r.write('a.txt', 'hello\n').commit('init');
+    r.write('config.js', `const token = '${fake.githubPat()}';\n`);
+    r.git('add', 'config.js');
+    const bin = join(pkg, 'bin', 'leakguard.js');
+    const hook = run(process.execPath, [bin, 'scan', '--staged', '--quiet'], r.dir, GIT_ENV);
+    expect(hook.status, hook.stderr).toBe(1);
+    expect(hook.stdout).toContain('github-pat');
+    const other = run(process.execPath, [bin, 'scan', '--staged', '--format', 'json'], r.dir, GIT_ENV);
+    expect(other.status).toBe(7);
   });
 });

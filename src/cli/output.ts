@@ -46,6 +46,7 @@ export function render(
 export async function emit(text: string | Iterable<string>, output: string | undefined): Promise<void> {
   const pieces = typeof text === 'string' ? [text] : batched(text);
   if (!output) {
+    if (text === '') return; // nothing to say: stdout is not even created
     // a reader that goes away (`| head`) ends the report, not the process with a stack trace
     let closed = false;
     process.stdout.on('error', (e: NodeJS.ErrnoException) => {

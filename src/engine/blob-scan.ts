@@ -11,8 +11,8 @@
 import type { Confidence, Severity } from '../types.js';
 import { sha1Binary } from './fingerprint.js';
 import type { CompiledRule, Ruleset } from './compile.js';
-import { detectContent, type RawFinding } from './detect.js';
-import { decode } from './text.js';
+import { detectContent, type ContentOptions, type RawFinding } from './detect.js';
+import { decode, type Decoded } from './text.js';
 import { KeywordFilter } from './keyword-filter.js';
 import { collectGarbage } from './heap.js';
 import { editHasKeyword } from './edit-regions.js';
@@ -267,6 +267,10 @@ const NONE: readonly BlobMatch[] = Object.freeze([]);
 const CLEAN: readonly BlobMatch[] = Object.freeze([]);
 /** The matches of a clean blob: one array (of one kind) for all of them. Never added to. */
 const NO_MATCHES: BlobMatch[] = [];
+/** Content options with the bytes a latin1 text was decoded from, for the keyword index to copy. */
+const withBytes = (opts: ContentOptions, d: Decoded): ContentOptions =>
+  'bytes' in d ? { ...opts, textBytes: d.bytes } : opts;
+
 const BLANK_LINE = Buffer.from('\n\n');
 const LFS_HEAD = Buffer.from('version https://git-lfs.github.com/spec/');
 
@@ -396,7 +400,8 @@ export class BlobScanner {
       const d = decode(buf);
       if ('binary' in d) return done([], true);
       this.counters.bytesMatched += buf.length;
-      return done(detectContent(this.ruleset, undefined, d.text, opts()).map(toMatch), false, timeouts);
+      const one = { ...withBytes(opts(), d), scopePath: path };
+      return done(detectContent(this.ruleset, undefined, d.text, one).map(toMatch), false, timeouts);
     }
     // Plain single-byte text is chunked; UTF-16, and rules without keywords (they may match across
     // a blank line), read the whole blob.
@@ -413,14 +418,13 @@ export class BlobScanner {
     const d = decode(buf);
     if ('binary' in d) return done([], true);
     this.counters.bytesMatched += buf.length;
-    return done(detectContent(this.ruleset, undefined, d.text, opts()).map(toMatch), false, timeouts);
+    return done(detectContent(this.ruleset, undefined, d.text, withBytes(opts(), d)).map(toMatch), false, timeouts);
   }
 
   private contentOptions(timeouts: string[]): Parameters<typeof detectContent>[3] {
     return {
       allCandidates: true,
       // a long-lived scan has the keyword index optimised soon; a one-off keeps the native regex
-      keywordIndex: this.reuse,
       guardMs: this.guardMs,
       disabled: this.disabled,
       onTimeout: (r: { id: string }) => {
@@ -446,7 +450,7 @@ export class BlobScanner {
         const d = decode(data);
         if ('binary' in d) return undefined;
         this.counters.bytesMatched += data.length;
-        return detectContent(this.ruleset, undefined, d.text, this.contentOptions(timeouts)).map(toMatch);
+        return detectContent(this.ruleset, undefined, d.text, withBytes(this.contentOptions(timeouts), d)).map(toMatch);
       },
       path,
     );

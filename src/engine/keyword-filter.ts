@@ -44,9 +44,10 @@ function tripleScore(ranks: ReadonlyMap<string, number>, k: Uint8Array, i: numbe
  * triples, so that decides; the quad's fourth character breaks ties). Three-byte keywords anchor
  * at 0, on their only triple.
  */
-function anchorOf(word: string, k: Uint8Array): number {
+function anchorOf(word: string): number {
   const known = anchorCache.get(word);
   if (known !== undefined) return known;
+  const k = codesOf(word);
   const ranks = tripleRank();
   let best = 0;
   let bestScore = Infinity;
@@ -89,7 +90,7 @@ export function countAnchors(
   }
   return words.map((w) => {
     const c = codesOf(w);
-    const guess = anchorOf(w, c);
+    const guess = anchorOf(w);
     let best = guess;
     for (let i = 0; i + 4 <= c.length; i++) if (counts.get(quadOf(c, i))! < counts.get(quadOf(c, best))!) best = i;
     return [w, best];
@@ -111,12 +112,19 @@ export function knownAnchors(): [word: string, offset: number][] {
 /** One table of 2^20 bits for quads and triples alike (a collision only costs a comparison). */
 const TABLE_BITS = 20;
 const hashOf = (x: number) => Math.imul(x, 0x9e3779b1) >>> (32 - TABLE_BITS);
+/**
+ * Each anchor's second bit in the same table. The WebAssembly loop stops only where both bits are
+ * set: with the first alone, about one position in 800 of 20 staged lodash files was a collision
+ * with some anchor, each a call into JavaScript to compare keywords that were not there (1,426 of
+ * them against 4 real keywords). The JavaScript loops test the first bit only, which the second
+ * marks can only add to.
+ */
+const secondHashOf = (x: number) => Math.imul(x, 0x85ebca77) >>> (32 - TABLE_BITS);
 const isSet = (bits: Uint8Array, h: number) => (bits[h >>> 3]! & (1 << (h & 7))) !== 0;
 
 /** A keyword, lower case, and where its anchor (a quad, or a triple for short keywords) starts. */
 interface Anchored {
   word: string;
-  codes: Uint8Array;
   off: number;
 }
 
@@ -137,36 +145,66 @@ const codesOf = (word: string) => {
 /** The bit table both classes below share: each keyword marked at its anchor. */
 function anchorTable(keywords: Iterable<string>, onSkipped: (word: string) => void): AnchorTable {
   const bits = new Uint8Array(1 << (TABLE_BITS - 3));
-  const quads = new Map<number, Anchored[]>();
-  const triples = new Map<number, Anchored[]>();
+  // The bits are set now; the hash -> keywords maps, which only a set bit's comparison reads, wait
+  // for the first one: a pre-commit run of a few short files often never compares anything.
+  const anchors: Anchored[] = [];
+  const xs: number[] = [];
+  const onQuad: boolean[] = [];
   let longest = 0;
-  const mark = (into: Map<number, Anchored[]>, x: number, k: Anchored) => {
+  const mark = (x: number, k: Anchored, quad: boolean) => {
     const h = hashOf(x);
     bits[h >>> 3]! |= 1 << (h & 7);
-    const list = into.get(h);
-    if (!list) into.set(h, [k]);
-    else if (!list.some((y) => y.word === k.word)) list.push(k);
+    const h2 = secondHashOf(x);
+    bits[h2 >>> 3]! |= 1 << (h2 & 7);
+    anchors.push(k);
+    xs.push(x);
+    onQuad.push(quad);
   };
   for (const raw of keywords) {
     const word = raw.toLowerCase();
-    const codes = codesOf(word);
-    longest = Math.max(longest, codes.length);
-    if (codes.length < 2) {
+    // the word's own char codes, low byte as the byte loops see them (no array per keyword: a
+    // pre-commit run builds this table for 514 of them)
+    const code = (i: number) => word.charCodeAt(i) & 0xff;
+    longest = Math.max(longest, word.length);
+    if (word.length < 2) {
       onSkipped(word);
       continue;
     }
-    const k = { word, codes, off: 0 };
-    if (codes.length === 2) {
-      for (let c = 0; c < 256; c++) if (FOLD[c] === c) mark(triples, (codes[0]! << 16) | (codes[1]! << 8) | c, k);
-    } else if (codes.length === 3) {
-      mark(triples, (codes[0]! << 16) | (codes[1]! << 8) | codes[2]!, k);
+    const k = { word, off: 0 };
+    if (word.length === 2) {
+      for (let c = 0; c < 256; c++) if (FOLD[c] === c) mark((code(0) << 16) | (code(1) << 8) | c, k, false);
+    } else if (word.length === 3) {
+      mark((code(0) << 16) | (code(1) << 8) | code(2), k, false);
     } else {
-      k.off = anchorOf(word, codes);
+      k.off = anchorOf(word);
       const o = k.off;
-      mark(quads, ((codes[o]! << 24) | (codes[o + 1]! << 16) | (codes[o + 2]! << 8) | codes[o + 3]!) >>> 0, k);
+      mark(((code(o) << 24) | (code(o + 1) << 16) | (code(o + 2) << 8) | code(o + 3)) >>> 0, k, true);
     }
   }
-  return { bits, quads, triples, longest };
+  let maps: { quads: Map<number, Anchored[]>; triples: Map<number, Anchored[]> } | undefined;
+  const build = () => {
+    const quads = new Map<number, Anchored[]>();
+    const triples = new Map<number, Anchored[]>();
+    for (let i = 0; i < anchors.length; i++) {
+      const k = anchors[i]!;
+      const into = onQuad[i] ? quads : triples;
+      const h = hashOf(xs[i]!);
+      const list = into.get(h);
+      if (!list) into.set(h, [k]);
+      else if (!list.some((y) => y.word === k.word)) list.push(k);
+    }
+    return { quads, triples };
+  };
+  return {
+    bits,
+    get quads() {
+      return (maps ??= build()).quads;
+    },
+    get triples() {
+      return (maps ??= build()).triples;
+    },
+    longest,
+  };
 }
 
 /**
@@ -191,11 +229,11 @@ function confirmAt(
     if (!list) continue;
     for (const k of list) {
       const pos = i - back - k.off;
-      const codes = k.codes;
-      if (pos < start || pos + codes.length > end) continue;
+      const word = k.word;
+      if (pos < start || pos + word.length > end) continue;
       let j = 0;
-      while (j < codes.length && at(pos + j) === codes[j]) j++;
-      if (j === codes.length && found(pos, k.word)) return true;
+      while (j < word.length && at(pos + j) === (word.charCodeAt(j) & 0xff)) j++;
+      if (j === word.length && found(pos, word)) return true;
     }
   }
   return false;
@@ -298,9 +336,10 @@ export class KeywordIndex {
 
   /**
    * Calls `found` for every keyword occurrence in text[0, end), ordered by where each keyword's
-   * anchor ends (close to text order; the detector's windows do not depend on it).
+   * anchor ends (close to text order; the detector's windows do not depend on it). `bytes`: the
+   * text as bytes, one per character, copied in instead of the string written out.
    */
-  each(text: string, end: number, found: (at: number, word: string) => void): void {
+  each(text: string, end: number, found: (at: number, word: string) => void, bytes?: Uint8Array): void {
     if (end < 2) return;
     const fold = (j: number) => {
       const d = text.charCodeAt(j);
@@ -311,11 +350,13 @@ export class KeywordIndex {
       return false; // every occurrence, not just the first
     };
     if (this.native) {
-      this.native.text(text, end, (i) => {
+      const candidate = (i: number) => {
         const q =
           ((i >= 3 ? fold(i - 3) : 0) << 24) | (fold(i - 2) << 16) | (fold(i - 1) << 8) | (i < end ? fold(i) : 0);
         return confirmAt(this.table, q, i, 0, end, fold, report);
-      });
+      };
+      if (bytes && bytes.length >= end) this.native.bytes(bytes, 0, end, candidate);
+      else this.native.text(text, end, candidate);
       return;
     }
     const bits = this.table.bits;

@@ -1,10 +1,10 @@
 /** Loading rule files: the shipped pack under `rules/`, and any YAML rule file a user names. */
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { dirname, isAbsolute, join, relative } from 'node:path';
+import { dirname, isAbsolute, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LeakguardError } from '../errors.js';
 import { rulesFromDocument, type RuleSpec } from './rule-spec.js';
-import { compileRuleset, globToRegex, keywordTrie, seedGlobCache, seedKeywordTrie } from './compile.js';
+import { compileRuleset, globToRegex, seedGlobCache } from './compile.js';
 import { countAnchors, knownAnchors, seedAnchors } from './keyword-filter.js';
 
 /** The package root: found by walking up from this module (it runs from src/ in tests and dist/ when built). */
@@ -63,8 +63,6 @@ export const PACK_FILE = 'dist/rules.json';
 export interface CompiledPack {
   specs: RuleSpec[];
   globs: [string, string, string][];
-  /** The keyword trie of the whole pack (what a default configuration scans with). */
-  trie?: [keywords: string[], source: string];
   /** Each pack keyword's anchoring triple (see keyword-filter.ts). */
   anchors?: [word: string, offset: number][];
 }
@@ -79,7 +77,6 @@ export function precompilePack(specs: RuleSpec[], sample?: Uint8Array[]): Compil
     seedAnchors(countAnchors(keywords, sample));
   }
   const ruleset = compileRuleset(specs);
-  const keywords = [...ruleset.byKeyword.keys()];
   void ruleset.keywordIndex; // works out every keyword's anchor, saved below
   const globs = new Set<string>();
   for (const s of specs)
@@ -88,13 +85,12 @@ export function precompilePack(specs: RuleSpec[], sample?: Uint8Array[]): Compil
   return {
     specs: specs.map(({ examples: _e, negative_examples: _n, ...spec }) => ({
       ...spec,
-      source: spec.source && isAbsolute(spec.source) ? relative(root, spec.source) : spec.source,
+      source: spec.source && isAbsolute(spec.source) ? relative(root, spec.source).split(sep).join('/') : spec.source,
     })),
     globs: [...globs].map((g) => {
       const re = globToRegex(g, `rules: glob ${g}`);
       return [g, re.source, re.flags];
     }),
-    trie: [keywords, keywordTrie(keywords)],
     anchors: knownAnchors().filter(([w]) => ruleset.byKeyword.has(w)),
   };
 }
@@ -111,10 +107,12 @@ function readPrecompiled(dir: string): RuleSpec[] | undefined {
   for (const f of readdirSync(dir)) if (statSync(join(dir, f)).mtimeMs > packTime) return undefined;
   const pack = JSON.parse(readFileSync(file, 'latin1')) as CompiledPack;
   seedGlobCache(pack.globs);
-  if (pack.trie) seedKeywordTrie(...pack.trie);
   if (pack.anchors) seedAnchors(pack.anchors);
-  const root = packageRoot();
-  for (const spec of pack.specs) if (spec.source && !isAbsolute(spec.source)) spec.source = join(root, spec.source);
+  // the pack names each file relative to the package with '/' (a plain concatenation here: path.join
+  // on every rule cost a pre-commit run about a millisecond)
+  const root = packageRoot() + sep;
+  const local = sep === '/' ? (f: string) => f : (f: string) => f.replaceAll('/', sep);
+  for (const spec of pack.specs) if (spec.source && !isAbsolute(spec.source)) spec.source = root + local(spec.source);
   return pack.specs;
 }
 

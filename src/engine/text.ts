@@ -5,7 +5,11 @@
  */
 const SNIFF = 8000;
 
-export type Decoded = { text: string; encoding: 'latin1' | 'utf16le' | 'utf16be' } | { binary: true };
+export type Decoded =
+  /** `bytes`: what the text was decoded from, one byte per character (see ContentOptions.textBytes). */
+  | { text: string; encoding: 'latin1'; bytes: Buffer }
+  | { text: string; encoding: 'utf16le' | 'utf16be' }
+  | { binary: true };
 
 function looksUtf16le(buf: Buffer, n: number): boolean {
   // ASCII text in UTF-16LE: every odd byte is zero and the even ones are not.
@@ -34,5 +38,5 @@ export function decode(buf: Buffer): Decoded {
     return { binary: true };
   }
   const start = n >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf ? 3 : 0;
-  return { text: buf.toString('latin1', start), encoding: 'latin1' };
+  return { text: buf.toString('latin1', start), encoding: 'latin1', bytes: buf.subarray(start) };
 }

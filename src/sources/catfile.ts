@@ -88,6 +88,10 @@ export class CatFileReader {
   private answered = 0;
   private failed: Error | undefined;
   private stderr = '';
+  /** close() was called: the process is expected to end. */
+  private closing = false;
+  /** Request lines not yet written to git (see send). */
+  private unsent = '';
 
   constructor(
     private readonly cwd: string,
@@ -113,7 +117,7 @@ export class CatFileReader {
           this.queue.push({ oid, content: true, limit, resolve: resolve as Pending['resolve'], reject });
         }),
     );
-    this.child.stdin.write(this.lines(this.queue.slice(this.queue.length - oids.length)));
+    this.send(this.lines(this.queue.slice(this.queue.length - oids.length)));
     return out;
   }
 
@@ -129,9 +133,11 @@ export class CatFileReader {
    * exits.
    */
   close(): Promise<void> {
+    this.closing = true;
     const child = this.child;
     if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
     const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+    this.flush(); // requests made just before still get their answers
     child.stdin.end();
     return exited;
   }
@@ -155,7 +161,9 @@ export class CatFileReader {
       if (child === this.child) this.fail(new LeakguardError(`could not run git cat-file: ${e.message}`));
     });
     child.on('close', (code) => {
-      if (child !== this.child || !this.queue.length) return;
+      // also with nothing asked yet (a reader started early, before its first request): the
+      // requests that come later must fail at once, not wait for an answer that never comes
+      if (child !== this.child || (!this.queue.length && this.closing)) return;
       if (this.mode === 'command' && this.answered === 0 && code === 129) this.fail(new BatchCommandUnsupported());
       else this.fail(new LeakguardError(`git cat-file exited (${code}) early: ${gitComplaint(this.stderr)}`));
     });
@@ -170,6 +178,7 @@ export class CatFileReader {
     this.start();
     old.kill();
     this.buf = Buffer.alloc(0);
+    this.unsent = ''; // every queued request, sent or not, goes to the new process now
     if (this.queue.length) this.child.stdin.write(this.lines(this.queue));
   }
 
@@ -191,9 +200,25 @@ export class CatFileReader {
         reject,
       };
       this.queue.push(p);
-      this.child.stdin.write(this.lines([p]));
+      this.send(this.lines([p]));
     });
   }
+
+  /**
+   * Requests go to git together: those made in one turn of the event loop (a scan asks for each of
+   * twenty staged files' sizes, then for several contents, each from its own promise) become one
+   * write, where a write each cost a system call and a wake-up of git.
+   */
+  private send(lines: string): void {
+    if (this.unsent === '') process.nextTick(this.flush);
+    this.unsent += lines;
+  }
+
+  private readonly flush = (): void => {
+    const lines = this.unsent;
+    this.unsent = '';
+    if (lines) this.child.stdin.write(lines);
+  };
 
   private fail(e: Error): void {
     this.failed ??= e;

@@ -27,22 +27,25 @@ export function gitRaw(
   opts: { cwd: string; input?: string | Buffer; env?: NodeJS.ProcessEnv },
 ): Promise<GitResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn('git', args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['pipe', 'pipe', 'pipe'] });
+    // no stdin pipe unless there is input: one stream fewer to set up per call
+    const stdin = opts.input === undefined ? 'ignore' : 'pipe';
+    const child = spawn('git', args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: [stdin, 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => out.push(d));
-    child.stderr.on('data', (d: Buffer) => err.push(d));
+    child.stdout!.on('data', (d: Buffer) => out.push(d));
+    child.stderr!.on('data', (d: Buffer) => err.push(d));
     child.on('error', (e: NodeJS.ErrnoException) => {
       reject(e.code === 'ENOENT' ? new GitNotFound() : new LeakguardError(`could not run git: ${e.message}`));
     });
     child.on('close', (code) =>
       resolve({ stdout: Buffer.concat(out), stderr: Buffer.concat(err).toString('utf8'), code: code ?? 1 }),
     );
-    child.stdin.on('error', () => {
-      /* git exited early; its exit code tells */
-    });
-    if (opts.input !== undefined) child.stdin.end(opts.input);
-    else child.stdin.end();
+    if (opts.input !== undefined) {
+      child.stdin!.on('error', () => {
+        /* git exited early; its exit code tells */
+      });
+      child.stdin!.end(opts.input);
+    }
   });
 }
 
@@ -123,6 +126,33 @@ export async function openRepo(dir: string): Promise<RepoInfo> {
     bare: bare === 'true',
     shallow: shallow === 'true',
   };
+}
+
+/**
+ * The repository whose work tree starts at `dir`, read from the file system where that is certain,
+ * so a pre-commit run (which git starts at the top of the work tree) skips one `git rev-parse`
+ * process. Certain means: `dir/.git` is a directory, no GIT_DIR, GIT_WORK_TREE or GIT_COMMON_DIR in
+ * the environment (git sets GIT_DIR for a hook in a linked worktree), and no `worktree` or true
+ * `bare` setting in its config that could move the work tree or say there is none. Anything else is undefined: ask git.
+ */
+export function repoAtTop(dir: string, env: NodeJS.ProcessEnv = process.env): RepoInfo | undefined {
+  if (env.GIT_DIR !== undefined || env.GIT_WORK_TREE !== undefined || env.GIT_COMMON_DIR !== undefined)
+    return undefined;
+  const gitDir = join(dir, '.git');
+  let config: string;
+  try {
+    if (!statSync(gitDir).isDirectory()) return undefined;
+    config = readFileSync(join(gitDir, 'config'), 'latin1');
+  } catch {
+    return undefined;
+  }
+  if (
+    /^\s*worktree\s*=/im.test(config) ||
+    /^\s*bare\s*=\s*(true|yes|on|1)\s*$/im.test(config) ||
+    existsSync(join(gitDir, 'commondir'))
+  )
+    return undefined;
+  return { root: dir, gitDir, commonDir: gitDir, bare: false, shallow: existsSync(join(gitDir, 'shallow')) };
 }
 
 /**

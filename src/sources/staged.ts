@@ -4,7 +4,7 @@
  */
 import { LeakguardError } from '../errors.js';
 import type { SourceItem } from '../types.js';
-import { openObjects } from './catfile.js';
+import { openObjects, type ObjectSource } from './catfile.js';
 import { git, gitRaw, splitNul } from './git.js';
 import type { SkipSink } from './worktree.js';
 
@@ -45,12 +45,22 @@ export async function stagedEntries(cwd: string): Promise<IndexEntry[]> {
   return entries;
 }
 
+/**
+ * The staged blobs as items. `early`: the listing and the object reader when the caller started them
+ * already (a pre-commit run starts git first thing); the reader is then closed by `close` as well.
+ */
 export async function stagedItems(
   root: string,
   onSkip: SkipSink,
-  listed?: Promise<IndexEntry[]>,
-): Promise<{ items: SourceItem[]; close: () => void }> {
-  const entries = await (listed ?? stagedEntries(root));
+  early: { listed?: Promise<IndexEntry[]>; objects?: ObjectSource } = {},
+): Promise<{ items: SourceItem[]; close: () => Promise<void> }> {
+  let entries: IndexEntry[];
+  try {
+    entries = await (early.listed ?? stagedEntries(root));
+  } catch (e) {
+    await early.objects?.close();
+    throw e;
+  }
   const blobs = entries.filter((e) => {
     if (e.mode === '160000') {
       onSkip(e.path, 'submodule');
@@ -59,15 +69,15 @@ export async function stagedItems(
     if (NULL_OID.test(e.oid)) return false; // intent-to-add: nothing staged yet
     return true;
   });
-  if (!blobs.length) return { items: [], close: () => undefined };
-  const objects = openObjects(root);
+  if (!blobs.length) return { items: [], close: async () => early.objects?.close() };
+  const objects = early.objects ?? openObjects(root);
   const info = await objects.sizes([...new Set(blobs.map((b) => b.oid))]);
   const items: SourceItem[] = [];
   // A symlink's blob is its target path: scanned like any small text.
   for (const e of blobs) {
     const size = info.get(e.oid);
     if (size === undefined) {
-      objects.close();
+      void objects.close();
       throw new LeakguardError(`object ${e.oid} (${e.path}) is missing from the repository`);
     }
     items.push({ path: e.path, blobId: e.oid, size, read: () => objects.read(e.oid) });
