@@ -7,7 +7,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ACME_RULE, BIN, checksummedToken, cli, fake, GIT_ENV, Repo, run } from './helpers.js';
+import { BodyWriter, readCacheFile, writeCacheFile } from '../src/engine/cache-file.js';
+import { ACME_RULE, BIN, checksummedToken, cli, fake, GIT_ENV, Repo, run, tempDir } from './helpers.js';
 
 /** The token a commit message carries, and one an annotated tag's message carries. */
 // checksum-valid, as the GitHub rule requires (see helpers)
@@ -338,5 +339,63 @@ describe('scan cache', () => {
     expect(worktree.stderr).toMatch(/--cache goes with --history or --range/);
     expect(cli(['cache', 'clear', '--no-cache'], r.dir).code).toBe(2);
     expect(cli(['cache', 'wipe'], r.dir).code).toBe(2);
+  });
+});
+
+describe('cache files', () => {
+  const key = Buffer.alloc(32, 9);
+  /** A body of several pieces: small numbers, strings, and raw blocks below and above the size that skips the buffer. */
+  const encodeSample = (w: BodyWriter, big: Uint8Array, small: Uint8Array) => {
+    for (let i = 0; i < 300_000; i++) w.uint(i * 37);
+    w.str('path/with/ünïcode');
+    w.raw(small);
+    w.raw(big);
+    w.array(Int32Array.from({ length: 70_000 }, (_, i) => i - 5));
+    w.raw(small);
+  };
+  const sample = () => {
+    const big = Buffer.alloc(3 * 1024 * 1024 + 17);
+    for (let i = 0; i < big.length; i++) big[i] = (i * 131) & 0xff;
+    const small = Buffer.from('a raw block that goes through the buffer');
+    const whole = new BodyWriter();
+    encodeSample(whole, big, small);
+    return { big, small, whole: Buffer.from(whole.done()) };
+  };
+
+  it('a body written piece by piece reads back byte for byte, and is found whole', () => {
+    const { big, small, whole } = sample();
+    const file = join(tempDir(), 'walk.bin');
+    writeCacheFile(file, 'walk', key, (w) => encodeSample(w, big, small));
+    expect(whole.length).toBeGreaterThan(4 * 1024 * 1024);
+    const back = readCacheFile(file, 'walk', key);
+    expect(back && Buffer.compare(back, whole)).toBe(0);
+    expect(readCacheFile(file, 'blobs', key)).toBeUndefined();
+    expect(readCacheFile(file, 'walk', Buffer.alloc(32, 8))).toBeUndefined();
+    // cut at a piece's end (what a writer that died leaves), within the sum, or with bytes after it: absent
+    const bytes = readFileSync(file);
+    for (const [what, damaged] of [
+      ['cut after the first piece', bytes.subarray(0, 48 + (1 << 20))],
+      ['sum only half there', bytes.subarray(0, bytes.length - 16)],
+      ['bytes after the sum', Buffer.concat([bytes, Buffer.alloc(8)])],
+    ] as const) {
+      writeFileSync(file, damaged);
+      expect(readCacheFile(file, 'walk', key), what).toBeUndefined();
+    }
+  });
+
+  it('an encoder that fails half way leaves the file it would replace as it was, and no temporary file', () => {
+    const { big, small } = sample();
+    const dir = tempDir();
+    const file = join(dir, 'walk.bin');
+    writeCacheFile(file, 'walk', key, (w) => w.str('the old body'));
+    const before = readFileSync(file);
+    expect(() =>
+      writeCacheFile(file, 'walk', key, (w) => {
+        encodeSample(w, big, small);
+        throw new Error('disk full');
+      }),
+    ).toThrow('disk full');
+    expect(readFileSync(file).equals(before)).toBe(true);
+    expect(readdirSync(dir)).toEqual(['walk.bin']);
   });
 });

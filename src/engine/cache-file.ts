@@ -4,8 +4,11 @@
  * a lock so that only one scan writes at a time. A file that is truncated, corrupt, of another
  * format or written for another key reads as absent: the caller then scans in full.
  *
- * Envelope: magic (8 bytes) | kind (8 bytes) | key (32 bytes) | body length (u32) | body |
- * SHA-256 of everything before it (32 bytes).
+ * Envelope: magic (8 bytes) | kind (8 bytes) | key (32 bytes) | body | SHA-256 of everything
+ * before it (32 bytes). No length comes before the body, so that a body is written as it is
+ * encoded, piece by piece, and never held whole (on a 500,000-commit history the walk and verdicts
+ * encode to about 85 MB); the body is what lies between the head and the sum, and a file cut or
+ * grown anywhere fails the sum.
  */
 import {
   closeSync,
@@ -22,11 +25,13 @@ import { join } from 'node:path';
 import { nodeCrypto } from './fingerprint.js';
 
 /** Bumped whenever the layout of any cache body changes: older files then read as absent. */
-const MAGIC = Buffer.from('LGCACHE3', 'latin1');
+const MAGIC = Buffer.from('LGCACHE4', 'latin1');
 const KIND_BYTES = 8;
 const KEY_BYTES = 32;
-const HEAD_BYTES = MAGIC.length + KIND_BYTES + KEY_BYTES + 4;
+const HEAD_BYTES = MAGIC.length + KIND_BYTES + KEY_BYTES;
 const SUM_BYTES = 32;
+/** A streamed body goes to the file in pieces of about this size. */
+const PIECE_BYTES = 1 << 20;
 
 /** Reads a cache file: its body when the file is whole, of this kind and for this key; otherwise undefined. */
 export function readCacheFile(file: string, kind: string, key: Buffer): Buffer | undefined {
@@ -37,17 +42,19 @@ export function readCacheFile(file: string, kind: string, key: Buffer): Buffer |
     return undefined;
   }
   if (buf.length < HEAD_BYTES + SUM_BYTES) return undefined;
-  if (!buf.subarray(0, MAGIC.length).equals(MAGIC)) return undefined;
-  if (!buf.subarray(MAGIC.length, MAGIC.length + KIND_BYTES).equals(kindBytes(kind))) return undefined;
-  if (!buf.subarray(MAGIC.length + KIND_BYTES, MAGIC.length + KIND_BYTES + KEY_BYTES).equals(key)) return undefined;
-  const bodyLength = buf.readUInt32LE(HEAD_BYTES - 4);
-  if (buf.length !== HEAD_BYTES + bodyLength + SUM_BYTES) return undefined;
-  const sum = nodeCrypto()
-    .createHash('sha256')
-    .update(buf.subarray(0, HEAD_BYTES + bodyLength))
-    .digest();
-  if (!sum.equals(buf.subarray(HEAD_BYTES + bodyLength))) return undefined;
-  return buf.subarray(HEAD_BYTES, HEAD_BYTES + bodyLength);
+  if (!headMatches(buf, kind, key)) return undefined;
+  const end = buf.length - SUM_BYTES;
+  const sum = nodeCrypto().createHash('sha256').update(buf.subarray(0, end)).digest();
+  if (!sum.equals(buf.subarray(end))) return undefined;
+  return buf.subarray(HEAD_BYTES, end);
+}
+
+function headMatches(head: Buffer, kind: string, key: Buffer): boolean {
+  return (
+    head.subarray(0, MAGIC.length).equals(MAGIC) &&
+    head.subarray(MAGIC.length, MAGIC.length + KIND_BYTES).equals(kindBytes(kind)) &&
+    head.subarray(MAGIC.length + KIND_BYTES, HEAD_BYTES).equals(key)
+  );
 }
 
 /** Whether a cache file starts as one of this kind and key would (its body is not checked: see readCacheFile). */
@@ -57,11 +64,7 @@ export function cacheFileHeadMatches(file: string, kind: string, key: Buffer): b
     fd = openSync(file, 'r');
     const head = Buffer.alloc(HEAD_BYTES);
     if (readSync(fd, head, 0, HEAD_BYTES, 0) !== HEAD_BYTES) return false;
-    return (
-      head.subarray(0, MAGIC.length).equals(MAGIC) &&
-      head.subarray(MAGIC.length, MAGIC.length + KIND_BYTES).equals(kindBytes(kind)) &&
-      head.subarray(MAGIC.length + KIND_BYTES, HEAD_BYTES - 4).equals(key)
-    );
+    return headMatches(head, kind, key);
   } catch {
     return false;
   } finally {
@@ -69,21 +72,34 @@ export function cacheFileHeadMatches(file: string, kind: string, key: Buffer): b
   }
 }
 
-/** Writes a cache file whole: to a temporary file beside it, then renamed over it. */
-export function writeCacheFile(file: string, kind: string, key: Buffer, body: Buffer): void {
+/**
+ * Writes a cache file: `encode` writes the body into the writer it is given, which passes it on to
+ * a temporary file beside `file` piece by piece, the checksum following along; the file is renamed
+ * over `file` only once it is whole. If `encode` throws, the temporary file is removed and `file`
+ * is left as it was.
+ */
+export function writeCacheFile(file: string, kind: string, key: Buffer, encode: (w: BodyWriter) => void): void {
   const head = Buffer.alloc(HEAD_BYTES);
   MAGIC.copy(head, 0);
   kindBytes(kind).copy(head, MAGIC.length);
   key.copy(head, MAGIC.length + KIND_BYTES);
-  head.writeUInt32LE(body.length, HEAD_BYTES - 4);
-  const sum = nodeCrypto().createHash('sha256').update(head).update(body).digest();
+  const hash = nodeCrypto().createHash('sha256');
   const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
   try {
     const fd = openSync(tmp, 'w', 0o600);
     try {
-      writeSync(fd, head);
-      writeSync(fd, body);
-      writeSync(fd, sum);
+      const write = (bytes: Uint8Array) => {
+        for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at);
+      };
+      const put = (bytes: Uint8Array) => {
+        hash.update(bytes);
+        write(bytes);
+      };
+      put(head);
+      const w = new BodyWriter(PIECE_BYTES, put);
+      encode(w);
+      w.flush();
+      write(hash.digest());
     } finally {
       closeSync(fd);
     }
@@ -148,18 +164,36 @@ function lockAge(lock: string): number | undefined {
   }
 }
 
-/** A growing buffer of unsigned varints, raw bytes and strings. */
+/**
+ * Unsigned varints, raw bytes and strings, into a growing buffer, or with a `sink` into a buffer
+ * of fixed size that is handed to the sink whenever it fills (the sink must be done with the bytes
+ * when it returns: the buffer is reused). Large raw blocks go to the sink as they are, uncopied.
+ */
 export class BodyWriter {
   private buf: Buffer;
   private at = 0;
 
-  /** `expect`: about how large the body will be, so a large one is not copied as it grows. */
-  constructor(expect = 1 << 16) {
+  /** `expect`: about how large the body will be (or, with a sink, the piece size), so a large one is not copied as it grows. */
+  constructor(
+    expect = 1 << 16,
+    private readonly sink?: (bytes: Uint8Array) => void,
+  ) {
     this.buf = Buffer.allocUnsafe(Math.max(expect, 1 << 16));
+  }
+
+  /** Hands what is buffered to the sink. */
+  flush(): void {
+    if (!this.sink || !this.at) return;
+    this.sink(this.buf.subarray(0, this.at));
+    this.at = 0;
   }
 
   private room(n: number): void {
     if (this.at + n <= this.buf.length) return;
+    if (this.sink) {
+      this.flush();
+      if (n <= this.buf.length) return;
+    }
     let size = this.buf.length * 2;
     while (size < this.at + n) size *= 2;
     const next = Buffer.allocUnsafe(size);
@@ -202,6 +236,11 @@ export class BodyWriter {
 
   /** Bytes as they are (a table of binary object ids); the reader is told the length. */
   raw(bytes: Uint8Array): void {
+    if (this.sink && bytes.length >= this.buf.length >> 2) {
+      this.flush();
+      this.sink(bytes);
+      return;
+    }
     this.room(bytes.length);
     this.buf.set(bytes, this.at);
     this.at += bytes.length;
@@ -219,7 +258,9 @@ export class BodyWriter {
     this.at += this.buf.write(s, this.at, 'utf8');
   }
 
+  /** The whole body (a writer without a sink). */
   done(): Buffer {
+    if (this.sink) throw new Error('a streamed body is not held');
     return this.buf.subarray(0, this.at);
   }
 }

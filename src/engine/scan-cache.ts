@@ -193,8 +193,9 @@ export class ScanCache {
           verdicts = onDisk;
         }
       }
-      writeCacheFile(join(this.dir, BLOBS_FILE), 'blobs', this.key, encodeVerdicts(verdicts));
-      if (update.walk) writeCacheFile(join(this.dir, WALK_FILE), 'walk', this.walkKey, encodeWalk(update.walk));
+      writeCacheFile(join(this.dir, BLOBS_FILE), 'blobs', this.key, (w) => encodeVerdicts(w, verdicts));
+      const walk = update.walk;
+      if (walk) writeCacheFile(join(this.dir, WALK_FILE), 'walk', this.walkKey, (w) => encodeWalk(w, walk));
     });
   }
 }
@@ -216,19 +217,13 @@ function readHeader(r: BodyReader): number {
   return bytes;
 }
 
-function encodeVerdicts(verdicts: Verdicts): Buffer {
-  const w = new BodyWriter(verdicts.size * ((verdicts.idBytes || 20) + 8) + 4096);
+function encodeVerdicts(w: BodyWriter, verdicts: Verdicts): void {
   writeHeader(w, verdicts.idBytes || 20);
   const ruleIds = new Map<string, number>();
   const detailed: number[] = [];
-  const sizes = new Float64Array(verdicts.size);
   for (let n = 0; n < verdicts.size; n++) {
     const v = verdicts.nth(n);
-    if (typeof v === 'number') {
-      sizes[n] = v;
-      continue;
-    }
-    sizes[n] = v.size;
+    if (typeof v === 'number') continue;
     detailed.push(n);
     for (const s of v.spots) if (!ruleIds.has(s.ruleId)) ruleIds.set(s.ruleId, ruleIds.size);
   }
@@ -236,7 +231,7 @@ function encodeVerdicts(verdicts: Verdicts): Buffer {
   for (const id of ruleIds.keys()) w.str(id);
   w.uint(verdicts.size);
   w.raw(verdicts.idStore());
-  w.array(sizes);
+  w.array(verdicts.sizeColumn());
   w.uint(detailed.length);
   for (const n of detailed) {
     const v = verdicts.nth(n) as BlobVerdict;
@@ -250,7 +245,6 @@ function encodeVerdicts(verdicts: Verdicts): Buffer {
       w.uint(s.line);
     }
   }
-  return w.done();
 }
 
 function decodeVerdicts(body: Buffer): Verdicts {
@@ -288,17 +282,9 @@ function decodeVerdicts(body: Buffer): Verdicts {
  * The walk as the history index holds it: its id tables as raw bytes and its typed arrays as they
  * are, so a warm scan copies a few buffers instead of building an object per commit.
  */
-function encodeWalk(walk: CachedWalk): Buffer {
+function encodeWalk(w: BodyWriter, walk: CachedWalk): void {
   const { index } = walk;
   const bytes = index.commitIds.bytes || (walk.tips[0] ? walk.tips[0].length >> 1 : 20);
-  // the tables and arrays below, and about 40 bytes a path
-  const w = new BodyWriter(
-    (walk.tips.length + index.commitCount + index.outsideIds.count + index.blobCount) * bytes +
-      index.commitCount * 12 +
-      (index.parentList.length + index.occStart.length + index.occPairs.length + walk.messageHits.size) * 4 +
-      index.paths.length * 40 +
-      4096,
-  );
   writeHeader(w, bytes);
   w.uint(walk.tips.length);
   for (const t of walk.tips) w.hex(t);
@@ -322,7 +308,6 @@ function encodeWalk(walk: CachedWalk): Buffer {
   w.array(index.occPairs);
   w.uint(index.gitlinks.size);
   for (const g of index.gitlinks) w.str(g);
-  return w.done();
 }
 
 function decodeWalk(body: Buffer): CachedWalk {

@@ -110,6 +110,11 @@ export class Verdicts {
     return this.ids.store.subarray(0, this.ids.count * this.ids.bytes);
   }
 
+  /** Every verdict's size, in the order they were added (a view: a detailed verdict's size is here too). */
+  sizeColumn(): Float64Array {
+    return this.sizes.subarray(0, this.ids.count);
+  }
+
   /** Verdict number `n`, in the order they were added. */
   nth(n: number): Verdict {
     return this.at(n);
