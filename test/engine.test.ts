@@ -202,11 +202,13 @@ describe('sizes', () => {
   });
 });
 
-describe('the CLI bundle', () => {
-  it('has no dynamic import(): bin/leakguard.js runs it through vm.Script, which cannot resolve one', async () => {
+describe('the CLI bundles', () => {
+  it('have no dynamic import(): bin/leakguard.js runs them through vm.Script, which cannot resolve one', async () => {
     const { readFileSync } = await import('node:fs');
     const { join } = await import('node:path');
-    const bundle = readFileSync(join(import.meta.dirname, '..', 'dist', 'cli.cjs'), 'utf8');
-    expect(bundle.match(/\bimport\(/g) ?? []).toEqual([]);
+    for (const name of ['cli.cjs', 'hook.cjs']) {
+      const bundle = readFileSync(join(import.meta.dirname, '..', 'dist', name), 'utf8');
+      expect(bundle.match(/\bimport\(/g) ?? [], name).toEqual([]);
+    }
   });
 });
