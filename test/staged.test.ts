@@ -141,6 +141,9 @@ describe('the repository at the top of the work tree, read without git', () => {
     expect(repoAtTop(r.dir)).toBeUndefined();
     r.git('config', '--unset', 'core.worktree');
     expect(repoAtTop(r.dir)).toEqual(await openRepo(r.dir));
+    r.git('config', 'include.path', join(r.dir, 'elsewhere.gitconfig'));
+    expect(repoAtTop(r.dir)).toBeUndefined();
+    r.git('config', '--unset', 'include.path');
     r.git('config', 'core.bare', 'true');
     expect(repoAtTop(r.dir)).toBeUndefined();
   });

@@ -133,7 +133,8 @@ export async function openRepo(dir: string): Promise<RepoInfo> {
  * so a pre-commit run (which git starts at the top of the work tree) skips one `git rev-parse`
  * process. Certain means: `dir/.git` is a directory, no GIT_DIR, GIT_WORK_TREE or GIT_COMMON_DIR in
  * the environment (git sets GIT_DIR for a hook in a linked worktree), and no `worktree` or true
- * `bare` setting in its config that could move the work tree or say there is none. Anything else is undefined: ask git.
+ * `bare` setting in its config (nor an `[include]` that could hold one) that could move the work
+ * tree or say there is none. Anything else is undefined: ask git.
  */
 export function repoAtTop(dir: string, env: NodeJS.ProcessEnv = process.env): RepoInfo | undefined {
   if (env.GIT_DIR !== undefined || env.GIT_WORK_TREE !== undefined || env.GIT_COMMON_DIR !== undefined)
@@ -148,6 +149,8 @@ export function repoAtTop(dir: string, env: NodeJS.ProcessEnv = process.env): Re
   }
   if (
     /^\s*worktree\s*=/im.test(config) ||
+    // an included file could say either; git reads it, this does not
+    /^\s*\[\s*include/im.test(config) ||
     /^\s*bare\s*=\s*(true|yes|on|1)\s*$/im.test(config) ||
     existsSync(join(gitDir, 'commondir'))
   )
