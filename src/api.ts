@@ -167,21 +167,31 @@ function atLeastConfidence(findings: Finding[], min: Confidence | undefined, sta
 export async function scan(
   opts: ScanOptions = {},
 ): Promise<ScanReport & { ruleset: Ruleset; repo: RepoInfo; knownSecrets?: Set<string> }> {
-  // For --staged, list the index while the repository is opened and the rules compiled; an error
-  // there waits until prepare() has had the chance to say something clearer (not a repository).
   if (opts.minConfidence !== undefined && !CONFIDENCES.includes(opts.minConfidence)) {
     throw new LeakguardError(
       `invalid minimum confidence '${String(opts.minConfidence)}' (expected ${CONFIDENCES.join(', ')})`,
     );
   }
+  if (opts.staged && (opts.history || opts.range))
+    throw new LeakguardError('--staged cannot be combined with --history or --range');
+  // For --staged, git lists the index while the repository is opened and the rules compiled; an
+  // error there waits until prepare() has had the chance to say something clearer (not a repository).
   const early = opts.staged ? await startStaged(opts) : undefined;
-  let p: Awaited<ReturnType<typeof prepare>>;
   try {
-    p = await prepare(opts, early?.repo);
+    return await scanPrepared(opts, early);
   } catch (e) {
+    // the object reader is the staged scan's to close once handed to it; until then, ours (a
+    // reader left open would keep a library caller's process alive)
     void early?.objects.close();
     throw e;
   }
+}
+
+async function scanPrepared(
+  opts: ScanOptions,
+  early: Awaited<ReturnType<typeof startStaged>> | undefined,
+): Promise<ScanReport & { ruleset: Ruleset; repo: RepoInfo; knownSecrets?: Set<string> }> {
+  const p = await prepare(opts, early?.repo);
   const stats = newStats(p.ruleset.rules.length);
   const maxContentBytes = opts.maxContentBytes ?? p.config.maxContentBytes;
   const archives =
@@ -213,7 +223,6 @@ export async function scan(
     return redacted ? { ...redactReport(report, secrets), redacted } : { ...report, redacted, knownSecrets: secrets };
   };
   if (opts.history || opts.range) {
-    if (opts.staged) throw new LeakguardError('--staged cannot be combined with --history or --range');
     const cwd = p.repo.root ?? p.repo.gitDir;
     const target = { mode: opts.range ? ('range' as const) : ('history' as const), root: p.root, range: opts.range };
     // loaded here, not with this module: a one-off scan needs neither worker threads nor the cache

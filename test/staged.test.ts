@@ -1,10 +1,10 @@
 /** `leakguard scan --staged`: exactly what the next commit would contain. */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openRepo, repoAtTop } from '../src/sources/git.js';
-import { cli, cliJson, fake, GIT_ENV, Repo, run, tempDir } from './helpers.js';
+import { cli, cliJson, fake, GIT_ENV, Repo, ROOT, run, tempDir } from './helpers.js';
 
 const ids = (report: any) => report.findings.map((f: any) => `${f.ruleId} ${f.path}`).sort();
 
@@ -146,5 +146,28 @@ describe('the repository at the top of the work tree, read without git', () => {
     r.git('config', '--unset', 'include.path');
     r.git('config', 'core.bare', 'true');
     expect(repoAtTop(r.dir)).toBeUndefined();
+  });
+});
+
+describe('a staged scan that fails after starting git', () => {
+  // the object reader is started before anything is checked; a failure later must close it, or a
+  // library caller's process would never exit
+  it('closes its git processes, so the caller exits by itself', () => {
+    const bare = Repo.init({ bare: true });
+    const script = [
+      `import { scan } from ${JSON.stringify(join(ROOT, 'dist', 'index.js'))};`,
+      `for (const opts of [{ staged: true, history: true }, { staged: true, path: ${JSON.stringify(bare.dir)} }])`,
+      `  await scan(opts).then(() => console.log('no error'), (e) => console.log(e.message));`,
+    ].join('\n');
+    const res = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+      cwd: bare.dir,
+      env: GIT_ENV,
+      encoding: 'utf8',
+      timeout: 30_000,
+    });
+    expect(res.signal, 'still running after 30 s').toBeNull();
+    expect(res.stdout).toBe(
+      '--staged cannot be combined with --history or --range\n--staged needs a work tree; this is a bare repository\n',
+    );
   });
 });
