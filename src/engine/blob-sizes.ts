@@ -4,7 +4,6 @@
  * with --all-objects) are kept by id.
  */
 import type { HistoryIndex } from '../sources/history.js';
-import { OidTable } from '../sources/history-index.js';
 
 export class BlobSizes {
   private readonly byBlob: Float64Array;
@@ -37,30 +36,36 @@ export class BlobSizes {
 }
 
 /**
- * Sizes of the blobs a scan read, by id, as they come back from the threads: ids binary in one
- * table and sizes in a typed array (about 40 bytes a blob, where a map keyed by hex ids took
- * about 90), iterated in the order they were read.
+ * Sizes of the blobs a scan read, as they come back from the threads: by the history index's blob
+ * number in a typed array (8 bytes a blob; holding their ids again beside the index's took about
+ * 40), and by id for a blob the index does not hold.
  */
-export class ReadSizes implements Iterable<[string, number]> {
-  private readonly ids = new OidTable();
-  private sizes = new Float64Array(1024);
+export class ReadSizes {
+  private byBlob = new Float64Array(1024).fill(-1);
+  private readonly others = new Map<string, number>();
 
-  get size(): number {
-    return this.ids.count;
-  }
-
-  set(oid: string, size: number): void {
-    if (this.ids.bytes && oid.length !== this.ids.bytes * 2) return; // one object format per repository
-    const n = this.ids.add(oid);
-    if (n >= this.sizes.length) {
-      const next = new Float64Array(Math.ceil(this.sizes.length * 1.5) + 1);
-      next.set(this.sizes);
-      this.sizes = next;
+  set(blob: number, oid: string, size: number): void {
+    if (blob < 0) {
+      this.others.set(oid, size);
+      return;
     }
-    this.sizes[n] = size;
+    if (blob >= this.byBlob.length) {
+      const next = new Float64Array(Math.max(blob + 1, Math.ceil(this.byBlob.length * 1.5))).fill(-1);
+      next.set(this.byBlob);
+      this.byBlob = next;
+    }
+    this.byBlob[blob] = size;
   }
 
-  *[Symbol.iterator](): IterableIterator<[string, number]> {
-    for (let n = 0; n < this.ids.count; n++) yield [this.ids.hex(n), this.sizes[n]!];
+  /** Into a scan's sizes. */
+  copyInto(sizes: BlobSizes): void {
+    for (let b = 0; b < this.byBlob.length; b++) if (this.byBlob[b]! >= 0) sizes.setAt(b, this.byBlob[b]!);
+    for (const [oid, size] of this.others) sizes.set(oid, size);
+  }
+
+  /** Every size read, with its blob's id (named through the index). */
+  *entries(index: HistoryIndex): IterableIterator<[string, number]> {
+    for (let b = 0; b < this.byBlob.length; b++) if (this.byBlob[b]! >= 0) yield [index.blobOid(b), this.byBlob[b]!];
+    yield* this.others;
   }
 }

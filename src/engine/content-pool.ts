@@ -62,6 +62,8 @@ function workerFile(): string | undefined {
 interface Batch {
   oids: string[];
   paths: string[];
+  /** Each blob's number in the history index, -1 for one it does not hold. */
+  blobs: number[];
   bytes: number;
 }
 interface Lane {
@@ -107,7 +109,7 @@ export class ContentPool {
    * fallen far behind moves. One long-lived file (a changelog with a thousand versions) would
    * otherwise keep one thread busy while the other sits idle at the end.
    */
-  add(oid: string, key: string): void {
+  add(oid: string, key: string, blob = -1): void {
     const size = this.lastSize.get(key) ?? UNKNOWN_SIZE;
     const home = this.laneOf.get(key);
     const lightest = this.lanes.reduce((a, b) => (b.owed < a.owed ? b : a));
@@ -117,6 +119,7 @@ export class ContentPool {
     this.added++;
     lane.pending.oids.push(oid);
     lane.pending.paths.push(key);
+    lane.pending.blobs.push(blob);
     lane.pending.bytes += size;
     if (lane.pending.oids.length >= BATCH_COUNT || lane.pending.bytes >= BATCH_BYTES) this.flush(lane);
   }
@@ -177,7 +180,7 @@ export class ContentPool {
   private flush(lane: Lane): void {
     if (lane.pending.oids.length) {
       lane.queue.push(lane.pending);
-      lane.pending = { oids: [], paths: [], bytes: 0 };
+      lane.pending = { oids: [], paths: [], blobs: [], bytes: 0 };
     }
     while (lane.inFlight < AHEAD && lane.queue.length) {
       lane.inFlight++;
@@ -194,7 +197,7 @@ export class ContentPool {
       const size = out.sizes[i]!;
       if (size === SIZE_MISSING) this.missing.push(batch.oids[i]!);
       if (size < 0) continue;
-      this.sizes.set(batch.oids[i]!, size);
+      this.sizes.set(batch.blobs[i]!, batch.oids[i]!, size);
       this.lastSize.set(batch.paths[i]!, size);
       if (size <= this.init.maxContentBytes) bytes += size;
     }
@@ -220,7 +223,7 @@ export class ContentPool {
     this.failure ??= e;
     for (const l of this.lanes) {
       l.queue = [];
-      l.pending = { oids: [], paths: [], bytes: 0 };
+      l.pending = { oids: [], paths: [], blobs: [], bytes: 0 };
       l.inFlight = 0;
     }
     this.release();
@@ -242,7 +245,7 @@ export class ContentPool {
     let exited = false;
     const lane: Lane = {
       owed: 0,
-      pending: { oids: [], paths: [], bytes: 0 },
+      pending: { oids: [], paths: [], blobs: [], bytes: 0 },
       queue: [],
       inFlight: 0,
       dispatch: (batch) => {
@@ -279,7 +282,7 @@ export class ContentPool {
     let reader: CatFileReader | undefined;
     const lane: Lane = {
       owed: 0,
-      pending: { oids: [], paths: [], bytes: 0 },
+      pending: { oids: [], paths: [], blobs: [], bytes: 0 },
       queue: [],
       inFlight: 0,
       dispatch: (batch) => {

@@ -97,7 +97,7 @@ export interface ReadHistory {
 export async function readHistory(
   cwd: string,
   opts: Pick<HistoryOptions, 'range' | 'allObjects' | 'shallow'>,
-  onBlob?: (oid: string, path: string, commits: number) => Promise<void> | void,
+  onBlob?: (oid: string, path: string, commits: number, blob: number) => Promise<void> | void,
   onMessage?: (commit: number, text: Buffer) => void,
   loadWalk?: () => CachedWalk | undefined,
 ): Promise<ReadHistory> {
@@ -330,11 +330,11 @@ async function gatherWithGit(
   const history = readHistory(
     cwd,
     opts,
-    (oid, path, commits) => {
+    (oid, path, commits, blob) => {
       commitsSeen = commits;
       if (!contentScan || cache?.verdicts.has(oid)) return;
       // a walk that was to come from the cache but could not: its blobs stream as without one
-      (pool ??= newPool(opts.workers)).add(oid, path);
+      (pool ??= newPool(opts.workers)).add(oid, path, blob);
       // the walk waits while the threads' queues are full
       return pool.backlog();
     },
@@ -362,6 +362,7 @@ async function gatherWithGit(
     const known: BlobOutcome[] = [];
     const todo: string[] = [];
     const todoPaths: string[] = [];
+    const todoBlobs: number[] = [];
     const needsText = textNeeded(ruleset, index);
     const { blobIds } = index;
     /** A blob of the index (`blob` its number), or a dangling one (`blob` -1, `hex` its id). */
@@ -389,16 +390,17 @@ async function gatherWithGit(
       } else if (v || !streamed) {
         todo.push(oid);
         todoPaths.push(blob >= 0 ? index.firstPath(blob) : DANGLING_PATH);
+        todoBlobs.push(blob);
       }
     };
     for (let b = 0; b < index.blobCount; b++) consider(b, undefined, !walkReused);
     for (const oid of index.dangling) consider(-1, oid, false);
     pool ??= newPool(todo.length > FEW_BLOBS ? opts.workers : 1);
-    for (let i = 0; i < todo.length; i++) pool.add(todo[i]!, todoPaths[i]!);
+    for (let i = 0; i < todo.length; i++) pool.add(todo[i]!, todoPaths[i]!, todoBlobs[i]!);
     onWalked(index);
     const { outcomes, counters } = await pool.finish();
     await rematched;
-    for (const [oid, size] of pool.sizes) sizes.set(oid, size);
+    pool.sizes.copyInto(sizes);
     known.push(...outcomes);
     return {
       index,
@@ -408,7 +410,7 @@ async function gatherWithGit(
       missing: pool.missing,
       messages,
       counters,
-      readSizes: pool.sizes,
+      readSizes: { [Symbol.iterator]: () => pool!.sizes.entries(index) },
       revs: h.revs,
       walkReused,
       cachedCommits: h.cachedCommits,

@@ -168,7 +168,7 @@ export async function describeCommits(cwd: string, oids: string[]): Promise<Map<
 export function walkHistory(
   cwd: string,
   revs: { stdin?: string[]; args?: string[] },
-  onBlob?: (oid: string, path: string, commits: number) => Promise<void> | void,
+  onBlob?: (oid: string, path: string, commits: number, blob: number) => Promise<void> | void,
   onMessage?: (commit: number, text: Buffer) => void,
 ): Promise<HistoryIndex> {
   const index = new HistoryIndex();
@@ -220,7 +220,7 @@ export function walkHistory(
       }
       const blob = index.addOccurrenceHex(commit, index.pathId(path), pending, 0, pendingDigits);
       if (blob < 0 || !onBlob) return;
-      const wait = onBlob(index.blobOid(blob), path, commit + 1);
+      const wait = onBlob(index.blobOid(blob), path, commit + 1, blob);
       if (wait) waitFor ??= wait;
     };
     /** A raw entry after its ':': oldmode newmode oldoid newoid status; ids of 40 (SHA-1) or 64 (SHA-256) hex digits. */
