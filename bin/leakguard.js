@@ -88,7 +88,8 @@ function loadCli(argv) {
   };
 }
 
-const cli = loadCli(process.argv.slice(2));
+const argv = process.argv.slice(2);
+const cli = loadCli(argv);
 // Until the command says how it ended, the exit code is an error's: if a bug ever left the command
 // waiting for something that cannot happen, node would run out of work and exit 0, an all-clear
 // nobody gave.
@@ -97,7 +98,7 @@ let settled = false;
 process.on('exit', () => {
   if (!settled) process.stderr.write('leakguard: internal error: the command ended without a result\n');
 });
-cli.main(process.argv.slice(2)).then((code) => {
+cli.main(argv).then((code) => {
   settled = true;
   process.exitCode = code;
   cli.saveCache();

@@ -7,7 +7,7 @@ import { archiveLimits, buildRuleset, loadConfig, type Config } from './config.j
 import type { ReadLimits } from './sources/archive.js';
 import { LeakguardError } from './errors.js';
 import { readBaseline } from './engine/baseline.js';
-import { loadDefaultRules } from './engine/rule-pack.js';
+import { preloadDefaultRules } from './engine/rule-pack.js';
 import type { Ruleset } from './engine/compile.js';
 import { redactReport } from './engine/findings.js';
 import { GitleaksIgnore } from './engine/gitleaks-compat.js';
@@ -124,7 +124,7 @@ async function startStaged(opts: ScanOptions) {
   repo.catch(() => undefined);
   const listing = settle(stagedEntries(dir));
   const objects = openObjects(dir);
-  if (opts.defaultRules !== false) await loadDefaultRules().catch(() => undefined); // prepare() reports it
+  if (opts.defaultRules !== false) await preloadDefaultRules().catch(() => undefined); // prepare() reports it
   return { repo, listing, objects };
 }
 

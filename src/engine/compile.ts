@@ -42,9 +42,12 @@ export interface Ruleset {
   rules: CompiledRule[];
   pathRules: CompiledRule[];
   contentRules: CompiledRule[];
-  /** One case-insensitive alternation of every keyword; undefined when no content rule has keywords. */
+  /**
+   * One case-insensitive alternation of every keyword, for keywords the index cannot hold;
+   * undefined when no content rule has keywords.
+   */
   readonly prefilter?: RegExp;
-  /** The same keywords as a hashed index, for long-lived scans (see ContentOptions.keywordIndex). */
+  /** The same keywords as a hashed index: what every scan finds keywords with (see keywordHits in detect.ts). */
   readonly keywordIndex?: KeywordIndex;
   byKeyword: Map<string, CompiledRule[]>;
   /** Per keyword, its rules and those of every keyword it starts with: what a regex hit wakes. */

@@ -7,11 +7,17 @@ import { rulesFromDocument, type RuleSpec } from './rule-spec.js';
 import { compileRuleset, globToRegex, seedGlobCache } from './compile.js';
 import { countAnchors, knownAnchors, seedAnchors } from './keyword-filter.js';
 
-/** The package root: found by walking up from this module (it runs from src/ in tests and dist/ when built). */
+let foundRoot: string | undefined;
+
+/**
+ * The package root: found by walking up from this module (it runs from src/ in tests and dist/ when
+ * built), once per process; a scan asks for it several times while it reads the pack.
+ */
 export function packageRoot(): string {
+  if (foundRoot) return foundRoot;
   let dir = dirname(fileURLToPath(import.meta.url));
   for (let i = 0; i < 5; i++) {
-    if (existsSync(join(dir, 'rules')) && existsSync(join(dir, 'package.json'))) return dir;
+    if (existsSync(join(dir, 'rules')) && existsSync(join(dir, 'package.json'))) return (foundRoot = dir);
     dir = dirname(dir);
   }
   throw new LeakguardError('cannot find the default rule pack (rules/) next to the leakguard package');
@@ -130,13 +136,22 @@ export async function loadDefaultRules(
   dir = defaultRulesDir(),
   opts: { examples?: boolean } = {},
 ): Promise<RuleSpec[]> {
+  return (await readRules(dir, opts)).map((s) => ({ ...s }));
+}
+
+/** Reads the shipped pack into its cache without handing out copies: for a caller that only wants it read early. */
+export async function preloadDefaultRules(): Promise<void> {
+  await readRules(defaultRulesDir(), {});
+}
+
+/** The rules of `dir`; the shipped pack's are cached and must not be changed by the caller. */
+async function readRules(dir: string, opts: { examples?: boolean }): Promise<RuleSpec[]> {
   const isDefault = dir === defaultRulesDir();
-  if (isDefault && cachedDefaults && (cachedDefaults.examples || !opts.examples))
-    return cachedDefaults.specs.map((s) => ({ ...s }));
+  if (isDefault && cachedDefaults && (cachedDefaults.examples || !opts.examples)) return cachedDefaults.specs;
   const pre = isDefault && !opts.examples ? readPrecompiled(dir) : undefined;
   if (pre) {
     cachedDefaults = { specs: pre, examples: false };
-    return pre.map((s) => ({ ...s }));
+    return pre;
   }
   const files = readdirSync(dir)
     .filter((f) => /\.ya?ml$/.test(f))
@@ -152,5 +167,5 @@ export async function loadDefaultRules(
     }
   }
   if (isDefault) cachedDefaults = { specs, examples: true };
-  return specs.map((s) => ({ ...s }));
+  return specs;
 }
