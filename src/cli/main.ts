@@ -291,6 +291,18 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+/** A scan, in a node process of its own when it is a history scan of a large repository (see own-process). */
+async function runScanCommand(a: ScanArgs, argv: string[]): Promise<number> {
+  if (a.history) {
+    const { wantsOwnProcess, runInOwnProcess } = await import('./own-process.js');
+    if (await wantsOwnProcess(a.path)) {
+      const code = await runInOwnProcess(argv);
+      if (code !== undefined) return code;
+    }
+  }
+  return runScan(a);
+}
+
 /** The whole command line through yargs; nothing runs until all of it is known to be valid. */
 export async function parseCommandLine(argv: string[]): Promise<Parsed> {
   const { default: yargs } = await import('yargs');
@@ -312,7 +324,7 @@ export async function parseCommandLine(argv: string[]): Promise<Parsed> {
           .check((a) => checkScan(a as unknown as ScanArgs)),
       (a) => {
         scanArgs = a as unknown as ScanArgs;
-        pending = () => runScan(scanArgs!);
+        pending = () => runScanCommand(scanArgs!, argv);
       },
     )
     .command(

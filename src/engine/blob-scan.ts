@@ -14,6 +14,7 @@ import type { CompiledRule, Ruleset } from './compile.js';
 import { detectContent, type ContentOptions, type RawFinding } from './detect.js';
 import { decode, type Decoded } from './text.js';
 import { KeywordFilter } from './keyword-filter.js';
+import { RecentVersions } from './recent-versions.js';
 import { ChunkCache } from './chunk-cache.js';
 import { collectGarbage } from './heap.js';
 import { editHasKeyword } from './edit-regions.js';
@@ -276,9 +277,8 @@ interface ChunkRecord {
   end: number;
   found: readonly BlobMatch[];
 }
-/** A file's last version seen: its bytes, its chunks, and whether it holds no keyword at all. */
-interface Version {
-  buf: Buffer;
+/** What a file's last version seen carries beside its bytes: its chunks, and whether it holds no keyword at all. */
+interface VersionInfo {
   /** By probe (see `probeOf`): a collision only costs a byte comparison that fails. */
   chunks: Map<number, ChunkRecord>;
   keywordFree: boolean;
@@ -363,9 +363,8 @@ export function isLfsPointer(buf: Buffer): boolean {
 export class BlobScanner {
   private cache = new ChunkCache<readonly BlobMatch[]>([CLEAN, NONE]);
   private cachedMatches = 0;
-  /** The last version scanned of each recent path, with its chunks: path -> version. */
-  private recent = new Map<string, Version>();
-  private recentBytes = 0;
+  /** The last version scanned of each recent path, with its chunks. */
+  private recent = new RecentVersions<VersionInfo>(RECENT_BYTES);
   private readonly disabled = new Set<string>();
   /** Chunks scanned and reused, for the benchmark. */
   readonly counters = { chunks: 0, reused: 0, bytesMatched: 0, hashed: 0 };
@@ -433,7 +432,7 @@ export class BlobScanner {
     const keyed = plain && this.ruleset.unkeyed.length === 0;
     if (keyed && path !== undefined && this.keywordFreeEdit(buf, path)) return done([]);
     if (keyed && buf.length < 2 * CHUNK_MIN && !this.filter.any(buf, 0, buf.length)) {
-      if (path !== undefined) this.keepVersion(path, { buf, chunks: new Map(), keywordFree: true });
+      if (path !== undefined) this.recent.keep(path, buf, { chunks: new Map(), keywordFree: true });
       return done([]); // small text without a single keyword: no rule can match
     }
     if (keyed && buf.length >= 2 * CHUNK_MIN) return done(this.scanChunks(buf, opts, path), false, timeouts);
@@ -495,9 +494,9 @@ export class BlobScanner {
    */
   private keywordFreeEdit(buf: Buffer, path: string): boolean {
     const prev = this.recent.get(path);
-    if (!prev?.keywordFree) return false;
+    if (!prev?.extra.keywordFree) return false;
     if (editHasKeyword(this.filter, prev.buf, buf)) return false;
-    this.keepVersion(path, { buf, chunks: new Map(), keywordFree: true });
+    this.recent.keep(path, buf, { chunks: new Map(), keywordFree: true });
     return true;
   }
 
@@ -529,7 +528,7 @@ export class BlobScanner {
       }
       this.counters.chunks++;
       const probe = probeOf(buf, start, end);
-      const same = prev?.chunks.get(probe);
+      const same = prev?.extra.chunks.get(probe);
       let found: readonly BlobMatch[] | undefined;
       let cacheable = true;
       if (same && buf.compare(prev!.buf, same.start, same.end, start, end) === 0) {
@@ -574,28 +573,8 @@ export class BlobScanner {
       }
       start = end;
     }
-    if (path !== undefined) this.keepVersion(path, { buf, chunks: mine, keywordFree });
+    if (path !== undefined) this.recent.keep(path, buf, { chunks: mine, keywordFree });
     return out.finish();
-  }
-
-  private keepVersion(path: string, v: Version): void {
-    // a blob that arrived in one read is a view into the read's whole buffer: keep a copy of
-    // just its bytes, or a small file would hold a much larger buffer alive
-    if (v.buf.byteLength * 2 < v.buf.buffer.byteLength) v.buf = Buffer.from(v.buf);
-    const old = this.recent.get(path);
-    if (old) {
-      this.recentBytes -= old.buf.length;
-      this.recent.delete(path);
-    }
-    this.recent.set(path, v);
-    this.recentBytes += v.buf.length;
-    // iterating starts by stepping over every deleted slot in the map's table: only when needed
-    if (this.recentBytes <= RECENT_BYTES) return;
-    for (const [p, o] of this.recent) {
-      if (this.recentBytes <= RECENT_BYTES) break;
-      this.recent.delete(p);
-      this.recentBytes -= o.buf.length;
-    }
   }
 
   private remember(key: string, found: readonly BlobMatch[]): void {

@@ -1,0 +1,142 @@
+/**
+ * A history scan of a large repository runs in a second node process with start-up memory
+ * settings (src/cli/own-process.ts): the same report and exit code as in one process, signals
+ * passed on, and small repositories left in one process.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { startedWithHeapSettings } from '../src/cli/own-process.js';
+import { BIN, cli, GIT_ENV, Repo, tempDir } from './helpers.js';
+
+const KEY_ID = 'AKIA' + 'IOSFODNN7EXAMPLQ';
+
+function children(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+const commandOf = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+const alive = (pid: number) =>
+  existsSync(`/proc/${pid}`) && !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+
+/**
+ * A `git` in front of the real one that, for the history walk (`git log`), records its pid and
+ * waits: the scan is then caught while it runs, whatever the machine's speed.
+ */
+function stallingGit(): { env: NodeJS.ProcessEnv; pidFile: string } {
+  const dir = tempDir('lg-fakegit-');
+  const real = spawnSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).stdout.trim();
+  const pidFile = join(dir, 'log.pid');
+  writeFileSync(
+    join(dir, 'git'),
+    `#!/bin/sh\nfor a in "$@"; do if [ "$a" = log ]; then echo $$ > '${pidFile}'; exec sleep 30; fi; done\nexec '${real}' "$@"\n`,
+  );
+  chmodSync(join(dir, 'git'), 0o755);
+  return { env: { ...GIT_ENV, PATH: `${dir}:${process.env.PATH}` }, pidFile };
+}
+
+async function until<T>(what: string, get: () => T | undefined, ms = 10_000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = get();
+    if (v !== undefined) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+describe('a history scan in a process of its own', () => {
+  const repo = Repo.init();
+  repo.write('deploy.sh', `aws_key_id="${KEY_ID}"\n`).add().commit('key');
+  repo.write('deploy.sh', 'aws_key_id=""\n').add().commit('removed');
+
+  it('gives the same report and exit code as a scan in one process', () => {
+    const own = cli(['scan', '--history', '--format', 'json'], repo.dir, {
+      ...GIT_ENV,
+      LEAKGUARD_OWN_PROCESS: 'always',
+    });
+    const one = cli(['scan', '--history', '--format', 'json'], repo.dir, {
+      ...GIT_ENV,
+      LEAKGUARD_OWN_PROCESS: 'never',
+    });
+    expect(own.code).toBe(1);
+    expect(one.code).toBe(1);
+    const strip = (s: string) => {
+      const r = JSON.parse(s);
+      delete r.stats.durationMs;
+      return r;
+    };
+    expect(strip(own.stdout)).toEqual(strip(one.stdout));
+    expect(strip(own.stdout).findings.map((f: { ruleId: string }) => f.ruleId)).toContain('aws-access-key-id');
+    expect(own.stderr).toBe(one.stderr);
+  });
+
+  it('an error in the scan is exit 2 with its one line, and a usage error starts no second process', () => {
+    const env = { ...GIT_ENV, LEAKGUARD_OWN_PROCESS: 'always' };
+    const bad = cli(['scan', '--history', '--config', join(repo.dir, 'missing.yml')], repo.dir, env);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1);
+    const usage = cli(['scan', '--history', '--format', 'xml'], repo.dir, env);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/--format/);
+  });
+
+  it('runs with the small young generation, and passes a SIGTERM on to it', async () => {
+    const { env, pidFile } = stallingGit();
+    const parent = spawn(process.execPath, [BIN, 'scan', '--history', '--quiet'], {
+      cwd: repo.dir,
+      env: { ...env, LEAKGUARD_OWN_PROCESS: 'always' },
+      stdio: 'ignore',
+    });
+    const ended = new Promise<{ code: number | null; signal: string | null }>((r) =>
+      parent.on('exit', (code, signal) => r({ code, signal })),
+    );
+    try {
+      const scanner = await until('the scan process', () =>
+        children(parent.pid!).find((c) => commandOf(c).includes('--max-semi-space-size=2')),
+      );
+      expect(commandOf(scanner)).toContain(BIN);
+      expect(readFileSync(`/proc/${scanner}/environ`, 'utf8').split('\0')).toContain('MALLOC_ARENA_MAX=1');
+      await until('the history walk', () => (existsSync(pidFile) ? true : undefined));
+      parent.kill('SIGTERM');
+      expect(await ended).toEqual({ code: null, signal: 'SIGTERM' });
+      await until('the scan process to end', () => (alive(scanner) ? undefined : true), 5000);
+    } finally {
+      parent.kill('SIGKILL');
+      if (existsSync(pidFile)) spawnSync('kill', [readFileSync(pidFile, 'utf8').trim()]);
+    }
+  });
+
+  it('a small repository is scanned in the one process, and a user-given semi-space size is kept', async () => {
+    const { env, pidFile } = stallingGit();
+    for (const extra of [{}, { LEAKGUARD_OWN_PROCESS: 'always', NODE_OPTIONS: '--max-semi-space-size=8' }]) {
+      const parent = spawn(process.execPath, [BIN, 'scan', '--history', '--quiet'], {
+        cwd: repo.dir,
+        env: { ...env, ...extra },
+        stdio: 'ignore',
+      });
+      try {
+        // the walk's git is this process's own child: no second node in between
+        const walk = await until('the history walk', () =>
+          children(parent.pid!).find((c) => commandOf(c).includes('sleep')),
+        );
+        expect(children(parent.pid!).filter((c) => commandOf(c)[0] === process.execPath)).toEqual([]);
+        expect(walk).toBeGreaterThan(0);
+      } finally {
+        parent.kill('SIGKILL');
+        if (existsSync(pidFile)) spawnSync('kill', [readFileSync(pidFile, 'utf8').trim()]);
+      }
+    }
+  });
+
+  it('knows a semi-space size given on the command line or in NODE_OPTIONS', () => {
+    expect(startedWithHeapSettings([], {})).toBe(false);
+    expect(startedWithHeapSettings(['--max-semi-space-size=2'], {})).toBe(true);
+    expect(startedWithHeapSettings([], { NODE_OPTIONS: '--trace-gc --max-semi-space-size=4' })).toBe(true);
+    expect(startedWithHeapSettings(['--max-old-space-size=4096'], { NODE_OPTIONS: '' })).toBe(false);
+  });
+});
