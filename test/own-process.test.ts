@@ -4,7 +4,8 @@
  * passed on, and small repositories left in one process.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { startedWithHeapSettings } from '../src/cli/own-process.js';
@@ -131,6 +132,37 @@ describe('a history scan in a process of its own', () => {
         if (existsSync(pidFile)) spawnSync('kill', [readFileSync(pidFile, 'utf8').trim()]);
       }
     }
+  });
+
+  it('counts the packs of the repository and of its alternates against the size', async () => {
+    const { env, pidFile } = stallingGit();
+    const packed = Repo.init();
+    packed.write('a.bin', randomBytes(30_000)).add().commit('big');
+    packed.git('gc', '-q');
+    const shared = tempDir('lg-shared-');
+    packed.git('clone', '-q', '--shared', packed.dir, shared);
+    const pidsOf = async (cwd: string, size: string) => {
+      const parent = spawn(process.execPath, [BIN, 'scan', '--history', '--quiet'], {
+        cwd,
+        env: { ...env, LEAKGUARD_OWN_PROCESS: size },
+        stdio: 'ignore',
+      });
+      try {
+        await until('the history walk', () => (existsSync(pidFile) ? true : undefined));
+        return children(parent.pid!).map((c) => commandOf(c)[0]);
+      } finally {
+        parent.kill('SIGKILL');
+        spawnSync('kill', [readFileSync(pidFile, 'utf8').trim()]);
+        rmSync(pidFile, { force: true });
+      }
+    };
+    // its pack is about 30 kB: over a 1 kB threshold, under a 1 MB one; the shared clone has none of its own
+    expect(await pidsOf(packed.dir, '1kB')).toEqual([process.execPath]);
+    expect(await pidsOf(shared, '1kB')).toEqual([process.execPath]);
+    expect(await pidsOf(shared, '1MB')).not.toContain(process.execPath);
+    const bad = cli(['scan', '--history'], packed.dir, { ...GIT_ENV, LEAKGUARD_OWN_PROCESS: 'sometimes' });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/LEAKGUARD_OWN_PROCESS: invalid size/);
   });
 
   it('knows a semi-space size given on the command line or in NODE_OPTIONS', () => {

@@ -14,16 +14,17 @@
  * node, 50-70 ms, which is noise on a scan of 20 s and 8% of one of express (18 MB of packs, under
  * a second): below LARGE_PACKS the scan stays in this process. Settings the user gave (a
  * semi-space flag, in NODE_OPTIONS too, or MALLOC_ARENA_MAX) are left as they are.
- * `LEAKGUARD_OWN_PROCESS=always` or `never` overrides the size test.
+ * `LEAKGUARD_OWN_PROCESS` overrides the size test (see wantsOwnProcess).
  *
  * V8 flags and the environment belong to the whole process: the command line owns its process,
  * so this is the CLI's decision, never the library API's (as with `tuneForLongRun`).
  */
 import { spawn } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { openRepo } from '../sources/git.js';
 import { packageRoot } from '../engine/rule-pack.js';
+import { parseSize } from '../engine/units.js';
 
 export const OWN_PROCESS_FLAGS = ['--max-semi-space-size=2'];
 const OWN_PROCESS_ENV = { MALLOC_ARENA_MAX: '1' };
@@ -39,20 +40,41 @@ export function startedWithHeapSettings(
   return given.some((a) => a.startsWith('--max-semi-space-size'));
 }
 
-/** The bytes of the repository's pack files; 0 when they cannot be read (the scan then says why). */
+/**
+ * The bytes of the repository's pack files, its alternates' included (a `git clone --shared` or
+ * `--reference` holds few objects of its own); 0 when they cannot be read (the scan then says why).
+ */
 async function packBytes(path: string | undefined): Promise<number> {
+  let objects: string;
   try {
-    const { commonDir } = await openRepo(resolve(path ?? '.'));
-    const dir = join(commonDir, 'objects', 'pack');
-    let sum = 0;
-    for (const f of readdirSync(dir)) if (f.endsWith('.pack')) sum += statSync(join(dir, f)).size;
-    return sum;
+    objects = join((await openRepo(resolve(path ?? '.'))).commonDir, 'objects');
   } catch {
     return 0;
   }
+  const stores = [objects];
+  try {
+    const listed = readFileSync(join(objects, 'info', 'alternates'), 'utf8').split('\n');
+    for (const line of listed) if (line && !line.startsWith('#')) stores.push(resolve(objects, line));
+  } catch {
+    /* no alternates */
+  }
+  let sum = 0;
+  for (const store of stores) {
+    try {
+      const dir = join(store, 'pack');
+      for (const f of readdirSync(dir)) if (f.endsWith('.pack')) sum += statSync(join(dir, f)).size;
+    } catch {
+      /* an alternate that is gone: git itself complains about it during the scan */
+    }
+  }
+  return sum;
 }
 
-/** Whether a history scan of `path` should run in a process of its own (see above). */
+/**
+ * Whether a history scan of `path` should run in a process of its own (see above).
+ * LEAKGUARD_OWN_PROCESS: `always`, `never`, or a size of packs to use instead of LARGE_PACKS; a
+ * value that is none of these is a usage error, before anything runs.
+ */
 export async function wantsOwnProcess(
   path: string | undefined,
   env: NodeJS.ProcessEnv = process.env,
@@ -61,7 +83,8 @@ export async function wantsOwnProcess(
   const choice = env.LEAKGUARD_OWN_PROCESS;
   if (choice === 'never') return false;
   if (choice === 'always') return true;
-  return (await packBytes(path)) >= LARGE_PACKS;
+  const threshold = choice ? parseSize(choice, 'LEAKGUARD_OWN_PROCESS') : LARGE_PACKS;
+  return (await packBytes(path)) >= threshold;
 }
 
 /**
