@@ -19,7 +19,8 @@ export interface KeptVersion<T> {
 interface Slot<T> {
   path: string;
   start: number;
-  version: KeptVersion<T>;
+  /** Undefined once a newer version of the path replaced it: its bytes wait for their turn, what the scanner added does not. */
+  version: KeptVersion<T> | undefined;
 }
 
 export class RecentVersions<T> {
@@ -43,7 +44,11 @@ export class RecentVersions<T> {
    */
   keep(path: string, buf: Buffer, extra: T): void {
     const old = this.byPath.get(path);
-    if (old) this.byPath.delete(path);
+    if (old) {
+      // the replaced version's chunks go now, not when the ring comes round to its bytes
+      old.version = undefined;
+      this.byPath.delete(path);
+    }
     const n = buf.length;
     if (n > this.capacity) return;
     const ring = (this.ring ??= Buffer.allocUnsafeSlow(this.capacity));
@@ -70,6 +75,7 @@ export class RecentVersions<T> {
       const s = this.order[this.head]!;
       if (s.start < from || s.start >= to) break;
       if (this.byPath.get(s.path) === s) this.byPath.delete(s.path);
+      s.version = undefined;
       this.head++;
     }
     // the queue's consumed front is cut off now and then, not on every eviction
