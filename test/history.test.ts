@@ -358,6 +358,17 @@ describe('sizes come with the contents', () => {
     const { scan } = await import('../src/index.js');
     const one = await scan({ path: r.dir, history: true, workers: 1, redact: false });
     expect(one.findings.map((f) => `${f.ruleId} ${f.path} ${f.secret ?? f.size}`).sort()).toEqual(expected);
+    // one lane on the calling thread beside a worker thread, each reading and scanning its share
+    const mixedLanes = await scan({
+      path: r.dir,
+      history: true,
+      workers: 2,
+      scanOnCallingThread: true,
+      cache: false,
+      redact: false,
+    });
+    expect(mixedLanes.findings.map((f) => `${f.ruleId} ${f.path} ${f.secret ?? f.size}`).sort()).toEqual(expected);
+    expect(mixedLanes.stats.skipped['too-large']).toBe(16);
   });
 
   it('with no content rule at all, sizes are still read and size rules still fire', () => {

@@ -11,6 +11,7 @@ import type { Confidence, ScanReport } from '../types.js';
 import type { Ruleset as CompiledRuleset } from '../engine/compile.js';
 import { parseSize } from '../engine/units.js';
 import { tuneForLongRun } from './jit.js';
+import { SCAN_PROCESS_ENV } from './own-process-env.js';
 import { OPTIONS, SCAN_KEYS } from './options.js';
 
 export interface ScanArgs {
@@ -105,6 +106,8 @@ export async function runScan(a: ScanArgs): Promise<number> {
       range: a.range,
       allObjects: a['all-objects'],
       workers: a.workers,
+      // the process started for a large history (see own-process) spends its memory on one thread fewer
+      scanOnCallingThread: process.env[SCAN_PROCESS_ENV] === '1',
       engine: a.engine,
       cache: a.cache,
       onProgress: progress?.update,

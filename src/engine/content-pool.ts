@@ -96,11 +96,16 @@ export class ContentPool {
     private readonly init: Omit<WorkerInit, 'cwd'>,
     threads: number | undefined,
     private readonly onBlobs?: (count: number, bytes: number) => void,
+    /** One of the lanes on the calling thread, the others in worker threads (one V8 heap fewer). */
+    oneLaneHere = false,
   ) {
     const file = workerFile();
     const n = Math.max(1, Math.min(threads ?? availableParallelism(), 16));
     if (!file || n === 1) this.lanes.push(this.localLane());
-    else for (let i = 0; i < n; i++) this.lanes.push(this.workerLane(file));
+    else {
+      if (oneLaneHere) this.lanes.push(this.localLane());
+      while (this.lanes.length < n) this.lanes.push(this.workerLane(file));
+    }
   }
 
   /**

@@ -52,6 +52,8 @@ export interface HistoryOptions {
   guardMs?: number;
   baseline?: Set<string>;
   workers?: number;
+  /** One content lane on the calling thread (see ScanOptions.scanOnCallingThread). */
+  scanOnCallingThread?: boolean;
   /** Rule specs and allowlist as data, for the worker threads to compile. */
   specs: RuleSpec[];
   allow?: AllowlistSpec;
@@ -325,6 +327,7 @@ async function gatherWithGit(
           bytesDone,
         });
       },
+      opts.scanOnCallingThread,
     );
   const messages = new MessageMatcher(ruleset, opts.guardMs ?? 2000);
   const history = readHistory(
