@@ -5,10 +5,10 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startedWithHeapSettings } from '../src/cli/own-process.js';
+import { historyRun, startedWithHeapSettings } from '../src/cli/own-process.js';
 import { BIN, cli, GIT_ENV, Repo, tempDir } from './helpers.js';
 
 const KEY_ID = 'AKIA' + 'IOSFODNN7EXAMPLQ';
@@ -20,9 +20,21 @@ function children(pid: number): number[] {
     return [];
   }
 }
-const commandOf = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
-const alive = (pid: number) =>
-  existsSync(`/proc/${pid}`) && !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+/** A process's command line; empty for one that has ended meanwhile (a short git call, say). */
+function commandOf(pid: number): string[] {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+function alive(pid: number): boolean {
+  try {
+    return !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
 
 /**
  * A `git` in front of the real one that, for the history walk (`git log`), records its pid and
@@ -163,6 +175,40 @@ describe('a history scan in a process of its own', () => {
     const bad = cli(['scan', '--history'], packed.dir, { ...GIT_ENV, LEAKGUARD_OWN_PROCESS: 'sometimes' });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/LEAKGUARD_OWN_PROCESS: invalid size/);
+  });
+
+  it('decides by the size of the packs: a process of its own, and a content lane on the main thread', async () => {
+    const packed = Repo.init();
+    packed.write('a.bin', randomBytes(30_000)).add().commit('big');
+    packed.git('gc', '-q');
+    // a small history: here, with a lane on this thread (a worker's fixed cost weighs most there)
+    expect(await historyRun(packed.dir, {})).toEqual({ ownProcess: false, laneHere: true });
+    expect(await historyRun(packed.dir, { LEAKGUARD_OWN_PROCESS: '1kB' })).toEqual({
+      ownProcess: true,
+      laneHere: true,
+    });
+    expect(await historyRun(packed.dir, { LEAKGUARD_OWN_PROCESS: '1MB' })).toEqual({
+      ownProcess: false,
+      laneHere: true,
+    });
+    expect(await historyRun(packed.dir, { LEAKGUARD_OWN_PROCESS: 'never' })).toEqual({
+      ownProcess: false,
+      laneHere: true,
+    });
+    // the process started for a large history: a lane on its main thread, never a third process
+    expect(await historyRun(packed.dir, { LEAKGUARD_SCAN_PROCESS: '1', LEAKGUARD_OWN_PROCESS: 'always' })).toEqual({
+      ownProcess: false,
+      laneHere: true,
+    });
+    await expect(historyRun(packed.dir, { LEAKGUARD_OWN_PROCESS: 'often' })).rejects.toThrow(/invalid size/);
+    // only the packs' sizes are read: a sparse file stands in for a large pack (git never opens it here)
+    const large = Repo.init();
+    const pack = join(large.dir, '.git', 'objects', 'pack', 'pack-0000000000000000000000000000000000000000.pack');
+    writeFileSync(pack, '');
+    truncateSync(pack, 40 * 1024 * 1024);
+    expect(await historyRun(large.dir, {})).toEqual({ ownProcess: false, laneHere: false });
+    truncateSync(pack, 120 * 1024 * 1024);
+    expect(await historyRun(large.dir, {})).toEqual({ ownProcess: true, laneHere: false });
   });
 
   it('knows a semi-space size given on the command line or in NODE_OPTIONS', () => {

@@ -293,14 +293,14 @@ export async function main(argv: string[]): Promise<number> {
 
 /** A scan, in a node process of its own when it is a history scan of a large repository (see own-process). */
 async function runScanCommand(a: ScanArgs, argv: string[]): Promise<number> {
-  if (a.history) {
-    const { wantsOwnProcess, runInOwnProcess } = await import('./own-process.js');
-    if (await wantsOwnProcess(a.path)) {
-      const code = await runInOwnProcess(argv);
-      if (code !== undefined) return code;
-    }
+  if (!a.history) return runScan(a);
+  const { historyRun, runInOwnProcess } = await import('./own-process.js');
+  const how = await historyRun(a.path);
+  if (how.ownProcess) {
+    const code = await runInOwnProcess(argv);
+    if (code !== undefined) return code;
   }
-  return runScan(a);
+  return runScan(a, { scanOnCallingThread: how.laneHere });
 }
 
 /** The whole command line through yargs; nothing runs until all of it is known to be valid. */

@@ -17,7 +17,7 @@
  * node, 50-70 ms, which is noise on a scan of 20 s and 8% of one of express (18 MB of packs, under
  * a second): below LARGE_PACKS the scan stays in this process. Settings the user gave (a
  * semi-space flag, in NODE_OPTIONS too, or MALLOC_ARENA_MAX) are left as they are.
- * `LEAKGUARD_OWN_PROCESS` overrides the size test (see wantsOwnProcess).
+ * `LEAKGUARD_OWN_PROCESS` overrides the size test (see historyRun).
  *
  * V8 flags and the environment belong to the whole process: the command line owns its process,
  * so this is the CLI's decision, never the library API's (as with `tuneForLongRun`).
@@ -28,8 +28,9 @@ import { join, resolve } from 'node:path';
 import { openRepo } from '../sources/git.js';
 import { packageRoot } from '../engine/rule-pack.js';
 import { parseSize } from '../engine/units.js';
-import { SCAN_PROCESS_ENV } from './own-process-env.js';
 
+/** Set in the environment of the process started for a large history, so it knows it is that one. */
+const SCAN_PROCESS_ENV = 'LEAKGUARD_SCAN_PROCESS';
 export const OWN_PROCESS_FLAGS = ['--max-semi-space-size=2'];
 const OWN_PROCESS_ENV = { MALLOC_ARENA_MAX: '1' };
 /** Pack files at least this large (all together) make a history worth a process of its own. */
@@ -48,7 +49,7 @@ export function startedWithHeapSettings(
  * The bytes of the repository's pack files, its alternates' included (a `git clone --shared` or
  * `--reference` holds few objects of its own); 0 when they cannot be read (the scan then says why).
  */
-async function packBytes(path: string | undefined): Promise<number> {
+export async function packBytes(path: string | undefined): Promise<number> {
   let objects: string;
   try {
     objects = join((await openRepo(resolve(path ?? '.'))).commonDir, 'objects');
@@ -75,20 +76,35 @@ async function packBytes(path: string | undefined): Promise<number> {
 }
 
 /**
- * Whether a history scan of `path` should run in a process of its own (see above).
- * LEAKGUARD_OWN_PROCESS: `always`, `never`, or a size of packs to use instead of LARGE_PACKS; a
- * value that is none of these is a usage error, before anything runs.
+ * Below this much in packs a history scan in one process puts one content lane on its main
+ * thread too: a worker thread's fixed cost (its isolate, the rule pack compiled again, its own
+ * `cat-file`) is then a large part of the whole. On express (18 MB of packs, under a second) that
+ * was about 0.92x CPU at the same wall time; on lodash (75 MB), where a few large files keep the
+ * main thread from feeding the worker, it cost 15% wall, so there the two worker threads stay.
  */
-export async function wantsOwnProcess(
-  path: string | undefined,
-  env: NodeJS.ProcessEnv = process.env,
-): Promise<boolean> {
-  if (startedWithHeapSettings(process.execArgv, env)) return false;
+export const SMALL_PACKS = 32 * 1024 * 1024;
+
+/** How a history scan runs: in a process of its own or here, and whether a content lane runs on this thread. */
+export interface HistoryRun {
+  ownProcess: boolean;
+  laneHere: boolean;
+}
+
+/**
+ * How a history scan of `path` runs (see above). LEAKGUARD_OWN_PROCESS: `always`, `never`, or a
+ * size of packs to use instead of LARGE_PACKS; a value that is none of these is a usage error,
+ * before anything runs.
+ */
+export async function historyRun(path: string | undefined, env: NodeJS.ProcessEnv = process.env): Promise<HistoryRun> {
+  // the process started for a large history spends its memory on one thread fewer
+  if (env[SCAN_PROCESS_ENV] === '1') return { ownProcess: false, laneHere: true };
   const choice = env.LEAKGUARD_OWN_PROCESS;
-  if (choice === 'never') return false;
-  if (choice === 'always') return true;
-  const threshold = choice ? parseSize(choice, 'LEAKGUARD_OWN_PROCESS') : LARGE_PACKS;
-  return (await packBytes(path)) >= threshold;
+  const sized = choice !== undefined && choice !== '' && choice !== 'always' && choice !== 'never';
+  const threshold = sized ? parseSize(choice, 'LEAKGUARD_OWN_PROCESS') : LARGE_PACKS;
+  const packs = await packBytes(path);
+  const laneHere = packs < SMALL_PACKS;
+  if (startedWithHeapSettings(process.execArgv, env) || choice === 'never') return { ownProcess: false, laneHere };
+  return { ownProcess: choice === 'always' || packs >= threshold, laneHere };
 }
 
 /**

@@ -11,7 +11,6 @@ import type { Confidence, ScanReport } from '../types.js';
 import type { Ruleset as CompiledRuleset } from '../engine/compile.js';
 import { parseSize } from '../engine/units.js';
 import { tuneForLongRun } from './jit.js';
-import { SCAN_PROCESS_ENV } from './own-process-env.js';
 import { OPTIONS, SCAN_KEYS } from './options.js';
 
 export interface ScanArgs {
@@ -46,7 +45,8 @@ export function commonScanOptions(a: Pick<ScanArgs, 'config' | 'baseline' | 'def
   };
 }
 
-export async function runScan(a: ScanArgs): Promise<number> {
+/** `how.scanOnCallingThread`: for history scans, see ScanOptions (the CLI decides it by the repository's size). */
+export async function runScan(a: ScanArgs, how: { scanOnCallingThread?: boolean } = {}): Promise<number> {
   const [{ scan }, { render, emit, useColor, needsSecretExtent }, { startProgress }, { IncompleteScan }] =
     await Promise.all([
       import('../api.js'),
@@ -106,8 +106,7 @@ export async function runScan(a: ScanArgs): Promise<number> {
       range: a.range,
       allObjects: a['all-objects'],
       workers: a.workers,
-      // the process started for a large history (see own-process) spends its memory on one thread fewer
-      scanOnCallingThread: process.env[SCAN_PROCESS_ENV] === '1',
+      scanOnCallingThread: how.scanOnCallingThread,
       engine: a.engine,
       cache: a.cache,
       onProgress: progress?.update,
