@@ -26,9 +26,11 @@ interface Slot<T> {
 export class RecentVersions<T> {
   private ring: Buffer | undefined;
   private byPath = new Map<string, Slot<T>>();
-  /** Slots in the order they were written; a slot replaced or evicted stays until its turn. */
+  /** Slots in the order they were written, from `head` on; replaced ones are dropped now and then. */
   private order: Slot<T>[] = [];
   private head = 0;
+  /** Slots in `order` past `head` whose path has a newer version. */
+  private replaced = 0;
   /** Where the next version is written. */
   private at = 0;
 
@@ -48,13 +50,15 @@ export class RecentVersions<T> {
       // the replaced version's chunks go now, not when the ring comes round to its bytes
       old.version = undefined;
       this.byPath.delete(path);
+      this.replaced++;
     }
     const n = buf.length;
     if (n > this.capacity) return;
     const ring = (this.ring ??= Buffer.allocUnsafeSlow(this.capacity));
     if (this.at + n > this.capacity) {
       // the rest of this lap is too short: what still lies there is the oldest, and goes
-      this.evictFrom(this.at, this.capacity);
+      // (to the end: an empty version may sit at the very end, at `capacity` itself)
+      this.evictFrom(this.at, Infinity);
       this.at = 0;
     }
     this.evictFrom(this.at, this.at + n);
@@ -75,12 +79,27 @@ export class RecentVersions<T> {
       const s = this.order[this.head]!;
       if (s.start < from || s.start >= to) break;
       if (this.byPath.get(s.path) === s) this.byPath.delete(s.path);
+      else this.replaced--;
       s.version = undefined;
       this.head++;
     }
-    // the queue's consumed front is cut off now and then, not on every eviction
-    if (this.head > 1024 && this.head * 2 > this.order.length) {
-      this.order = this.order.slice(this.head);
+    // The consumed front is cut off now and then, not on every eviction. So are replaced slots:
+    // a ring of tiny versions (a history of one-line edits to thousands of files) holds a hundred
+    // thousand of them, and their objects filled a thread's heap where the versions that count
+    // are the few thousand of `byPath`.
+    if (this.replaced > 1024 && this.replaced > this.byPath.size) {
+      // in place: a new array each time would be garbage of its own
+      let w = 0;
+      for (let r = this.head; r < this.order.length; r++) {
+        const s = this.order[r]!;
+        if (s.version !== undefined) this.order[w++] = s;
+      }
+      this.order.length = w;
+      this.head = 0;
+      this.replaced = 0;
+    } else if (this.head > 1024 && this.head * 2 > this.order.length) {
+      this.order.copyWithin(0, this.head);
+      this.order.length -= this.head;
       this.head = 0;
     }
   }
