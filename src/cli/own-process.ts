@@ -12,11 +12,12 @@
  *   an arena of its own and keeps what is freed there: the scan's two threads each held 45-50 MB
  *   in theirs, mostly blob buffers already freed.
  *
- * Measured on git/git (500 MB of packs, four runs each): the node process peaked at 242-269 MB with
- * neither setting, 217-237 MB with both, for about 2% more CPU. The price is one more start of
- * node, 50-70 ms, which is noise on a scan of 20 s and 8% of one of express (18 MB of packs, under
- * a second): below LARGE_PACKS the scan stays in this process. Settings the user gave (a
- * semi-space flag, in NODE_OPTIONS too, or MALLOC_ARENA_MAX) are left as they are.
+ * Measured on git/git (500 MB of packs): the node process peaked at 271-290 MB scanning in one
+ * process, 242-269 MB with the small young generation, 200-256 MB with one malloc arena too, and
+ * 195-202 MB with the lane on the main thread, at the same wall time and about 2% more CPU. The
+ * price is one more start of node, 50-70 ms: noise on a scan of 20 s, but 1.06x CPU and 1.09x wall
+ * on express (18 MB of packs, under a second), so below LARGE_PACKS the scan stays in this process.
+ * Settings the user gave (a semi-space flag, in NODE_OPTIONS too, or MALLOC_ARENA_MAX) are kept.
  * `LEAKGUARD_OWN_PROCESS` overrides the size test (see historyRun).
  *
  * V8 flags and the environment belong to the whole process: the command line owns its process,
