@@ -62,6 +62,17 @@ async function until<T>(what: string, get: () => T | undefined, ms = 10_000): Pr
   }
 }
 
+/** `leakguard scan --history` started in `cwd`; `stop` ends it and the stalled walk's git. */
+function startHistoryScan(cwd: string, env: NodeJS.ProcessEnv, pidFile: string) {
+  const parent = spawn(process.execPath, [BIN, 'scan', '--history', '--quiet'], { cwd, env, stdio: 'ignore' });
+  const stop = () => {
+    parent.kill('SIGKILL');
+    if (existsSync(pidFile)) spawnSync('kill', [readFileSync(pidFile, 'utf8').trim()]);
+    rmSync(pidFile, { force: true });
+  };
+  return { parent, stop };
+}
+
 describe('a history scan in a process of its own', () => {
   const repo = Repo.init();
   repo.write('deploy.sh', `aws_key_id="${KEY_ID}"\n`).add().commit('key');
@@ -100,11 +111,7 @@ describe('a history scan in a process of its own', () => {
 
   it('runs with the small young generation, and passes a SIGTERM on to it', async () => {
     const { env, pidFile } = stallingGit();
-    const parent = spawn(process.execPath, [BIN, 'scan', '--history', '--quiet'], {
-      cwd: repo.dir,
-      env: { ...env, LEAKGUARD_OWN_PROCESS: 'always' },
-      stdio: 'ignore',
-    });
+    const { parent, stop } = startHistoryScan(repo.dir, { ...env, LEAKGUARD_OWN_PROCESS: 'always' }, pidFile);
     const ended = new Promise<{ code: number | null; signal: string | null }>((r) =>
       parent.on('exit', (code, signal) => r({ code, signal })),
     );
@@ -119,19 +126,14 @@ describe('a history scan in a process of its own', () => {
       expect(await ended).toEqual({ code: null, signal: 'SIGTERM' });
       await until('the scan process to end', () => (alive(scanner) ? undefined : true), 5000);
     } finally {
-      parent.kill('SIGKILL');
-      if (existsSync(pidFile)) spawnSync('kill', [readFileSync(pidFile, 'utf8').trim()]);
+      stop();
     }
   });
 
   it('a small repository is scanned in the one process, and a user-given semi-space size is kept', async () => {
     const { env, pidFile } = stallingGit();
     for (const extra of [{}, { LEAKGUARD_OWN_PROCESS: 'always', NODE_OPTIONS: '--max-semi-space-size=8' }]) {
-      const parent = spawn(process.execPath, [BIN, 'scan', '--history', '--quiet'], {
-        cwd: repo.dir,
-        env: { ...env, ...extra },
-        stdio: 'ignore',
-      });
+      const { parent, stop } = startHistoryScan(repo.dir, { ...env, ...extra }, pidFile);
       try {
         // the walk's git is this process's own child: no second node in between
         const walk = await until('the history walk', () =>
@@ -140,8 +142,7 @@ describe('a history scan in a process of its own', () => {
         expect(children(parent.pid!).filter((c) => commandOf(c)[0] === process.execPath)).toEqual([]);
         expect(walk).toBeGreaterThan(0);
       } finally {
-        parent.kill('SIGKILL');
-        if (existsSync(pidFile)) spawnSync('kill', [readFileSync(pidFile, 'utf8').trim()]);
+        stop();
       }
     }
   });
@@ -154,18 +155,12 @@ describe('a history scan in a process of its own', () => {
     const shared = tempDir('lg-shared-');
     packed.git('clone', '-q', '--shared', packed.dir, shared);
     const pidsOf = async (cwd: string, size: string) => {
-      const parent = spawn(process.execPath, [BIN, 'scan', '--history', '--quiet'], {
-        cwd,
-        env: { ...env, LEAKGUARD_OWN_PROCESS: size },
-        stdio: 'ignore',
-      });
+      const { parent, stop } = startHistoryScan(cwd, { ...env, LEAKGUARD_OWN_PROCESS: size }, pidFile);
       try {
         await until('the history walk', () => (existsSync(pidFile) ? true : undefined));
         return children(parent.pid!).map((c) => commandOf(c)[0]);
       } finally {
-        parent.kill('SIGKILL');
-        spawnSync('kill', [readFileSync(pidFile, 'utf8').trim()]);
-        rmSync(pidFile, { force: true });
+        stop();
       }
     };
     // its pack is about 30 kB: over a 1 kB threshold, under a 1 MB one; the shared clone has none of its own
