@@ -26,7 +26,7 @@
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { openRepo } from '../sources/git.js';
+import { openRepo, repoAtTop } from '../sources/git.js';
 import { packageRoot } from '../engine/rule-pack.js';
 import { parseSize } from '../engine/units.js';
 
@@ -53,7 +53,9 @@ export function startedWithHeapSettings(
 export async function packBytes(path: string | undefined): Promise<number> {
   let objects: string;
   try {
-    objects = join((await openRepo(resolve(path ?? '.'))).commonDir, 'objects');
+    const dir = resolve(path ?? '.');
+    // at the top of a plain work tree the file system says where (one git process fewer)
+    objects = join((repoAtTop(dir) ?? (await openRepo(dir))).commonDir, 'objects');
   } catch {
     return 0;
   }
