@@ -49,8 +49,9 @@ export interface ScanOptions {
    * With history: one of those lanes runs on the calling thread instead of a worker thread of its
    * own. One V8 heap and one compiled rule pack fewer (about 25 MB of the node process's peak on
    * git/git), at the price of the calling thread's time: on lodash, whose few large files keep
-   * that thread from feeding the others, 15% more wall time; on git/git none. The CLI uses it in
-   * the process it starts for large histories.
+   * that thread from feeding the others, 15% more wall time; on git/git none. The CLI uses it for
+   * small histories (a worker's fixed cost weighs most there) and in the process it starts for
+   * large ones.
    */
   scanOnCallingThread?: boolean;
   onProgress?: HistoryOptions['onProgress'];
