@@ -32,10 +32,10 @@ import { parseSize } from '../engine/units.js';
 
 /** Set in the environment of the process started for a large history, so it knows it is that one. */
 const SCAN_PROCESS_ENV = 'LEAKGUARD_SCAN_PROCESS';
-export const OWN_PROCESS_FLAGS = ['--max-semi-space-size=2'];
+const OWN_PROCESS_FLAGS = ['--max-semi-space-size=2'];
 const OWN_PROCESS_ENV = { MALLOC_ARENA_MAX: '1' };
 /** Pack files at least this large (all together) make a history worth a process of its own. */
-export const LARGE_PACKS = 100 * 1024 * 1024;
+const LARGE_PACKS = 100 * 1024 * 1024;
 
 /** True when this node was started with a semi-space size already (by us, or by the user). */
 export function startedWithHeapSettings(
@@ -50,7 +50,7 @@ export function startedWithHeapSettings(
  * The bytes of the repository's pack files, its alternates' included (a `git clone --shared` or
  * `--reference` holds few objects of its own); 0 when they cannot be read (the scan then says why).
  */
-export async function packBytes(path: string | undefined): Promise<number> {
+async function packBytes(path: string | undefined): Promise<number> {
   let objects: string;
   try {
     const dir = resolve(path ?? '.');
@@ -85,7 +85,7 @@ export async function packBytes(path: string | undefined): Promise<number> {
  * was about 0.92x CPU at the same wall time; on lodash (75 MB), where a few large files keep the
  * main thread from feeding the worker, it cost 15% wall, so there the two worker threads stay.
  */
-export const SMALL_PACKS = 32 * 1024 * 1024;
+const SMALL_PACKS = 32 * 1024 * 1024;
 
 /** How a history scan runs: in a process of its own or here, and whether a content lane runs on this thread. */
 export interface HistoryRun {
