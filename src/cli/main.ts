@@ -300,7 +300,14 @@ async function runScanCommand(a: ScanArgs, argv: string[]): Promise<number> {
     const code = await runInOwnProcess(argv);
     if (code !== undefined) return code;
   }
-  return runScan(a, { scanOnCallingThread: how.laneHere });
+  // the scan's threads boot while this one loads the rules (see startWorkersEarly)
+  const { startWorkersEarly, stopEarlyWorkers } = await import('../engine/content-pool.js');
+  startWorkersEarly(a.workers, how.laneHere);
+  try {
+    return await runScan(a, { scanOnCallingThread: how.laneHere });
+  } finally {
+    stopEarlyWorkers();
+  }
 }
 
 /** The whole command line through yargs; nothing runs until all of it is known to be valid. */

@@ -280,9 +280,11 @@ interface ChunkRecord {
 /** What a file's last version seen carries beside its bytes: its chunks, and whether it holds no keyword at all. */
 interface VersionInfo {
   /** By probe (see `probeOf`): a collision only costs a byte comparison that fails. */
-  chunks: Map<number, ChunkRecord>;
+  chunks: ReadonlyMap<number, ChunkRecord>;
   keywordFree: boolean;
 }
+/** What is kept of a version without a keyword (most versions): one object for all of them. */
+const KEYWORD_FREE: VersionInfo = Object.freeze({ chunks: new Map<number, ChunkRecord>(), keywordFree: true });
 /** No match, though a keyword occurs. */
 const NONE: readonly BlobMatch[] = Object.freeze([]);
 /** No match, because no keyword occurs: the same emptiness, told apart by identity. */
@@ -432,7 +434,7 @@ export class BlobScanner {
     const keyed = plain && this.ruleset.unkeyed.length === 0;
     if (keyed && path !== undefined && this.keywordFreeEdit(buf, path)) return done([]);
     if (keyed && buf.length < 2 * CHUNK_MIN && !this.filter.any(buf, 0, buf.length)) {
-      if (path !== undefined) this.recent.keep(path, buf, { chunks: new Map(), keywordFree: true });
+      if (path !== undefined) this.recent.keep(path, buf, KEYWORD_FREE);
       return done([]); // small text without a single keyword: no rule can match
     }
     if (keyed && buf.length >= 2 * CHUNK_MIN) return done(this.scanChunks(buf, opts, path), false, timeouts);
@@ -496,7 +498,7 @@ export class BlobScanner {
     const prev = this.recent.get(path);
     if (!prev?.extra.keywordFree) return false;
     if (editHasKeyword(this.filter, prev.buf, buf)) return false;
-    this.recent.keep(path, buf, { chunks: new Map(), keywordFree: true });
+    this.recent.keep(path, buf, KEYWORD_FREE);
     return true;
   }
 

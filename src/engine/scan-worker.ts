@@ -21,15 +21,29 @@ export interface WorkerInit {
   /** Limits archive members are read under (inflation runs here, in the thread); undefined: not entered. */
   archives?: ReadLimits;
 }
-export type WorkerRequest = { type: 'scan'; id: number; oids: string[]; paths: string[] } | { type: 'close' };
+export type WorkerRequest =
+  | { type: 'init'; init: WorkerInit }
+  | { type: 'scan'; id: number; oids: string[]; paths: string[] }
+  | { type: 'close' };
 export type WorkerReply =
   ({ type: 'results'; id: number } & BatchOutcome) | { type: 'closed'; counters: BlobScanner['counters'] };
 
-const init = workerData as WorkerInit;
-const scanner = new BlobScanner(compileRuleset(init.specs, init.allow), init.guardMs, true, init.archives);
-const reader = new CatFileReader(init.cwd, 'batch', HISTORY_ENV);
+let init: WorkerInit;
+let scanner: BlobScanner;
+let reader: CatFileReader;
+/** A thread started early (see startWorkersEarly) is given its init as the first message instead. */
+function start(given: WorkerInit): void {
+  init = given;
+  scanner = new BlobScanner(compileRuleset(init.specs, init.allow), init.guardMs, true, init.archives);
+  reader = new CatFileReader(init.cwd, 'batch', HISTORY_ENV);
+}
+if (workerData) start(workerData as WorkerInit);
 
 parentPort!.on('message', async (msg: WorkerRequest) => {
+  if (msg.type === 'init') {
+    start(msg.init);
+    return;
+  }
   if (msg.type === 'close') {
     await reader.close(); // its git process exits before this thread does
     parentPort!.postMessage({ type: 'closed', counters: scanner.counters } satisfies WorkerReply);
