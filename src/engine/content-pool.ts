@@ -76,12 +76,15 @@ export function startWorkersEarly(threads: number | undefined, oneLaneHere = fal
   while (early.length < workers) {
     const w = new Worker(file!, { workerData: undefined, resourceLimits: WORKER_LIMITS });
     w.unref();
-    // a thread that fails or ends before a pool takes it is not taken (the pool starts its own)
-    w.on('error', () => undefined);
-    w.once('exit', () => {
+    // a thread that fails or ends before a pool takes it is not taken (the pool starts its own):
+    // dropped at its error already, since a pool that took it between its error and its exit
+    // would never hear of either
+    const drop = () => {
       const i = early.indexOf(w);
       if (i !== -1) early.splice(i, 1);
-    });
+    };
+    w.on('error', drop);
+    w.once('exit', drop);
     early.push(w);
   }
 }
